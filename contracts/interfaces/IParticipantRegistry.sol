@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
 /// @title Registry of V2G participants, their signing keys and group commitments
 /// @notice Participants are accounts holding one or more roles (CA/registrar, supplier,
 /// aggregator, EVSE/meter, DCC, arbiter, evidence submitter). Each participant owns signing
@@ -9,7 +11,7 @@ pragma solidity ^0.8.28;
 /// public keys of the vehicles enrolled in a group (the rings of anonymous authentication).
 /// Nothing personal is stored: accounts belong to organisations and devices, group members
 /// are committed only as a root.
-interface IParticipantRegistry {
+interface IParticipantRegistry is IAccessControl {
     /// @notice A signing key's owner and validity interval `[validFrom, validUntil)`.
     /// @dev `validUntil == type(uint40).max` means open-ended. Packed into one slot.
     struct SigningKey {
