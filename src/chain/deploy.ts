@@ -2,9 +2,16 @@
 import { ContractFactory, type BaseContract, type ContractRunner, type Signer } from "ethers";
 import { loadArtifact } from "./artifacts.js";
 
+/** An ethers contract whose methods come from its ABI at run time. */
+export type DynamicContract = Omit<BaseContract, "connect"> & {
+  connect(runner: ContractRunner | null): DynamicContract;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [method: string]: any;
+};
+
 export interface CoreDeployment {
-  registry: BaseContract & Record<string, any>;
-  ledger: BaseContract & Record<string, any>;
+  registry: DynamicContract;
+  ledger: DynamicContract;
   registryAddress: string;
   ledgerAddress: string;
   chainId: bigint;
@@ -17,31 +24,27 @@ export interface DeployOptions {
   adminDelay?: number;
   /** Initial registrar (CA); defaults to the deployer. */
   registrar?: string;
-  /** Contract names to deploy instead of the production ones (e.g. a settable-clock subclass). */
-  registryContract?: string;
-  ledgerContract?: string;
 }
 
-async function deploy(name: string, signer: Signer, args: unknown[]): Promise<BaseContract & Record<string, any>> {
-  const file = name.startsWith("Test") ? `test/${name}.sol` : `${name}.sol`;
-  const artifact = loadArtifact(name, file);
+async function deploy(name: string, signer: Signer, args: unknown[]): Promise<DynamicContract> {
+  const artifact = loadArtifact(name);
   const factory = new ContractFactory(artifact.abi as any[], artifact.bytecode, signer);
   const contract = await factory.deploy(...args);
   await contract.waitForDeployment();
-  return contract as BaseContract & Record<string, any>;
+  return contract as unknown as DynamicContract;
 }
 
 /** Deploys ParticipantRegistry and EvidenceLedger with `deployer` as default admin. */
 export async function deployCore(deployer: Signer, options: DeployOptions = {}): Promise<CoreDeployment> {
   const admin = await deployer.getAddress();
-  const registry = await deploy(options.registryContract ?? "ParticipantRegistry", deployer, [
+  const registry = await deploy("ParticipantRegistry", deployer, [
     options.adminDelay ?? 3 * 24 * 3600,
     admin,
     options.registrar ?? admin,
   ]);
   const registryAddress = await registry.getAddress();
   const receipt = await registry.deploymentTransaction()?.wait();
-  const ledger = await deploy(options.ledgerContract ?? "EvidenceLedger", deployer, [registryAddress]);
+  const ledger = await deploy("EvidenceLedger", deployer, [registryAddress]);
   const runner = deployer.provider as ContractRunner & { getNetwork(): Promise<{ chainId: bigint }> };
   const { chainId } = await runner.getNetwork();
   return {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { hexlify, randomBytes, Signature, Wallet } from "ethers";
+import type { DynamicContract } from "../../src/chain/deploy.js";
 import { buildBatch, proofFor } from "../../src/evidence/merkle.js";
 import { bodyHash, signMessage, signReceipt } from "../../src/evidence/sign.js";
 import { AnchorKind, evidenceDomain, MessageType } from "../../src/evidence/types.js";
@@ -122,11 +123,11 @@ describe("EvidenceLedger", () => {
       const s = await signedReading(f);
       const deadline = (await now()) + 3600n;
       await f.ledger.recordOrigin(...recordArgs(s, deadline));
-      const before = await f.ledger.queryFilter(f.ledger.filters.OriginRecorded());
+      const before = await f.ledger.queryFilter(f.ledger.filters.OriginRecorded!());
       await expect(f.ledger.recordOrigin(...recordArgs(s, deadline)))
         .to.be.revertedWithCustomError(f.ledger, "EvidenceAlreadyRecorded")
         .withArgs(s.digest);
-      expect(await f.ledger.queryFilter(f.ledger.filters.OriginRecorded())).to.have.length(before.length);
+      expect(await f.ledger.queryFilter(f.ledger.filters.OriginRecorded!())).to.have.length(before.length);
     });
 
     it("should reject a second message reusing the origin's nonce", async () => {
@@ -168,7 +169,7 @@ describe("EvidenceLedger", () => {
 
     it("should reject a signature made for another deployment", async () => {
       const f = await fixture();
-      const other = await connection.ethers.deployContract("EvidenceLedger", [f.registryAddress]);
+      const other = (await connection.ethers.deployContract("EvidenceLedger", [f.registryAddress])) as unknown as DynamicContract;
       const s = await signedReading(f, { domain: evidenceDomain(f.chainId, await other.getAddress()) });
       await expect(other.recordOrigin(...recordArgs(s, (await now()) + 3600n))).to.not.be.revert(connection.ethers);
       await expect(f.ledger.recordOrigin(...recordArgs(s, (await now()) + 3600n))).to.be.revertedWithCustomError(

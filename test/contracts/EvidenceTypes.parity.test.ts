@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { hexlify, keccak256, randomBytes, toUtf8Bytes, TypedDataEncoder } from "ethers";
+import type { DynamicContract } from "../../src/chain/deploy.js";
 import { bodyHash, messageDigest, receiptDigest } from "../../src/evidence/sign.js";
 import { HEADER_TYPES, MESSAGE_TYPE_NAMES, MessageType, messageTypes, RECEIPT_TYPES } from "../../src/evidence/types.js";
 import { evidenceFixture } from "../helpers/fixtures.js";
@@ -23,7 +24,7 @@ describe("EvidenceTypes parity (TypeScript table == Solidity library)", () => {
 
   async function fixture() {
     const base = await evidenceFixture(connection);
-    const harness = await connection.ethers.deployContract("EvidenceTypesHarness");
+    const harness = (await connection.ethers.deployContract("EvidenceTypesHarness")) as unknown as DynamicContract;
     return { ...base, harness };
   }
 

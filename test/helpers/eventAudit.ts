@@ -1,7 +1,7 @@
 /** Decodes every log of a chain with the project's ABIs and looks for plaintext identifiers. */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { Interface, type EventFragment, type JsonRpcApiProvider, type Provider, type Result } from "ethers";
+import { Interface, type EventFragment, type Provider, type Result } from "ethers";
 import { forbiddenForms, PLAINTEXT_IDS } from "./identifiers.js";
 
 export interface AuditFinding {
@@ -63,7 +63,7 @@ export function auditValues(event: string, values: unknown[], plaintexts: readon
 }
 
 /** Audits every log in every block of the chain behind `provider`. */
-export async function auditChain(provider: Provider & Pick<JsonRpcApiProvider, "send">): Promise<{
+export async function auditChain(provider: Provider): Promise<{
   logs: number;
   findings: AuditFinding[];
 }> {
