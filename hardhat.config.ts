@@ -31,11 +31,11 @@ export default defineConfig({
     solidity: { fuzz: { runs: 256 } },
   },
   networks: {
-    // Any EVM JSON-RPC endpoint: RPC_URL and DEPLOYER_KEY are read when the network is used.
+    // Any EVM JSON-RPC endpoint whose node manages the accounts (a Hardhat node, Anvil, a dev chain).
     remote: {
       type: "http",
       url: configVariable("RPC_URL"),
-      accounts: [configVariable("DEPLOYER_KEY")],
+      accounts: "remote",
     },
   },
 });
