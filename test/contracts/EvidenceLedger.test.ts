@@ -229,6 +229,18 @@ describe("EvidenceLedger", () => {
         .to.be.revertedWithCustomError(f.ledger, "EvidenceInvalidSigner");
     });
 
+    it("should reject a message signed before its key became valid", async () => {
+      const f = await fixture();
+      const t0 = await now();
+      const key = Wallet.createRandom();
+      await f.registry.addSigningKey(f.participants.dcc.address, key.address, t0 + 100n, t0 + 86400n);
+      const early = await signMessage(key, f.participants.dcc.address, f.domain, message("MeterReading", header(saltedId("WVWZZZ1KZAW000001"), 0n, t0)));
+      await connection.networkHelpers.time.increase(200);
+      await expect(f.ledger.recordOrigin(...recordArgs(early, (await now()) + 3600n)))
+        .to.be.revertedWithCustomError(f.ledger, "EvidenceInvalidSigner")
+        .withArgs(f.participants.dcc.address, key.address);
+    });
+
     it("should reject an unknown message type", async () => {
       const f = await fixture();
       const s = await signedReading(f);
