@@ -4,7 +4,7 @@
  * batched and anchored, one message is recorded on-chain with its receipt, one receipt is
  * refused after its deadline, and the counterparty acknowledges the batch.
  */
-import { hexlify, keccak256, randomBytes, toUtf8Bytes, Wallet, type Provider, type Signer } from "ethers";
+import { hexlify, keccak256, randomBytes, toUtf8Bytes, Wallet, type BaseWallet, type Provider, type Signer } from "ethers";
 import { deployCore, type CoreDeployment } from "../chain/deploy.js";
 import { buildBatch, proofFor, type Batch } from "../evidence/merkle.js";
 import type { EvidenceMessage, Header, SignedMessage, SignedReceipt } from "../evidence/messages.js";
@@ -15,7 +15,7 @@ export interface Party {
   name: string;
   account: Signer;
   address: string;
-  key: Wallet;
+  key: BaseWallet;
 }
 
 export interface ScenarioLog {
