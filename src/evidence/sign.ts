@@ -83,7 +83,7 @@ export function recoverSigner(digest: string, signature: string): string {
   }
 }
 
-/** True if `signed` is a signature by `expectedSigner` over its own contents under `domain`. */
+/** True if `signed.signature` is by `signed.signer` over the message contents under `domain`. */
 export function verifyMessageSignature(domain: TypedDataDomain, signed: SignedMessage): boolean {
   try {
     const digest = messageDigest(domain, signed);

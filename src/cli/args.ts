@@ -1,0 +1,58 @@
+/**
+ * Validation of command-line arguments. Each parser returns the clean value or throws a
+ * `UsageError` whose message says what was expected.
+ */
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { getAddress } from "ethers";
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export function parseHex32(value: string, what: string): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
+    throw new UsageError(`${what} must be 0x followed by 64 hex digits (32 bytes), got "${value}"`);
+  }
+  return value.toLowerCase();
+}
+
+export function parseAddressArg(value: string, what: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new UsageError(`${what} must be 0x followed by 40 hex digits`);
+  try {
+    return getAddress(value);
+  } catch {
+    throw new UsageError(`${what} has a wrong EIP-55 checksum: "${value}"`);
+  }
+}
+
+export function parseRpcUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--rpc must be a URL such as http://127.0.0.1:8545, got "${value}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--rpc must be an http:// or https:// URL, got "${url.protocol}"`);
+  }
+  return url.toString();
+}
+
+export function parseExistingFile(value: string, what: string): string {
+  const path = resolve(value);
+  if (!existsSync(path)) throw new UsageError(`${what} does not exist: ${value}`);
+  if (!statSync(path).isFile()) throw new UsageError(`${what} is not a file: ${value}`);
+  return path;
+}
+
+/** A path to write: its folder must exist; an existing file is replaced only with `force`. */
+export function parseOutputFile(value: string, force: boolean): string {
+  const path = resolve(value);
+  if (!existsSync(dirname(path)) || !statSync(dirname(path)).isDirectory()) {
+    throw new UsageError(`the folder of --out does not exist: ${dirname(value)}`);
+  }
+  if (existsSync(path) && !force) throw new UsageError(`--out already exists (pass --force to replace it): ${value}`);
+  if (existsSync(path) && !statSync(path).isFile()) throw new UsageError(`--out is not a file: ${value}`);
+  return path;
+}

@@ -1,0 +1,74 @@
+/** `verify <bundle.json> [--rpc <url>] [--ledger <address>] [--json]`: checks an evidence bundle. */
+import type { Command } from "commander";
+import { readBundle } from "../../evidence/bundle.js";
+import { RpcChainView, SnapshotChainView, type ChainView } from "../../evidence/chainView.js";
+import { verifyBundle, type Verdict } from "../../evidence/verify.js";
+import { parseAddressArg, parseExistingFile, parseRpcUrl, UsageError } from "../args.js";
+import { defaultDeps, guarded, type CliContext, type CliDeps } from "../context.js";
+import { ExitCode, type CliIo, type ExitCodeValue } from "../io.js";
+
+export interface VerifyOptions {
+  file: string;
+  /** Verify against this node instead of the bundle's own chain snapshot. */
+  rpc?: string;
+  /** Ledger to check against (default: the bundle's `domain.verifyingContract`); needs `rpc`. */
+  ledger?: string;
+  json?: boolean;
+}
+
+/** Verifies a bundle file; 0 if every item is valid, 1 if not, 2 if the input is unusable. */
+export async function runVerify(opts: VerifyOptions, io: CliIo, deps: CliDeps = defaultDeps): Promise<ExitCodeValue> {
+  return guarded(io, async () => {
+    const file = parseExistingFile(opts.file, "the bundle file");
+    const rpc = opts.rpc === undefined ? undefined : parseRpcUrl(opts.rpc);
+    const ledger = opts.ledger === undefined ? undefined : parseAddressArg(opts.ledger, "--ledger");
+    if (ledger && !rpc) throw new UsageError("--ledger needs --rpc");
+    const bundle = readBundle(file);
+    let verdict: Verdict;
+    if (rpc) {
+      const conn = await deps.connect(rpc);
+      try {
+        const view = await RpcChainView.connect(conn.provider, ledger ?? bundle.domain.verifyingContract);
+        verdict = await verifyBundle(bundle, view);
+      } finally {
+        conn.close();
+      }
+    } else {
+      if (!bundle.chainState)
+        throw new UsageError("the bundle carries no chainState: verify it against a node with --rpc <url>");
+      const view: ChainView = new SnapshotChainView(bundle.chainState);
+      verdict = await verifyBundle(bundle, view);
+    }
+    io.out(
+      opts.json
+        ? JSON.stringify(verdict, null, 2)
+        : formatVerdict(verdict, rpc ? `node ${rpc}` : "the bundle's chain snapshot"),
+    );
+    return verdict.ok ? ExitCode.Ok : ExitCode.NotOk;
+  });
+}
+
+/** A human-readable verdict: one line per item, then the summary. */
+export function formatVerdict(v: Verdict, against: string): string {
+  const lines = [`session ${v.sessionId} checked against ${against}`];
+  for (const it of v.items) {
+    const status = it.valid ? "valid  " : "INVALID";
+    lines.push(`  ${status} ${it.kind.padEnd(7)} #${it.index} ${it.id}${it.valid ? "" : "  " + it.reasons.join(", ")}`);
+  }
+  const s = v.summary;
+  lines.push(`${v.ok ? "OK" : "NOT OK"}: ${s.valid} of ${s.items} items valid, ${s.invalid} invalid`);
+  return lines.join("\n");
+}
+
+export function registerVerify(program: Command, ctx: CliContext): void {
+  program
+    .command("verify")
+    .description("verify an evidence bundle offline (exit 0 valid, 1 invalid, 2 bad input)")
+    .argument("<bundle>", "evidence bundle JSON file (schema v2g-evidence-bundle/1)")
+    .option("--rpc <url>", "check against a JSON-RPC node instead of the bundle's chain snapshot")
+    .option("--ledger <address>", "EvidenceLedger to check against (default: the bundle's domain)")
+    .option("--json", "print the verdict as JSON")
+    .action(async (file: string, o: { rpc?: string; ledger?: string; json?: boolean }) => {
+      ctx.exitCode = await runVerify({ file, ...o }, ctx.io, ctx.deps);
+    });
+}

@@ -1,0 +1,225 @@
+/**
+ * Writes evidence to the EvidenceLedger: anchoring batch roots of stored digests (recorded back
+ * into the store), and recording proofs of origin, of receipt and refusals of receipt.
+ * Every write returns something to wait on; reverts come back as `EvidenceError("CHAIN")` whose
+ * details carry the custom error's name and arguments.
+ */
+import type { Contract, Signer, TransactionReceipt } from "ethers";
+import { chainError, ledgerAt } from "./contracts.js";
+import { EvidenceError } from "./errors.js";
+import { buildBatch } from "./merkle.js";
+import type { SignedMessage, SignedReceipt } from "./messages.js";
+import { bodyHash } from "./sign.js";
+import type { EvidenceStore, RefusalRecord, StoredBatch } from "./store.js";
+import type { AnchorInfo } from "./storeBatches.js";
+import { AnchorKind, MessageType, type AnchorKindName } from "./types.js";
+
+/** A sent transaction: its hash now, its decoded result once mined. */
+export interface ChainWrite<T> {
+  hash: string;
+  wait(confirmations?: number): Promise<T>;
+}
+
+export interface RecordedOnChain {
+  digest: string;
+  txHash: string;
+  blockNumber: number;
+  blockTime: number;
+}
+
+export interface AnchorOptions {
+  /** Kind of the batch and of the digests it takes (default `Receipts`). */
+  kind?: AnchorKindName;
+  /** Most digests per batch (default 10 000; the ledger's gas does not depend on it). */
+  limit?: number;
+  confirmations?: number;
+  /** First block to search for an anchoring made before a crash (default 0). */
+  fromBlock?: number;
+}
+
+type SentTx = { hash: string; wait(confirmations?: number): Promise<TransactionReceipt | null> };
+
+/** What a mined write produced: its transaction, block, block time and the decoded event. */
+interface Mined {
+  txHash: string;
+  blockNumber: number;
+  blockTime: number;
+  event: Record<string, unknown>;
+}
+
+/** Sends `call` to the ledger at `ledgerAddress`; `wait()` decodes `eventName` of the mined transaction. */
+async function submit<T>(
+  signer: Signer,
+  ledgerAddress: string,
+  action: string,
+  eventName: string,
+  call: (ledger: Contract) => Promise<SentTx>,
+  decode: (mined: Mined) => T,
+): Promise<ChainWrite<T>> {
+  const ledger = ledgerAt(ledgerAddress, signer);
+  let tx: SentTx;
+  try {
+    tx = await call(ledger);
+  } catch (error) {
+    throw chainError(action, error);
+  }
+  return {
+    hash: tx.hash,
+    async wait(confirmations = 1) {
+      let receipt: TransactionReceipt | null;
+      try {
+        receipt = await tx.wait(confirmations);
+      } catch (error) {
+        throw chainError(action, error);
+      }
+      if (!receipt || receipt.status !== 1) throw new EvidenceError("CHAIN", `${action} failed`, { txHash: tx.hash });
+      const log = receipt.logs.map((l) => ledger.interface.parseLog(l)).find((l) => l?.name === eventName);
+      if (!log) throw new EvidenceError("CHAIN", `${action}: no ${eventName} event`, { txHash: tx.hash });
+      const { timestamp } = await receipt.getBlock();
+      const mined = { txHash: receipt.hash, blockNumber: receipt.blockNumber, blockTime: timestamp };
+      return decode({ ...mined, event: log.args.toObject() });
+    },
+  };
+}
+
+function sameDigest(action: string, expected: string, got: unknown): void {
+  if (String(got) !== expected)
+    throw new EvidenceError("CHAIN", `${action}: the ledger computed another digest`, { expected, got });
+}
+
+/** Records a proof of origin (`recordOrigin`) and checks the ledger computed the same digest. */
+export function recordOriginOnChain(
+  signer: Signer,
+  ledgerAddress: string,
+  signed: SignedMessage,
+  receiptDeadline: number | bigint,
+): Promise<ChainWrite<RecordedOnChain>> {
+  const { type, header, body, party, signature, digest } = signed;
+  const call = (l: Contract) =>
+    l.recordOrigin!(MessageType[type], header, bodyHash(type, body), party, receiptDeadline, signature);
+  return submit(signer, ledgerAddress, "recordOrigin", "OriginRecorded", call, ({ event, ...mined }) => {
+    sameDigest("recordOrigin", digest, event.digest);
+    return { digest, ...mined };
+  });
+}
+
+/** Records a proof of receipt (`recordReceipt`) and checks the ledger computed the same digest. */
+export function recordReceiptOnChain(
+  signer: Signer,
+  ledgerAddress: string,
+  signed: SignedReceipt,
+): Promise<ChainWrite<RecordedOnChain>> {
+  const call = (l: Contract) => l.recordReceipt!(signed.receipt, signed.receiver, signed.signature);
+  return submit(signer, ledgerAddress, "recordReceipt", "ReceiptRecorded", call, ({ event, ...mined }) => {
+    sameDigest("recordReceipt", signed.digest, event.receiptDigest);
+    return { digest: signed.digest, ...mined };
+  });
+}
+
+/** Records that no receipt of `nroDigest` came by its deadline (`signer` must be the origin); stores it if given a store. */
+export function recordRefusalOnChain(
+  signer: Signer,
+  ledgerAddress: string,
+  nroDigest: string,
+  store?: EvidenceStore,
+): Promise<ChainWrite<Omit<RefusalRecord, "sessionId">>> {
+  const call = (l: Contract) => l.recordRefusal!(nroDigest);
+  return submit(signer, ledgerAddress, "recordRefusal", "ReceiptRefused", call, ({ event, ...mined }) => {
+    const { txHash, blockNumber, blockTime } = mined;
+    const refusal = {
+      nroDigest: String(event.nroDigest),
+      origin: String(event.origin),
+      deadline: Number(event.deadline),
+    };
+    store?.putRefusal({ ...refusal, txHash, blockNumber, blockTime });
+    return { ...refusal, txHash, blockNumber, blockTime };
+  });
+}
+
+/**
+ * Anchors the next batch of `kind`: resumes a batch left pending (by a crash or a failed send),
+ * else batches the stored digests of that kind not yet in a batch. Builds the tree, sends
+ * `anchorBatch(root, count, kind)`, waits and records the anchor in the store. Null if nothing to do.
+ */
+export async function anchorNextBatch(
+  store: EvidenceStore,
+  signer: Signer,
+  options: AnchorOptions = {},
+): Promise<StoredBatch | null> {
+  const kind = options.kind ?? "Receipts";
+  const code = AnchorKind[kind];
+  const provider = signer.provider;
+  if (!provider) throw new EvidenceError("BAD_INPUT", "the signer needs a provider");
+  const { chainId } = await provider.getNetwork();
+  if (chainId !== store.chainId) {
+    throw new EvidenceError("CHAIN", "signer is on another chain than the store", { chainId: chainId.toString() });
+  }
+  const batch =
+    store.batches.pending().find((b) => b.kind === code) ??
+    store.transaction(() => {
+      const digests = store.batches.unbatched(kind, options.limit);
+      return digests.length === 0 ? null : store.batches.insert(kind, buildBatch(digests));
+    });
+  if (!batch) return null;
+  const ledger = ledgerAt(store.ledger, signer);
+  let anchor = await findAnchor(store, ledger, batch, options);
+  if (!anchor) {
+    try {
+      const call = (l: Contract) => l.anchorBatch!(batch.root, batch.count, code);
+      const write = await submit(signer, store.ledger, "anchorBatch", "BatchAnchored", call, (m) =>
+        anchorInfo(store, m.txHash, m.blockNumber, m.event),
+      );
+      store.batches.markSent(batch.root, write.hash);
+      anchor = await write.wait(options.confirmations);
+    } catch (error) {
+      // Someone anchored the same root meanwhile: the anchor exists, so find and record it.
+      if (!(error instanceof EvidenceError && error.details.error === "EvidenceAlreadyAnchored")) throw error;
+      anchor = await findAnchor(store, ledger, batch, options);
+      if (!anchor) throw error;
+    }
+  }
+  store.batches.markAnchored(batch.root, anchor);
+  return store.batches.get(batch.root);
+}
+
+function anchorInfo(
+  at: { chainId: bigint; ledger: string },
+  txHash: string,
+  blockNumber: number,
+  e: Record<string, unknown>,
+): AnchorInfo {
+  return {
+    txHash,
+    blockNumber,
+    blockTime: Number(e.anchoredAt),
+    chainId: at.chainId,
+    ledger: at.ledger,
+    submitter: String(e.submitter),
+  };
+}
+
+/** The anchoring of `batch` if it already happened (a sent transaction, or an event on the ledger). */
+async function findAnchor(
+  store: EvidenceStore,
+  ledger: Contract,
+  batch: StoredBatch,
+  options: AnchorOptions,
+): Promise<AnchorInfo | null> {
+  const provider = ledger.runner!.provider!;
+  if (batch.sentTxHash) {
+    const receipt = await provider.getTransactionReceipt(batch.sentTxHash);
+    const logs = receipt?.status === 1 ? receipt.logs.map((l) => ledger.interface.parseLog(l)) : [];
+    const log = logs.find((l) => l?.name === "BatchAnchored" && l.args.root === batch.root);
+    if (receipt && log) return anchorInfo(store, receipt.hash, receipt.blockNumber, log.args.toObject());
+  }
+  const filter = ledger.filters.BatchAnchored!(batch.root);
+  let events;
+  try {
+    events = await ledger.queryFilter(filter, options.fromBlock ?? 0);
+  } catch (error) {
+    throw chainError("BatchAnchored lookup", error);
+  }
+  const event = events[0];
+  if (!event || !("args" in event)) return null;
+  return anchorInfo(store, event.transactionHash, event.blockNumber, event.args.toObject());
+}

@@ -1,0 +1,264 @@
+/**
+ * Evidence bundles (`"schema": "v2g-evidence-bundle/1"`, documented in docs/evidence-bundle.md):
+ * everything that proves what happened in one session — signed messages, receipts, refusals,
+ * Merkle proofs to anchored roots, the EIP-712 domain and a snapshot of the chain — as one JSON
+ * file that a third party verifies offline (`verify.ts`). Loading validates it with zod.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Provider } from "ethers";
+import { z } from "zod";
+import {
+  addressSchema,
+  bytes32Schema,
+  encodeMessage,
+  encodeReceipt,
+  signedMessageSchema,
+  signedReceiptSchema,
+  type Json,
+} from "./codec.js";
+import { RpcChainView, type ChainState } from "./chainView.js";
+import { EvidenceError } from "./errors.js";
+import type { SignedMessage, SignedReceipt } from "./messages.js";
+import type { EvidenceStore, RefusalRecord } from "./store.js";
+import { EVIDENCE_DOMAIN_NAME, EVIDENCE_DOMAIN_VERSION } from "./types.js";
+
+export const BUNDLE_SCHEMA_ID = "v2g-evidence-bundle/1";
+
+export interface BundleBatch {
+  root: string;
+  kind: number;
+  count: number;
+  anchor: { txHash: string; blockNumber: number; blockTime: number; submitter: string };
+  /** Merkle proof of each of the session's digests under `root`. */
+  proofs: { digest: string; proof: string[] }[];
+}
+
+export interface BundleDomain {
+  name: string;
+  version: string;
+  chainId: bigint;
+  verifyingContract: string;
+}
+
+export interface EvidenceBundle {
+  schema: typeof BUNDLE_SCHEMA_ID;
+  sessionId: string;
+  createdAt: string;
+  domain: BundleDomain;
+  messages: SignedMessage[];
+  receipts: SignedReceipt[];
+  refusals: RefusalRecord[];
+  batches: BundleBatch[];
+  /** The chain's answers when the bundle was built; null if built without chain access. */
+  chainState: ChainState | null;
+}
+
+/** Answer of a dispute query: an unknown session is an explicit `found: false`, never empty. */
+export type SessionQuery =
+  | { found: false; sessionId: string }
+  | ({ found: true; sessionId: string; batches: BundleBatch[] } & Pick<
+      EvidenceBundle,
+      "messages" | "receipts" | "refusals"
+    >);
+
+/** Where `buildBundle` reads the chain: any provider and the ledger (its registry is read from it). */
+export interface BundleChainSource {
+  provider: Provider;
+  ledger?: string;
+}
+
+const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const decimal = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/, "must be a decimal integer string")
+  .transform(BigInt);
+const nullable = <T extends z.ZodTypeAny>(t: T) => t.nullable();
+const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
+
+const chainStateSchema = strict({
+  chainId: decimal,
+  ledger: addressSchema,
+  registry: addressSchema,
+  blockNumber: uint,
+  blockTime: uint,
+  anchors: z.array(
+    strict({ root: bytes32Schema, submitter: addressSchema, anchoredAt: uint, count: uint, kind: uint }),
+  ),
+  keys: z.array(strict({ key: addressSchema, participant: addressSchema, validFrom: uint, validUntil: uint })),
+  origins: z.array(
+    strict({ digest: bytes32Schema, origin: addressSchema, recordedAt: uint, receiptDeadline: uint, status: uint }),
+  ),
+  receipts: z.array(strict({ nroDigest: bytes32Schema, receiver: addressSchema, receivedAt: uint, recordedAt: uint })),
+});
+
+/** The zod schema of a bundle file; parsing yields an `EvidenceBundle` with decoded value types. */
+export const bundleSchema = strict({
+  schema: z.literal(BUNDLE_SCHEMA_ID),
+  sessionId: bytes32Schema,
+  createdAt: z.string().datetime(),
+  domain: strict({
+    name: z.literal(EVIDENCE_DOMAIN_NAME),
+    version: z.literal(EVIDENCE_DOMAIN_VERSION),
+    chainId: decimal,
+    verifyingContract: addressSchema,
+  }),
+  messages: z.array(signedMessageSchema),
+  receipts: z.array(signedReceiptSchema),
+  refusals: z.array(
+    strict({
+      nroDigest: bytes32Schema,
+      sessionId: bytes32Schema,
+      origin: addressSchema,
+      deadline: uint,
+      txHash: nullable(bytes32Schema),
+      blockNumber: nullable(uint),
+      blockTime: nullable(uint),
+    }),
+  ),
+  batches: z.array(
+    strict({
+      root: bytes32Schema,
+      kind: uint,
+      count: uint,
+      anchor: strict({ txHash: bytes32Schema, blockNumber: uint, blockTime: uint, submitter: addressSchema }),
+      proofs: z.array(strict({ digest: bytes32Schema, proof: z.array(bytes32Schema) })),
+    }),
+  ),
+  chainState: nullable(chainStateSchema),
+});
+
+/** Validates a parsed JSON value as a bundle; anything else is `EvidenceError("BUNDLE_SCHEMA")`. */
+export function parseBundle(json: unknown): EvidenceBundle {
+  const parsed = bundleSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new EvidenceError("BUNDLE_SCHEMA", "not a valid v2g-evidence-bundle/1 file", { issues: parsed.error.issues });
+  }
+  return parsed.data as EvidenceBundle;
+}
+
+/** The JSON form of a bundle (bigints as decimal strings, keys in schema order). */
+export function bundleToJson(b: EvidenceBundle): Record<string, Json> {
+  const state = b.chainState;
+  return {
+    schema: b.schema,
+    sessionId: b.sessionId,
+    createdAt: b.createdAt,
+    domain: { ...b.domain, chainId: b.domain.chainId.toString() },
+    messages: b.messages.map(encodeMessage),
+    receipts: b.receipts.map(encodeReceipt),
+    refusals: b.refusals as unknown as Json[],
+    batches: b.batches as unknown as Json[],
+    chainState: state === null ? null : ({ ...state, chainId: state.chainId.toString() } as unknown as Json),
+  };
+}
+
+export function readBundle(path: string): EvidenceBundle {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new EvidenceError("BAD_INPUT", "cannot read the bundle file", { path }, cause);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new EvidenceError("BUNDLE_SCHEMA", "the bundle file is not JSON", { path }, cause);
+  }
+  return parseBundle(json);
+}
+
+export function writeBundle(path: string, bundle: EvidenceBundle): void {
+  try {
+    writeFileSync(path, JSON.stringify(bundleToJson(bundle), null, 2) + "\n", { flag: "w" });
+  } catch (cause) {
+    throw new EvidenceError("BAD_INPUT", "cannot write the bundle file", { path }, cause);
+  }
+}
+
+/** The dispute query: everything the store holds about `sessionId`, with proofs to anchored roots. */
+export function querySession(store: EvidenceStore, sessionId: string): SessionQuery {
+  const records = store.session(sessionId);
+  const id = sessionId.toLowerCase();
+  if (records.messages.length === 0 && records.receipts.length === 0) return { found: false, sessionId: id };
+  const batches = new Map<string, BundleBatch>();
+  for (const digest of [...records.messages, ...records.receipts].map((x) => x.digest)) {
+    for (const { batch, proof } of store.batches.containing(digest)) {
+      if (!batch.anchor) continue;
+      const { txHash, blockNumber, blockTime, submitter } = batch.anchor;
+      const entry = batches.get(batch.root) ?? {
+        root: batch.root,
+        kind: batch.kind,
+        count: batch.count,
+        anchor: { txHash, blockNumber, blockTime, submitter },
+        proofs: [],
+      };
+      entry.proofs.push({ digest, proof });
+      batches.set(batch.root, entry);
+    }
+  }
+  return { found: true, sessionId: id, ...records, batches: [...batches.values()] };
+}
+
+/**
+ * Builds the bundle of `sessionId`. With `chain`, also snapshots what the chain says (at one
+ * block) about every signer's key, every anchored root, and every message's NRO/NRR record.
+ * Throws `EvidenceError("NOT_FOUND")` for a session the store does not know.
+ */
+export async function buildBundle(
+  store: EvidenceStore,
+  sessionId: string,
+  chain?: BundleChainSource,
+): Promise<EvidenceBundle> {
+  const q = querySession(store, sessionId);
+  if (!q.found) throw new EvidenceError("NOT_FOUND", "no evidence for this session", { sessionId: q.sessionId });
+  const { batches, messages, receipts, refusals } = q;
+  const bundle: EvidenceBundle = {
+    schema: BUNDLE_SCHEMA_ID,
+    sessionId: q.sessionId,
+    createdAt: new Date().toISOString(),
+    domain: {
+      name: EVIDENCE_DOMAIN_NAME,
+      version: EVIDENCE_DOMAIN_VERSION,
+      chainId: store.chainId,
+      verifyingContract: store.ledger,
+    },
+    messages,
+    receipts,
+    refusals,
+    batches,
+    chainState: null,
+  };
+  if (chain) bundle.chainState = await captureChainState(store, bundle, chain);
+  return bundle;
+}
+
+async function captureChainState(
+  store: EvidenceStore,
+  b: EvidenceBundle,
+  chain: BundleChainSource,
+): Promise<ChainState> {
+  const live = await RpcChainView.connect(chain.provider, chain.ledger ?? store.ledger);
+  const chainId = await live.chainId();
+  if (chainId !== store.chainId || live.ledgerAddress !== store.ledger) {
+    throw new EvidenceError("CHAIN", "the chain source is another chain or ledger than the store's", {
+      chainId: chainId.toString(),
+      ledger: live.ledgerAddress,
+    });
+  }
+  const { view, blockNumber, blockTime } = await live.pinned();
+  const signers = [...new Set([...b.messages, ...b.receipts].map((x) => x.signer))];
+  const digests = b.messages.map((m) => m.digest);
+  const present = <T>(xs: (T | null)[]): T[] => xs.filter((x): x is T => x !== null);
+  return {
+    chainId,
+    ledger: live.ledgerAddress,
+    registry: live.registryAddress,
+    blockNumber,
+    blockTime,
+    anchors: present(await Promise.all(b.batches.map((x) => view.anchorOf(x.root)))),
+    keys: present(await Promise.all(signers.map((s) => view.signingKey(s)))),
+    origins: present(await Promise.all(digests.map((d) => view.originOf(d)))),
+    receipts: present(await Promise.all(digests.map((d) => view.receiptOf(d)))),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The EvidenceLedger and ParticipantRegistry as ethers contracts (ABIs from the build), and the
+ * decoding of their custom errors into `EvidenceError("CHAIN")` with the error's name and arguments.
+ */
+import { Contract, Interface, isError, type ContractRunner } from "ethers";
+import { loadArtifact } from "../chain/artifacts.js";
+import { EvidenceError } from "./errors.js";
+
+let errorsInterface: Interface | undefined;
+
+/** The ledger's and the registry's ABIs together: every custom error a ledger call can raise. */
+export function evidenceErrorsInterface(): Interface {
+  errorsInterface ??= new Interface([
+    ...(loadArtifact("EvidenceLedger").abi as never[]),
+    ...(loadArtifact("ParticipantRegistry").abi as never[]).filter((f: { type: string }) => f.type === "error"),
+  ]);
+  return errorsInterface;
+}
+
+export function ledgerAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, loadArtifact("EvidenceLedger").abi as never[], runner);
+}
+
+export function registryAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, loadArtifact("ParticipantRegistry").abi as never[], runner);
+}
+
+/** Name and arguments of the custom error a failed call reverted with, if it can be decoded. */
+export function revertOf(error: unknown): { name: string; args: unknown[] } | null {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) {
+      const parsed = evidenceErrorsInterface().parseError(o.data);
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
+    }
+    queue.push(o.error, o.info, o.cause, o.data);
+  }
+  return null;
+}
+
+/** Wraps a failed chain call as `EvidenceError("CHAIN")`, with the decoded revert in its details. */
+export function chainError(action: string, error: unknown): EvidenceError {
+  if (error instanceof EvidenceError) return error;
+  const revert = revertOf(error);
+  if (revert) {
+    const args = revert.args.map((a) => (typeof a === "bigint" ? a.toString() : a));
+    return new EvidenceError(
+      "CHAIN",
+      `${action} reverted with ${revert.name}`,
+      { action, error: revert.name, args },
+      error,
+    );
+  }
+  const code = isError(error, "CALL_EXCEPTION") ? "CALL_EXCEPTION" : ((error as { code?: string })?.code ?? "UNKNOWN");
+  return new EvidenceError("CHAIN", `${action} failed`, { action, error: code }, error);
+}
