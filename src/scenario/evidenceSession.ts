@@ -1,15 +1,20 @@
 /**
  * An end-to-end evidence scenario on any chain: participants are registered with signing keys,
  * a smart-charging session produces signed messages (NRO) and receipts (NRR), the receipts are
- * batched and anchored, one message is recorded on-chain with its receipt, one receipt is
- * refused after its deadline, and the counterparty acknowledges the batch.
+ * stored durably, batched and anchored, one message is recorded on-chain with its receipt, one
+ * receipt is refused after its deadline, the counterparty acknowledges the batch, and the session's
+ * evidence bundle is built and verified offline and against the chain.
  */
 import { hexlify, keccak256, randomBytes, toUtf8Bytes, Wallet, type BaseWallet, type Provider, type Signer } from "ethers";
 import { deployCore, type CoreDeployment } from "../chain/deploy.js";
-import { buildBatch, proofFor, type Batch } from "../evidence/merkle.js";
+import { anchorNextBatch, recordOriginOnChain, recordReceiptOnChain, recordRefusalOnChain } from "../evidence/anchor.js";
+import { buildBundle, type EvidenceBundle } from "../evidence/bundle.js";
+import { RpcChainView, SnapshotChainView } from "../evidence/chainView.js";
 import type { EvidenceMessage, Header, SignedMessage, SignedReceipt } from "../evidence/messages.js";
-import { bodyHash, signMessage, signReceipt } from "../evidence/sign.js";
-import { AnchorKind, evidenceDomain, MessageType, type MessageTypeName } from "../evidence/types.js";
+import { signMessage, signReceipt } from "../evidence/sign.js";
+import { EvidenceStore, type StoredBatch } from "../evidence/store.js";
+import { evidenceDomain, type MessageTypeName } from "../evidence/types.js";
+import { verifyBundle, type Verdict } from "../evidence/verify.js";
 
 export interface Party {
   name: string;
@@ -27,13 +32,19 @@ export interface EvidenceSessionResult {
   sessionId: string;
   messages: SignedMessage[];
   receipts: SignedReceipt[];
-  batch: Batch;
-  anchorTx: string;
+  batches: StoredBatch[];
   gas: Record<string, bigint>;
   refusedDigest: string;
+  bundle: EvidenceBundle;
+  verdicts: { offline: Verdict; online: Verdict };
 }
 
 const HOUR = 3600n;
+
+async function gasOf(provider: Provider, hash: string): Promise<bigint> {
+  const receipt = await provider.getTransactionReceipt(hash);
+  return receipt!.gasUsed;
+}
 
 async function chainTime(provider: Provider): Promise<bigint> {
   const block = await provider.getBlock("latest");
@@ -58,6 +69,7 @@ export async function runEvidenceSession(
   signers: Signer[],
   log: ScenarioLog,
   advance?: (seconds: number) => Promise<void>,
+  storePath = ":memory:",
 ): Promise<EvidenceSessionResult> {
   const [ca, hostAccount, homeAccount, aggAccount, meterAccount, dccAccount] = signers;
   if (!dccAccount) throw new Error("the scenario needs six accounts");
@@ -77,6 +89,7 @@ export async function runEvidenceSession(
   else while ((await chainTime(provider)) < from) await new Promise((r) => setTimeout(r, 1000));
 
   const domain = evidenceDomain(core.chainId, core.ledgerAddress);
+  const store = EvidenceStore.open(storePath, { domain: { chainId: core.chainId, verifyingContract: core.ledgerAddress } });
   // The session id is salted: only the parties holding the salt can link it to the session.
   const sessionId = keccak256(hexlify(randomBytes(32)));
   const seqs = new Map<string, bigint>();
@@ -128,39 +141,52 @@ export async function runEvidenceSession(
   const receipts = [await receive(dcc, schedule), await receive(dcc, csev), await receive(dcc, reading), await receive(home, cdr)];
   log(`signed ${messages.length} messages (NRO) and ${receipts.length} receipts (NRR) for session ${sessionId.slice(0, 10)}…`);
 
-  // Receipts are batched and anchored by the aggregator; the home supplier acknowledges the batch.
-  const batch = buildBatch([...messages.map((m) => m.digest), ...receipts.map((r) => r.digest)]);
-  const anchor = await (await core.ledger.connect(agg.account).anchorBatch(batch.root, batch.index.size, AnchorKind.Messages)).wait();
-  gas.anchorBatch = anchor.gasUsed;
-  const ack = await (await core.ledger.connect(home.account).acknowledgeBatch(batch.root)).wait();
-  gas.acknowledgeBatch = ack.gasUsed;
-  for (const m of messages) {
-    if (!(await core.ledger.verifyInclusion(batch.root, m.digest, proofFor(batch, m.digest)))) {
-      throw new Error(`inclusion of ${m.digest} failed`);
-    }
+  // The aggregator keeps the session's evidence in its durable store and anchors it in batches;
+  // the home supplier acknowledges the batch of messages on-chain.
+  store.putMessages(messages);
+  for (const r of receipts) store.putReceipt(r);
+  const batches: StoredBatch[] = [];
+  for (const kind of ["Messages", "Receipts"] as const) {
+    const batch = await anchorNextBatch(store, agg.account, { kind });
+    if (!batch?.anchor) throw new Error(`anchoring the ${kind} batch failed`);
+    const anchored = await provider.getTransactionReceipt(batch.anchor.txHash);
+    gas[`anchorBatch${kind}`] = anchored!.gasUsed;
+    batches.push(batch);
+    log(`anchored the ${kind.toLowerCase()} batch ${batch.root.slice(0, 10)}… of ${batch.count} digests (${anchored!.gasUsed} gas)`);
   }
-  log(`anchored batch ${batch.root.slice(0, 10)}… of ${batch.index.size} digests (${anchor.gasUsed} gas), acknowledged by ${home.name}`);
+  const ack = await (await core.ledger.connect(home.account).acknowledgeBatch(batches[0]!.root)).wait();
+  gas.acknowledgeBatch = ack.gasUsed;
+  log(`${home.name} acknowledged the messages batch on-chain (${ack.gasUsed} gas)`);
 
   // The CDR's NRO and its NRR are also recorded on-chain, attributed to their signers.
   const deadline = now + 2n * HOUR;
-  const origin = await (
-    await core.ledger.recordOrigin(MessageType.ChargeDetailRecord, cdr.header, bodyHash("ChargeDetailRecord", cdr.body), host.address, deadline, cdr.signature)
-  ).wait();
-  gas.recordOrigin = origin.gasUsed;
-  const cdrReceipt = receipts[3]!;
-  const nrr = await (await core.ledger.connect(host.account).recordReceipt(cdrReceipt.receipt, home.address, cdrReceipt.signature)).wait();
-  gas.recordReceipt = nrr.gasUsed;
-  log(`recorded the CDR's NRO (${origin.gasUsed} gas) and the home supplier's NRR (${nrr.gasUsed} gas) on-chain`);
+  const origin = await (await recordOriginOnChain(ca!, core.ledgerAddress, cdr, deadline)).wait();
+  gas.recordOrigin = await gasOf(provider, origin.txHash);
+  const nrr = await (await recordReceiptOnChain(host.account, core.ledgerAddress, receipts[3]!)).wait();
+  gas.recordReceipt = await gasOf(provider, nrr.txHash);
+  log(`recorded the CDR's NRO (${gas.recordOrigin} gas) and the home supplier's NRR (${gas.recordReceipt} gas) on-chain`);
 
   // A control message whose receiver never answers: the origin records the refusal after the deadline.
   const stop = await sign(agg, "Csev", { scheduleDigest: schedule.digest, command: 1, powerW: 0, effectiveAt: now + HOUR });
-  await (await core.ledger.recordOrigin(MessageType.Csev, stop.header, bodyHash("Csev", stop.body), agg.address, now + HOUR, stop.signature)).wait();
+  store.putMessage(stop);
   messages.push(stop);
+  await (await recordOriginOnChain(agg.account, core.ledgerAddress, stop, now + HOUR)).wait();
   if (advance) {
     await advance(Number(HOUR) + 1);
-    const refusal = await (await core.ledger.connect(agg.account).recordRefusal(stop.digest)).wait();
-    gas.recordRefusal = refusal.gasUsed;
-    log(`no receipt for the stop command by its deadline: refusal recorded (${refusal.gasUsed} gas)`);
+    const refusal = await (await recordRefusalOnChain(agg.account, core.ledgerAddress, stop.digest, store)).wait();
+    gas.recordRefusal = await gasOf(provider, refusal.txHash!);
+    log(`no receipt for the stop command by its deadline: refusal recorded (${gas.recordRefusal} gas)`);
   }
-  return { core, sessionId, messages, receipts, batch, anchorTx: anchor.hash, gas, refusedDigest: stop.digest };
+  const stopBatch = await anchorNextBatch(store, agg.account, { kind: "Messages" });
+  if (stopBatch) batches.push(stopBatch);
+
+  // Dispute query: the whole session as one bundle, verified offline and against the chain.
+  const bundle = await buildBundle(store, sessionId, { provider });
+  const offline = await verifyBundle(bundle, new SnapshotChainView(bundle.chainState!));
+  const online = await verifyBundle(bundle, await RpcChainView.connect(provider, core.ledgerAddress));
+  log(
+    `evidence bundle: ${offline.summary.items} items, offline verdict ${offline.ok ? "valid" : "INVALID"}, ` +
+      `against the chain ${online.ok ? "valid" : "INVALID"}`,
+  );
+  return { core, sessionId, messages, receipts, batches, gas, refusedDigest: stop.digest, bundle, verdicts: { offline, online } };
 }
