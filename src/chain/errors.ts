@@ -1,0 +1,49 @@
+/** Typed errors of the chain layer: a short message, a machine-readable code, details, a cause. */
+export type ChainErrorCode =
+  /** The endpoint could not be reached or did not answer (connection, timeout, HTTP status): retry later. */
+  | "RPC_UNAVAILABLE"
+  /** The node answered with a JSON-RPC error object; `details.rpcCode` and `details.rpcData` hold it. */
+  | "RPC_ERROR"
+  /** An answer the layer depends on is malformed or inconsistent (a missing receipt field, a wrong hash). */
+  | "BAD_RESPONSE"
+  /** The endpoint serves another chain than the configured one. */
+  | "WRONG_CHAIN"
+  /** A call or transaction reverted; `details.error` holds the decoded custom error. */
+  | "REVERTED"
+  /** An intent was given up (dead-letter); `details` hold its last error. */
+  | "DEAD_LETTER"
+  /** An idempotency key was reused for a different call. */
+  | "IDEMPOTENCY_CONFLICT"
+  | "NOT_FOUND"
+  | "TIMEOUT"
+  /** The local database could not be opened, migrated or written. */
+  | "DB"
+  /** The configuration is invalid or does not match what the database recorded. */
+  | "CONFIG";
+
+export class ChainError extends Error {
+  override readonly name = "ChainError";
+  readonly code: ChainErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ChainErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** True if `error` is a ChainError, and of `code` when one is given. */
+export function isChainError(error: unknown, code?: ChainErrorCode): error is ChainError {
+  return error instanceof ChainError && (code === undefined || error.code === code);
+}
+
+/** A one-line description of any thrown value, for the `last_error` columns. */
+export function describeError(error: unknown): string {
+  if (error instanceof ChainError) {
+    const rpc = error.details.rpcMessage;
+    return `${error.code}: ${error.message}${typeof rpc === "string" && !error.message.includes(rpc) ? ` (${rpc})` : ""}`;
+  }
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
