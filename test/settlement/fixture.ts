@@ -1,0 +1,206 @@
+/** Deployment and claim-building helpers shared by the settlement tests. */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { hexlify, randomBytes, TypedDataEncoder, type BaseContract, type ContractRunner, type Log, type Signer } from "ethers";
+import { AnchorKind, evidenceDomain, messageTypes } from "../../src/evidence/types.js";
+import type { TestConnection } from "../helpers/network.js";
+
+/** Challenge window of the test deployments, seconds. */
+export const WINDOW = 3n * 24n * 3600n;
+/** Default-admin transfer delay of the settlement contract, seconds. */
+export const ADMIN_DELAY = 2n * 24n * 3600n;
+/** What each supplier deposits in the fixture (1,000 tEUR with six decimals). */
+export const INITIAL_DEPOSIT = 1_000_000_000n;
+/** Leaf encoding of a CDR in a claim's tree: `(cdrDigest, amount)`. */
+export const CDR_LEAF_ENCODING = ["bytes32", "uint256"];
+
+export type TokenName = "SettlementTestToken" | "FalseReturningToken" | "HookedReentrantToken";
+
+/** An ethers contract whose methods come from its ABI at run time. */
+export type Contract = Omit<BaseContract, "connect"> & {
+  connect(runner: ContractRunner | null): Contract;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [method: string]: any;
+};
+
+/** `contract` connected to `runner`. */
+export function as(contract: Contract, runner: ContractRunner): Contract {
+  return contract.connect(runner);
+}
+
+/** One charge detail record as it enters a claim: its EIP-712 digest and its amount. */
+export interface Cdr {
+  digest: string;
+  amount: bigint;
+}
+
+export type CdrTree = StandardMerkleTree<[string, bigint]>;
+
+/** Registry, ledger, token and settlement, with four funded suppliers, an arbiter and a pauser. */
+export async function deploySettlement(connection: TestConnection, tokenName: TokenName = "SettlementTestToken") {
+  const { ethers } = connection;
+  const [admin, registrar, supplierA, supplierB, supplierC, supplierD, arbiter, pauser, outsider] =
+    await ethers.getSigners();
+  const deploy = async (name: string, args: unknown[] = []) =>
+    (await ethers.deployContract(name, args)) as unknown as Contract;
+  const registry = await deploy("ParticipantRegistry", [0, admin!.address, registrar!.address]);
+  const ledger = await deploy("EvidenceLedger", [await registry.getAddress()]);
+  const token = await deploy(tokenName);
+  const settlement = await deploy("RoamingSettlement", [
+    await registry.getAddress(),
+    await ledger.getAddress(),
+    await token.getAddress(),
+    WINDOW,
+    ADMIN_DELAY,
+    admin!.address,
+  ]);
+  const roles = {
+    SUPPLIER: (await registry.SUPPLIER_ROLE()) as string,
+    ARBITER: (await registry.ARBITER_ROLE()) as string,
+    SUBMITTER: (await registry.SUBMITTER_ROLE()) as string,
+    REGISTRAR: (await registry.REGISTRAR_ROLE()) as string,
+    PAUSER: (await settlement.PAUSER_ROLE()) as string,
+    DEFAULT_ADMIN: (await settlement.DEFAULT_ADMIN_ROLE()) as string,
+  };
+  const asRegistrar = as(registry, registrar!);
+  const suppliers = [supplierA!, supplierB!, supplierC!, supplierD!];
+  for (const s of suppliers) {
+    await asRegistrar.grantRole(roles.SUPPLIER, s.address);
+    await asRegistrar.grantRole(roles.SUBMITTER, s.address);
+  }
+  await asRegistrar.grantRole(roles.ARBITER, arbiter!.address);
+  await settlement.grantRole(roles.PAUSER, pauser!.address);
+  for (const s of suppliers) await fund(token, settlement, s, INITIAL_DEPOSIT);
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = evidenceDomain(chainId, await ledger.getAddress());
+  return {
+    registry,
+    ledger,
+    token,
+    settlement,
+    roles,
+    domain,
+    admin: admin!,
+    registrar: registrar!,
+    suppliers,
+    supplierA: supplierA!,
+    supplierB: supplierB!,
+    supplierC: supplierC!,
+    supplierD: supplierD!,
+    arbiter: arbiter!,
+    pauser: pauser!,
+    outsider: outsider!,
+  };
+}
+
+export type SettlementFixture = Awaited<ReturnType<typeof deploySettlement>>;
+
+/** Mints `amount` to `supplier` and deposits it. */
+export async function fund(token: Contract, settlement: Contract, supplier: Signer, amount: bigint): Promise<void> {
+  await token.mint(await supplier.getAddress(), amount);
+  await as(token, supplier).approve(await settlement.getAddress(), amount);
+  await as(settlement, supplier).deposit(amount);
+}
+
+/**
+ * `count` CDRs of sessions at `host`'s chargers by vehicles of `home`'s customers, each the EIP-712
+ * digest of a ChargeDetailRecord message under the ledger's domain, for `amountOf(i)` each.
+ */
+export function makeCdrs(
+  f: Pick<SettlementFixture, "domain">,
+  host: string,
+  home: string,
+  count: number,
+  amountOf: (i: number) => bigint = (i) => 1_000_000n + BigInt(i) * 1_000n,
+): Cdr[] {
+  const types = messageTypes("ChargeDetailRecord");
+  const start = 1_767_225_600n; // 2026-01-01T00:00:00Z
+  return Array.from({ length: count }, (_, i) => {
+    const amount = amountOf(i);
+    const header = {
+      sessionId: hexlify(randomBytes(32)),
+      seq: 0n,
+      nonce: hexlify(randomBytes(32)),
+      issuedAt: start + BigInt(i) * 3600n,
+      expiresAt: start + BigInt(i) * 3600n + 30n * 86400n,
+    };
+    const body = {
+      cdrId: hexlify(randomBytes(32)),
+      hostSupplier: host,
+      homeSupplier: home,
+      start: start + BigInt(i) * 3600n,
+      end: start + BigInt(i) * 3600n + 1800n,
+      energyWh: 11_000n,
+      amount,
+      readingsRoot: hexlify(randomBytes(32)),
+    };
+    return { digest: TypedDataEncoder.hash(f.domain, types, { header, body }), amount };
+  });
+}
+
+/** The claim's tree over `(cdrDigest, amount)` leaves. */
+export function cdrTree(cdrs: readonly Cdr[]): CdrTree {
+  return StandardMerkleTree.of(
+    cdrs.map((c) => [c.digest, c.amount] as [string, bigint]),
+    CDR_LEAF_ENCODING,
+  );
+}
+
+/** A submitted claim with what its debtor needs to check or dispute it. */
+export interface SubmittedClaim {
+  claimId: bigint;
+  cdrs: Cdr[];
+  tree: CdrTree;
+  evidenceRoot: string;
+  amount: bigint;
+}
+
+/**
+ * `host` anchors the digests of `cdrs` in the ledger (its evidence) and claims their sum from
+ * `debtor` for `period`.
+ */
+export async function submitClaim(
+  f: SettlementFixture,
+  host: Signer,
+  debtor: Signer,
+  period: number | bigint,
+  cdrs?: Cdr[],
+): Promise<SubmittedClaim> {
+  cdrs ??= makeCdrs(f, await host.getAddress(), await debtor.getAddress(), 3);
+  const tree = cdrTree(cdrs);
+  const evidence = StandardMerkleTree.of(
+    cdrs.map((c) => [c.digest]),
+    ["bytes32"],
+  );
+  await as(f.ledger, host).anchorBatch(evidence.root, cdrs.length, AnchorKind.ChargeDetailRecords);
+  const amount = cdrs.reduce((sum, c) => sum + c.amount, 0n);
+  const tx = await as(f.settlement, host).submitClaim(
+    period,
+    await debtor.getAddress(),
+    amount,
+    tree.root,
+    cdrs.length,
+    evidence.root,
+  );
+  const receipt = await tx.wait();
+  const claimId = claimIdFromLogs(f.settlement, receipt.logs);
+  return { claimId, cdrs, tree, evidenceRoot: evidence.root, amount };
+}
+
+/** The id in the ClaimSubmitted event among `logs`. */
+export function claimIdFromLogs(settlement: Contract, logs: readonly Log[]): bigint {
+  for (const log of logs) {
+    const event = settlement.interface.parseLog(log);
+    if (event?.name === "ClaimSubmitted") return event.args.claimId as bigint;
+  }
+  throw new Error("no ClaimSubmitted event");
+}
+
+/** `(period << 32) | index`, the id of the `index`-th claim of `period`. */
+export function claimIdOf(period: number | bigint, index: number | bigint): bigint {
+  return (BigInt(period) << 32n) | BigInt(index);
+}
+
+/** The proof of the `index`-th CDR of a claim. */
+export function proofOf(claim: SubmittedClaim, index: number): string[] {
+  return claim.tree.getProof(index);
+}
