@@ -5,8 +5,9 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { registerBundle } from "./bundle.js";
+import { registerSettlementBot } from "./settlementBot.js";
 import { registerVerify } from "./verify.js";
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [registerVerify, registerBundle];
+export const COMMANDS: readonly RegisterCommand[] = [registerVerify, registerBundle, registerSettlementBot];

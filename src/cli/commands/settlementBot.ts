@@ -1,0 +1,125 @@
+/**
+ * `settlement-bot run --config <file>` (long-running, stops cleanly on SIGINT/SIGTERM) and
+ * `settlement-bot once --config <file>` (one tick, for cron and tests).
+ * Exit codes: 0 done (once: the tick had no step errors), 1 the tick had step errors or the
+ * endpoint was unreachable (retry later), 2 bad config, key, deployment or chain (fix first).
+ */
+import type { Command } from "commander";
+import { describeError, isChainError } from "../../chain/errors.js";
+import { httpProvider, type Eip1193Provider } from "../../chain/rpc.js";
+import { SettlementBot } from "../../settlement/bot.js";
+import { accountFromEnv, loadConfig, type BotConfig } from "../../settlement/config.js";
+import type { BotLogger, TickReport } from "../../settlement/context.js";
+import { isSettlementError } from "../../settlement/errors.js";
+import { runLoop } from "../../settlement/loop.js";
+import type { CliContext } from "../context.js";
+import { ExitCode, type CliIo, type ExitCodeValue } from "../io.js";
+
+export interface SettlementBotOptions {
+  mode: "run" | "once";
+  config: string;
+  /** Print each tick's report as JSON instead of a summary line. */
+  json?: boolean;
+}
+
+export interface SettlementBotDeps {
+  /** Where the account key is read from (the variable the config names). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The provider for the config's `rpcUrl`. */
+  provider(url: string): Eip1193Provider;
+  /** Stops `run` (default: SIGINT or SIGTERM of this process). */
+  signal?: AbortSignal;
+}
+
+export const defaultSettlementBotDeps: SettlementBotDeps = { env: process.env, provider: (url) => httpProvider(url) };
+
+/** One line per tick: what happened, only the parts that are not empty. */
+export function summarizeTick(r: TickReport): string {
+  const parts: [number, string][] = [
+    [r.cdrsImported, "CDRs imported"], [r.cdrsRejected.length, "CDRs rejected"], [r.claimsBuilt.length, "claims built"],
+    [r.anchorsSent.length, "anchors sent"], [r.claimsSubmitted.length, "claims submitted"], [r.accepted.length, "claims accepted"],
+    [r.disputed.length, "CDRs disputed"], [r.unverifiable.length, "claims unverifiable"], [r.nettingsSent.length, "periods netted"],
+    [r.withdrawalsSent.length, "withdrawals"], [r.alerts.length, "alerts"], [r.errors.length, "errors"],
+  ];
+  const done = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  const lines = [`tick at block ${r.block ?? "?"} (chain time ${r.chainTime ?? "?"}): ${done.length ? done.join(", ") : "nothing to do"}`];
+  for (const a of r.alerts) lines.push(`  alert: ${a}`);
+  for (const e of r.errors) lines.push(`  error: ${e}`);
+  return lines.join("\n");
+}
+
+function jsonLogger(io: CliIo): BotLogger {
+  return (level, msg, fields) => io.err(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+}
+
+/** Runs the bot; returns the exit code. */
+export async function runSettlementBot(opts: SettlementBotOptions, io: CliIo, deps: SettlementBotDeps = defaultSettlementBotDeps): Promise<ExitCodeValue> {
+  let bot: SettlementBot;
+  let config: BotConfig;
+  try {
+    config = loadConfig(opts.config);
+    const signer = accountFromEnv(config, deps.env);
+    bot = await SettlementBot.open({ config, signer, provider: deps.provider(config.rpcUrl), log: jsonLogger(io) });
+  } catch (error) {
+    return failure(io, error);
+  }
+  const print = (r: TickReport) => io.out(opts.json ? JSON.stringify(r) : summarizeTick(r));
+  try {
+    if (opts.mode === "once") {
+      const report = await bot.tick();
+      print(report);
+      return report.errors.length === 0 ? ExitCode.Ok : ExitCode.NotOk;
+    }
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    const signal = deps.signal ?? controller.signal;
+    if (!deps.signal) {
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    }
+    try {
+      io.out(`settlement bot of ${bot.address} running (stop with SIGINT or SIGTERM)`);
+      const ticks = await runLoop(bot, { intervalMs: config.pollIntervalMs, signal, onTick: print });
+      io.out(`settlement bot stopped after ${ticks} ticks`);
+      return ExitCode.Ok;
+    } finally {
+      process.removeListener("SIGINT", stop);
+      process.removeListener("SIGTERM", stop);
+    }
+  } catch (error) {
+    return failure(io, error);
+  } finally {
+    bot.close();
+  }
+}
+
+function failure(io: CliIo, error: unknown): ExitCodeValue {
+  if (isSettlementError(error)) {
+    io.err(`error: ${error.message} [${error.code}]`);
+    const issues = (error.details.issues ?? []) as { path: (string | number)[]; message: string }[];
+    for (const i of issues.slice(0, 10)) io.err(`  at ${i.path.join(".") || "(root)"}: ${i.message}`);
+    return error.code === "PACKAGE" ? ExitCode.NotOk : ExitCode.BadInput;
+  }
+  if (isChainError(error, "RPC_UNAVAILABLE")) {
+    io.err(`error: ${describeError(error)} (retry when the endpoint is back)`);
+    return ExitCode.NotOk;
+  }
+  io.err(`error: ${describeError(error)}`);
+  return ExitCode.BadInput;
+}
+
+export function registerSettlementBot(program: Command, ctx: CliContext): void {
+  const bot = program
+    .command("settlement-bot")
+    .description("a supplier's settlement bot: claims, verification, disputes, netting, withdrawals (exit 0 ok, 1 retry, 2 fix config)");
+  for (const mode of ["run", "once"] as const) {
+    bot
+      .command(mode)
+      .description(mode === "run" ? "tick every pollIntervalMs until SIGINT/SIGTERM" : "run one tick and exit (for cron and tests)")
+      .requiredOption("--config <file>", "bot config (JSON; the account key comes from the environment variable it names)")
+      .option("--json", "print each tick's report as JSON")
+      .action(async (o: { config: string; json?: boolean }) => {
+        ctx.exitCode = await runSettlementBot({ mode, ...o }, ctx.io);
+      });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What the bot learns from the settlement contract's events, read by the EventReader (each log
+ * once, only past `confirmations`, inside the transaction that moves the cursor): the claims of
+ * which this supplier is creditor or debtor, their acceptances and disputes, netted periods.
+ * After a reorg, `rollback` removes what blocks ≥ `fromBlock` had told.
+ */
+import { getAddress } from "ethers";
+import type { BotDatabase } from "../chain/db.js";
+import type { ChainEvent } from "../chain/events.js";
+
+export const WATCHED_EVENTS = ["ClaimSubmitted", "ClaimAccepted", "CdrDisputed", "DisputeResolved", "PeriodNetted"] as const;
+
+const str = (v: unknown): string => String(v);
+
+/** The EventReader's `onEvent` for `account`. */
+export function recordEvent(account: string, event: ChainEvent, db: BotDatabase): void {
+  const n = event.named;
+  switch (event.name) {
+    case "ClaimSubmitted": {
+      const creditor = getAddress(str(n.creditor));
+      const debtor = getAddress(str(n.debtor));
+      if (creditor !== account && debtor !== account) return;
+      db.run(
+        `INSERT OR REPLACE INTO chain_claims (claim_id, period, creditor, debtor, amount, cdr_root, cdr_count, evidence_root,
+           deadline, block_number, accepted_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+        str(n.claimId), Number(n.period), creditor, debtor, str(n.amount), str(n.cdrRoot).toLowerCase(), Number(n.cdrCount),
+        str(n.evidenceRoot).toLowerCase(), Number(n.challengeDeadline), event.blockNumber,
+      );
+      return;
+    }
+    case "ClaimAccepted":
+      db.run("UPDATE chain_claims SET accepted_block = ? WHERE claim_id = ?", event.blockNumber, str(n.claimId));
+      return;
+    case "CdrDisputed":
+      if (!db.get("SELECT 1 FROM chain_claims WHERE claim_id = ?", str(n.claimId))) return;
+      db.run(
+        `INSERT OR REPLACE INTO chain_disputes (dispute_id, claim_id, cdr_digest, amount, reason, block_number, upheld, resolved_block)
+         VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)`,
+        str(n.disputeId), str(n.claimId), str(n.cdrDigest).toLowerCase(), str(n.amount), str(n.reason), event.blockNumber,
+      );
+      return;
+    case "DisputeResolved":
+      db.run("UPDATE chain_disputes SET upheld = ?, resolved_block = ? WHERE dispute_id = ?", n.upheld === true ? 1 : 0, event.blockNumber, str(n.disputeId));
+      return;
+    case "PeriodNetted":
+      db.run("INSERT OR REPLACE INTO chain_periods (period, block_number) VALUES (?, ?)", Number(n.period), event.blockNumber);
+      return;
+    default:
+      return;
+  }
+}
+
+/** The EventReader's `onRollback`: forget what blocks ≥ `fromBlock` said. */
+export function rollbackEvents(fromBlock: number, db: BotDatabase): void {
+  db.run("DELETE FROM chain_claims WHERE block_number >= ?", fromBlock);
+  db.run("UPDATE chain_claims SET accepted_block = NULL WHERE accepted_block >= ?", fromBlock);
+  db.run("DELETE FROM chain_disputes WHERE block_number >= ?", fromBlock);
+  db.run("UPDATE chain_disputes SET upheld = NULL, resolved_block = NULL WHERE resolved_block >= ?", fromBlock);
+  db.run("DELETE FROM chain_periods WHERE block_number >= ?", fromBlock);
+}

@@ -1,0 +1,155 @@
+/**
+ * The settlement, ledger and registry contracts as seen by the bot: ABIs from the build, call data
+ * for the writes (sent through the Outbox), and the views it reads over the validated JSON-RPC
+ * client. A view that reverts comes back as `ChainError("REVERTED")` with the decoded custom error.
+ */
+import { Interface, type InterfaceAbi, type Result } from "ethers";
+import { loadArtifact } from "../chain/artifacts.js";
+import { combineAbis, decodeRevert, isRevertError, revertDataOf } from "../chain/decode.js";
+import { ChainError } from "../chain/errors.js";
+import type { ChainRpc } from "../chain/rpc.js";
+
+export const SETTLEMENT_ABI = loadArtifact("RoamingSettlement").abi as InterfaceAbi;
+export const LEDGER_ABI = loadArtifact("EvidenceLedger").abi as InterfaceAbi;
+export const REGISTRY_ABI = loadArtifact("ParticipantRegistry").abi as InterfaceAbi;
+
+export const settlementIface = new Interface(SETTLEMENT_ABI);
+export const ledgerIface = new Interface(LEDGER_ABI);
+export const registryIface = new Interface(REGISTRY_ABI);
+/** Every custom error (and event) of the three contracts, for decoding reverts and logs. */
+export const ALL_ABIS = [SETTLEMENT_ABI, LEDGER_ABI, REGISTRY_ABI] as const;
+const errorsIface = combineAbis(ALL_ABIS);
+
+/** Reverts that mean the effect is already there (or can no longer happen): the outbox stops retrying. */
+export const DONE_ERRORS = [
+  "EvidenceAlreadyAnchored",
+  "SettlementDuplicateClaim",
+  "SettlementPeriodNetted",
+  "SettlementAlreadyDisputed",
+  "SettlementClaimNotPending",
+] as const;
+
+/** A claim as `claimOf` returns it. */
+export interface ChainClaim {
+  creditor: string;
+  debtor: string;
+  period: number;
+  status: number;
+  submittedAt: number;
+  openDisputes: number;
+  cdrCount: number;
+  amount: bigint;
+  claimedAmount: bigint;
+  cdrRoot: string;
+  evidenceRoot: string;
+}
+
+/** Typed reads of the three contracts at the latest block. */
+export class ContractViews {
+  constructor(
+    private readonly rpc: ChainRpc,
+    private readonly from: string,
+    readonly settlement: string,
+    readonly ledger: string,
+    readonly registry: string,
+  ) {}
+
+  /** Reads `fn(args)` of `to`; a revert becomes `ChainError("REVERTED")` with `details.error`. */
+  static async read(rpc: ChainRpc, from: string, to: string, iface: Interface, fn: string, args: readonly unknown[] = []): Promise<Result> {
+    const data = iface.encodeFunctionData(fn, args);
+    let out: string;
+    try {
+      out = await rpc.call({ from, to, data }, "latest");
+    } catch (error) {
+      if (!isRevertError(error)) throw error;
+      const revert = decodeRevert(revertDataOf(error), errorsIface);
+      throw new ChainError("REVERTED", `${fn} reverted${revert.name ? ` with ${revert.name}` : ""}`, { error: revert.name, args: revert.args }, error);
+    }
+    if (out === "0x") throw new ChainError("BAD_RESPONSE", `${fn}: empty answer (no contract at ${to}?)`, { to });
+    return iface.decodeFunctionResult(fn, out);
+  }
+
+  private s(fn: string, args: readonly unknown[] = []): Promise<Result> {
+    return ContractViews.read(this.rpc, this.from, this.settlement, settlementIface, fn, args);
+  }
+
+  async claimOf(claimId: bigint): Promise<ChainClaim> {
+    const [c] = await this.s("claimOf", [claimId]);
+    return {
+      creditor: String(c.creditor), debtor: String(c.debtor), period: Number(c.period), status: Number(c.status),
+      submittedAt: Number(c.submittedAt), openDisputes: Number(c.openDisputes), cdrCount: Number(c.cdrCount),
+      amount: BigInt(c.amount), claimedAmount: BigInt(c.claimedAmount), cdrRoot: String(c.cdrRoot).toLowerCase(),
+      evidenceRoot: String(c.evidenceRoot).toLowerCase(),
+    };
+  }
+
+  async isFinal(claimId: bigint): Promise<boolean> {
+    return Boolean((await this.s("isFinal", [claimId]))[0]);
+  }
+
+  async periodOf(period: number): Promise<{ claimCount: number; nettedAt: number }> {
+    const [p] = await this.s("periodOf", [period]);
+    return { claimCount: Number(p.claimCount), nettedAt: Number(p.nettedAt) };
+  }
+
+  async availableOf(account: string): Promise<bigint> {
+    return BigInt((await this.s("availableOf", [account]))[0]);
+  }
+
+  async maxBatch(): Promise<number> {
+    return Number((await this.s("MAX_BATCH"))[0]);
+  }
+
+  async isSupplier(account: string): Promise<boolean> {
+    const role = (await ContractViews.read(this.rpc, this.from, this.registry, registryIface, "SUPPLIER_ROLE"))[0];
+    return Boolean((await ContractViews.read(this.rpc, this.from, this.registry, registryIface, "hasRole", [role, account]))[0]);
+  }
+
+  /** The key's owner and validity `[validFrom, validUntil)`, or null for an unknown key. */
+  async signingKey(key: string): Promise<{ participant: string; validFrom: number; validUntil: number } | null> {
+    try {
+      const [k] = await ContractViews.read(this.rpc, this.from, this.registry, registryIface, "signingKey", [key]);
+      return { participant: String(k.participant), validFrom: Number(k.validFrom), validUntil: Number(k.validUntil) };
+    } catch (error) {
+      if (error instanceof ChainError && error.details.error === "RegistryUnknownKey") return null;
+      throw error;
+    }
+  }
+
+  /** The anchor of `root` in the ledger, or null when it is not anchored. */
+  async anchorOf(root: string): Promise<{ submitter: string; anchoredAt: number; count: number; kind: number } | null> {
+    try {
+      const [a] = await ContractViews.read(this.rpc, this.from, this.ledger, ledgerIface, "anchorOf", [root]);
+      return { submitter: String(a.submitter), anchoredAt: Number(a.anchoredAt), count: Number(a.count), kind: Number(a.kind) };
+    } catch (error) {
+      if (error instanceof ChainError && error.details.error === "EvidenceNotFound") return null;
+      throw error;
+    }
+  }
+
+  /** Time of the latest block, seconds. */
+  async chainTime(): Promise<number> {
+    const block = await this.rpc.getBlock("latest");
+    if (!block) throw new ChainError("BAD_RESPONSE", "no latest block");
+    return Number(block.timestamp);
+  }
+}
+
+/** A cache of signing-key records for one verification pass (keys are read once each). */
+export class KeyCache {
+  private readonly keys = new Map<string, Promise<Awaited<ReturnType<ContractViews["signingKey"]>>>>();
+
+  constructor(private readonly views: ContractViews) {}
+
+  /** True if `key` belongs to `participant` and was valid at `time` (as `isKeyValid` computes it). */
+  async isValid(participant: string, key: string, time: bigint): Promise<boolean> {
+    let record = this.keys.get(key.toLowerCase());
+    if (!record) {
+      record = this.views.signingKey(key);
+      this.keys.set(key.toLowerCase(), record);
+    }
+    const k = await record;
+    return k !== null && k.participant.toLowerCase() === participant.toLowerCase()
+      && time >= BigInt(k.validFrom) && time < BigInt(k.validUntil);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The home side: every claim against this supplier that the chain announced (past its
+ * confirmations) is checked against its package. The verdict is stored before anything is sent;
+ * a dispute is enqueued under `dispute:<claimId>:<cdrDigest>` in the same transaction, accepted
+ * claims go out together in `acceptClaims` batches under `accept:<hash of the ids>`. A stored
+ * accept or dispute is never reconsidered, so a restart neither accepts nor disputes twice.
+ */
+import { getAddress, keccak256, toUtf8Bytes } from "ethers";
+import { KeyCache, settlementIface } from "./contracts.js";
+import type { BotContext, TickReport } from "./context.js";
+import { reasonCode } from "./reasons.js";
+import { verifyClaim, type ClaimVerdict, type IncomingClaim, type ReceivedCdr, type VerifyEnv } from "./verifyClaim.js";
+
+interface Pending extends IncomingClaim {
+  deadline: number;
+}
+
+function pendingClaims(ctx: BotContext): Pending[] {
+  return ctx.db.all(
+    `SELECT c.* FROM chain_claims c LEFT JOIN decisions d ON d.claim_id = c.claim_id
+     WHERE c.debtor = ? AND c.accepted_block IS NULL AND c.period NOT IN (SELECT period FROM chain_periods)
+       AND (d.claim_id IS NULL OR d.verdict = 'unverifiable' OR d.cdr_root != c.cdr_root)
+     ORDER BY c.block_number, c.claim_id`,
+    ctx.account,
+  ).map((r) => ({
+    claimId: BigInt(String(r.claim_id)), period: Number(r.period), creditor: String(r.creditor), debtor: String(r.debtor),
+    amount: BigInt(String(r.amount)), cdrRoot: String(r.cdr_root), cdrCount: Number(r.cdr_count),
+    evidenceRoot: String(r.evidence_root), deadline: Number(r.deadline),
+  }));
+}
+
+function verifyEnv(ctx: BotContext): VerifyEnv {
+  const keys = new KeyCache(ctx.views);
+  return {
+    account: ctx.account, chainId: ctx.chainId, settlement: ctx.settlement, ledger: ctx.ledger,
+    periodSeconds: ctx.config.periodSeconds, domain: ctx.domain,
+    keyValid: (participant, key, time) => keys.isValid(participant, key, time),
+    anchorSubmitter: async (root) => (await ctx.views.anchorOf(root))?.submitter ?? null,
+    seenBefore: (digest, cdrId, claimId) =>
+      ctx.db.get("SELECT 1 FROM received_cdrs WHERE (digest = ? OR cdr_id = ?) AND claim_id != ?",
+        digest.toLowerCase(), cdrId.toLowerCase(), claimId.toString()) !== undefined,
+  };
+}
+
+function decide(ctx: BotContext, c: Pending, v: ClaimVerdict | { verdict: "expired"; reason: string }, actionKey: string | null): void {
+  const d = v.verdict === "dispute" ? v : null;
+  ctx.db.run(
+    `INSERT INTO decisions (claim_id, cdr_root, verdict, reason, cdr_digest, amount, proof, failures, action_key, decided_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (claim_id) DO UPDATE SET cdr_root = excluded.cdr_root, verdict = excluded.verdict, reason = excluded.reason,
+       cdr_digest = excluded.cdr_digest, amount = excluded.amount, proof = excluded.proof, failures = excluded.failures,
+       action_key = excluded.action_key, decided_at = excluded.decided_at`,
+    c.claimId.toString(), c.cdrRoot, v.verdict, "reason" in v ? v.reason : null, d?.digest ?? null, d?.amount.toString() ?? null,
+    d ? JSON.stringify(d.proof) : null, d ? JSON.stringify(d.failures) : null, actionKey, ctx.now(),
+  );
+}
+
+function remember(ctx: BotContext, claimId: bigint, received: readonly ReceivedCdr[]): void {
+  for (const r of received) {
+    ctx.db.run("INSERT OR IGNORE INTO received_cdrs (digest, cdr_id, claim_id) VALUES (?, ?, ?)", r.digest.toLowerCase(), r.cdrId.toLowerCase(), claimId.toString());
+  }
+}
+
+/** Checks every undecided claim against this supplier and enqueues its acceptance or dispute. */
+export async function reviewIncoming(ctx: BotContext, chainTime: number, report: TickReport): Promise<void> {
+  const env = verifyEnv(ctx);
+  for (const c of pendingClaims(ctx)) {
+    const raw = await ctx.exchange.fetch({ creditor: c.creditor, debtor: ctx.account, cdrRoot: c.cdrRoot });
+    const v = await verifyClaim(c, raw, env);
+    const id = c.claimId.toString();
+    if (v.verdict === "unverifiable") {
+      // No leaf is known, so nothing can be disputed on-chain: keep checking, alert near the deadline.
+      const urgent = chainTime >= c.deadline - ctx.config.disputeMarginSeconds;
+      ctx.db.transaction(() => decide(ctx, c, v, null));
+      report.unverifiable.push({ claimId: id, reason: v.reason, urgent });
+      if (urgent) report.alerts.push(`claim ${id} from ${c.creditor} cannot be verified (${v.reason}); its window closes at ${c.deadline}`);
+      continue;
+    }
+    if (v.verdict === "accept") {
+      ctx.db.transaction(() => {
+        decide(ctx, c, v, null);
+        remember(ctx, c.claimId, v.received);
+      });
+      continue;
+    }
+    if (chainTime > c.deadline) {
+      ctx.db.transaction(() => {
+        decide(ctx, c, { verdict: "expired", reason: v.reason }, null);
+        remember(ctx, c.claimId, v.received);
+      });
+      report.alerts.push(`claim ${id}: CDR ${v.digest} fails (${v.reason}) but the challenge window closed at ${c.deadline}`);
+      continue;
+    }
+    const key = `dispute:${id}:${v.digest}`;
+    const data = settlementIface.encodeFunctionData("disputeCdr", [c.claimId, v.digest, v.amount, v.proof, reasonCode(v.reason)]);
+    ctx.db.transaction(() => {
+      ctx.outbox.enqueue({ key, label: `dispute CDR of claim ${id} (${v.reason})`, to: ctx.settlement, data });
+      decide(ctx, c, v, key);
+      remember(ctx, c.claimId, v.received);
+    });
+    report.disputed.push({ claimId: id, cdrDigest: v.digest, reason: v.reason });
+    ctx.log("warn", "claim disputed", { claimId: id, creditor: getAddress(c.creditor), cdrDigest: v.digest, reason: v.reason });
+  }
+  enqueueAcceptances(ctx, report);
+}
+
+/** Sends the accepted claims that have no acceptance intent yet, `maxBatch` per `acceptClaims` call. */
+function enqueueAcceptances(ctx: BotContext, report: TickReport): void {
+  const ids = ctx.db.all(
+    `SELECT d.claim_id FROM decisions d JOIN chain_claims c ON c.claim_id = d.claim_id
+     WHERE d.verdict = 'accept' AND d.action_key IS NULL AND c.accepted_block IS NULL
+       AND c.period NOT IN (SELECT period FROM chain_periods)`,
+  ).map((r) => BigInt(String(r.claim_id))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (let i = 0; i < ids.length; i += ctx.maxBatch) {
+    const batch = ids.slice(i, i + ctx.maxBatch);
+    const key = `accept:${keccak256(toUtf8Bytes(batch.join(",")))}`;
+    const data = settlementIface.encodeFunctionData("acceptClaims", [batch]);
+    ctx.db.transaction(() => {
+      ctx.outbox.enqueue({ key, label: `accept ${batch.length} claims`, to: ctx.settlement, data });
+      for (const id of batch) ctx.db.run("UPDATE decisions SET action_key = ? WHERE claim_id = ?", key, id.toString());
+    });
+    report.accepted.push(...batch.map(String));
+    ctx.log("info", "claims accepted", { claimIds: batch.map(String) });
+  }
+}
