@@ -22,7 +22,7 @@ import type { SignedMessage, SignedReceipt } from "./messages.js";
 import { verifyMessageSignature, verifyReceiptSignature } from "./sign.js";
 import { BatchBook } from "./storeBatches.js";
 import { SqlDatabase, type Row, type StoreDomain } from "./storeDb.js";
-import { evidenceDomain } from "./types.js";
+import { evidenceDomain, isMessageTypeName, type MessageTypeName } from "./types.js";
 
 export type { AnchorInfo, StoredBatch } from "./storeBatches.js";
 export type { StoreDomain } from "./storeDb.js";
@@ -200,6 +200,26 @@ export class EvidenceStore {
   message(digest: string): SignedMessage | null {
     const row = this.sql.get("SELECT json FROM messages WHERE digest = ?", parseBytes32(digest, "digest"));
     return row ? decodeMessage(JSON.parse(String(row.json))) : null;
+  }
+
+  /**
+   * Up to `limit` messages of `type` stored after `cursor`, in insertion order, and the cursor to
+   * pass back next time (a follower's view of the store, e.g. a settlement bot reading CDRs).
+   */
+  messagesOfType<T extends MessageTypeName>(
+    type: T,
+    cursor: number,
+    limit: number,
+  ): { messages: SignedMessage<T>[]; cursor: number } {
+    if (!isMessageTypeName(type)) throw new EvidenceError("BAD_INPUT", "unknown message type", { type });
+    const rows = this.sql.all(
+      "SELECT rowid AS r, json FROM messages WHERE type = ? AND rowid > ? ORDER BY rowid LIMIT ?",
+      type,
+      cursor,
+      limit,
+    );
+    const messages = rows.map((row) => decodeMessage(JSON.parse(String(row.json))) as SignedMessage<T>);
+    return { messages, cursor: rows.length ? Number(rows[rows.length - 1]!.r) : cursor };
   }
 
   /** The receipt whose own digest is `digest` or, failing that, the receipt of message `digest`. */

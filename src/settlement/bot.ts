@@ -89,8 +89,7 @@ export class SettlementBot {
         throw new SettlementError("DEPLOYMENT", `cannot use the evidence store ${config.evidenceStore}: ${(cause as Error).message}`, { path: config.evidenceStore }, cause);
       }
       opened.push(store);
-      const cdrs = new StoreCdrSource(config.evidenceStore);
-      opened.push(cdrs);
+      const cdrs = new StoreCdrSource(store);
       const outbox = await Outbox.open({
         db, rpc, signer: o.signer, chainId: config.chainId, abis: ALL_ABIS, confirmations: config.confirmations,
         doneErrors: DONE_ERRORS, ...config.outbox, ...(o.now ? { now: o.now } : {}),
@@ -160,7 +159,6 @@ export class SettlementBot {
   }
 
   close(): void {
-    this.ctx.cdrs.close();
     this.ctx.store.close();
     this.ctx.db.close();
   }
