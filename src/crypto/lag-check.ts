@@ -1,0 +1,59 @@
+/**
+ * Everything a LAG checks, at this layer, for one anonymous authentication — in
+ * increasing order of cost, stopping at the first failure:
+ *
+ *   1. the CA permit presented in the exchange (signature and validity window);
+ *   2. the session key K (two DH) and the vehicle's authentication operator over the transcript;
+ *   3. the ring signature over the committed group, with escrow when the context needs it.
+ *
+ * Not included (protocol layer): membership of the ring in the committed group version,
+ * and the key-image store ("was I seen before in this scope?"), for which the key
+ * image is returned.
+ */
+import type { GroupBackend } from "./backend.js";
+import { escrowVerify } from "./lsag-escrow.js";
+import { lsagVerify } from "./lsag.js";
+import { verifyAuthOperator } from "./operators.js";
+import { checkPermit, type Permit } from "./permit.js";
+import type { EscrowStatement, RingLimits, RingStatement } from "./ring.js";
+import { lagSessionKey, type LagKeyAgreement } from "./session.js";
+import type { EscrowSignature, LsagSignature } from "./signature.js";
+
+/** Inputs of one anonymous-authentication check. */
+export interface AnonymousAuthCheck {
+  readonly permit: Permit;
+  readonly caPermitKey: Uint8Array;
+  readonly now: bigint | number;
+  readonly keyAgreement: LagKeyAgreement;
+  readonly operatorLabel: string;
+  readonly transcript: readonly Uint8Array[];
+  readonly operatorTag: Uint8Array;
+  readonly ring:
+    | { readonly kind: "lsag-escrow"; readonly statement: EscrowStatement; readonly signature: EscrowSignature }
+    | { readonly kind: "lsag"; readonly statement: RingStatement; readonly signature: LsagSignature };
+  readonly limits?: RingLimits;
+}
+
+/** Outcome: the session key and key image on success, the failing check otherwise. */
+export type AnonymousAuthResult =
+  | { readonly ok: true; readonly sessionKey: Uint8Array; readonly keyImage: Uint8Array }
+  | { readonly ok: false; readonly failed: "permit" | "operator" | "ring" };
+
+/**
+ * Runs the checks. Returns `{ ok: false }` for anything well-formed but wrong and
+ * throws `CryptoInputError` for malformed input.
+ */
+export function checkAnonymousAuth<P>(b: GroupBackend<P>, input: AnonymousAuthCheck): AnonymousAuthResult {
+  if (checkPermit(b, input.caPermitKey, input.permit, input.now) !== "valid") return { ok: false, failed: "permit" };
+  const sessionKey = lagSessionKey(b, input.keyAgreement);
+  if (!verifyAuthOperator(sessionKey, input.operatorLabel, input.transcript, input.operatorTag)) {
+    return { ok: false, failed: "operator" };
+  }
+  const { ring } = input;
+  const ringOk =
+    ring.kind === "lsag-escrow"
+      ? escrowVerify(b, ring.statement, ring.signature, input.limits)
+      : lsagVerify(b, ring.statement, ring.signature, input.limits);
+  if (!ringOk) return { ok: false, failed: "ring" };
+  return { ok: true, sessionKey, keyImage: ring.signature.keyImage.slice() };
+}
