@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { hexlify, randomBytes, Wallet, ZeroHash, type Signer } from "ethers";
 import { evidenceFixture } from "../helpers/fixtures.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
+import { ensureEscrowOpenings, escrowOpeningsAt } from "../protocol/helpers/escrowOpenings.js";
 
 type Fixture = Awaited<ReturnType<typeof evidenceFixture>>;
 
@@ -97,6 +98,26 @@ const TABLE: Privileged[] = [
     role: (f) => f.roles.SUBMITTER,
     allowed: (f) => [f.participants.supplierA, f.participants.supplierB, f.participants.aggregator, f.participants.meter, f.participants.dcc].map((s) => s.address),
     call: (c) => c.acknowledgeBatch(rand()),
+  },
+  {
+    name: "EscrowOpenings.recordDispute",
+    contract: (f) => escrowOpeningsAt(f),
+    role: (f) => f.roles.ARBITER,
+    allowed: (f) => [f.participants.arbiter.address],
+    call: async (c, f) => {
+      await ensureEscrowOpenings(f);
+      return c.recordDispute(rand(), rand(), rand());
+    },
+  },
+  {
+    name: "EscrowOpenings.recordOpening",
+    contract: (f) => escrowOpeningsAt(f),
+    role: (f) => f.roles.REGISTRAR,
+    allowed: (f) => [f.registrar.address],
+    call: async (c, f) => {
+      await ensureEscrowOpenings(f);
+      return c.recordOpening(rand(), rand());
+    },
   },
 ];
 

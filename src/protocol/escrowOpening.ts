@@ -1,0 +1,113 @@
+/**
+ * Accountable anonymity: the CA opens the identity escrow of an authentication only for a
+ * dispute an arbiter recorded on-chain (`EscrowOpenings.recordDispute`) naming that
+ * authentication's transcript digest, and then records the opening with a salted commitment to
+ * the opened key (`recordOpening`). The arbiter receives the key and the salt off-chain and
+ * checks them with `EscrowOpenings.verifyOpening`.
+ */
+import { AbiCoder, ContractFactory, hexlify, keccak256, type Signer } from "ethers";
+import { bytesToHex, decodeEscrowSignature, escrowOpenVerified } from "../crypto/index.js";
+import { loadArtifact } from "../chain/artifacts.js";
+import type { DynamicContract } from "../chain/deploy.js";
+import type { CentralAuthority } from "./ca.js";
+import { randomBytesOf } from "./context.js";
+import { guard, ProtocolError } from "./errors.js";
+import { decodeMessage } from "./messages.js";
+import { authDigest, authStatement, type AuthTranscript } from "./transcript.js";
+
+/** Deploys `EscrowOpenings` reading roles from the registry at `registryAddress`. */
+export async function deployEscrowOpenings(deployer: Signer, registryAddress: string): Promise<DynamicContract> {
+  const artifact = loadArtifact("EscrowOpenings");
+  const factory = new ContractFactory(artifact.abi as never[], artifact.bytecode, deployer);
+  const contract = await factory.deploy(registryAddress);
+  await contract.waitForDeployment();
+  return contract as unknown as DynamicContract;
+}
+
+/** keccak256(abi.encode(disputeId, salt, publicKey)): the contract's `openingCommitment`. */
+export function openingCommitment(disputeId: string, salt: string, publicKey: Uint8Array): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [disputeId, salt, `0x${bytesToHex(publicKey)}`]));
+}
+
+/** Name of the custom error a failed call reverted with, decoded with the contract's ABI. */
+function revertName(contract: DynamicContract, error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    const named = (o.revert as { name?: unknown } | undefined)?.name;
+    if (typeof named === "string") return named;
+    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) {
+      const parsed = contract.interface.parseError(o.data);
+      if (parsed !== null) return parsed.name;
+    }
+    queue.push(o.error, o.info, o.cause);
+  }
+  return undefined;
+}
+
+/** What the CA hands to the arbiter after an opening. */
+export interface EscrowOpeningResult {
+  readonly disputeId: string;
+  /** The opened public key of the vehicle. */
+  readonly publicKey: Uint8Array;
+  /** Position of the key in the authentication's ring. */
+  readonly ringIndex: number;
+  readonly salt: string;
+  readonly commitment: string;
+  readonly txHash: string;
+}
+
+/**
+ * Opens the escrow of `transcript` for dispute `disputeId`: refuses with `NO_DISPUTE` when no
+ * dispute is recorded on-chain, `DISPUTE_MISMATCH` when it names another authentication,
+ * `ALREADY_OPENED` when it was opened before, `BAD_SIGNATURE` when the escrow proof does not
+ * verify; otherwise opens and records the opening (`escrowOpenings` connected to the CA).
+ */
+export async function openEscrowForDispute(
+  ca: CentralAuthority,
+  escrowOpenings: DynamicContract,
+  disputeId: string,
+  transcript: AuthTranscript,
+): Promise<EscrowOpeningResult> {
+  const digest = guard(() => authDigest(transcript));
+  let dispute: { authDigest: string };
+  let opened: boolean;
+  try {
+    dispute = await escrowOpenings.disputeOf(disputeId);
+    opened = await escrowOpenings.isOpened(disputeId);
+  } catch (error) {
+    if (revertName(escrowOpenings, error) === "EscrowUnknownDispute") {
+      throw new ProtocolError("NO_DISPUTE", "no dispute with this id is recorded on-chain", { details: { disputeId } });
+    }
+    throw new ProtocolError("CHAIN", "reading the dispute failed", { cause: error });
+  }
+  if (dispute.authDigest.toLowerCase() !== digest.toLowerCase()) {
+    throw new ProtocolError("DISPUTE_MISMATCH", "the dispute names another authentication", { details: { disputeId } });
+  }
+  if (opened) throw new ProtocolError("ALREADY_OPENED", "this dispute's escrow was already opened", { details: { disputeId } });
+  const { publicKey, index } = guard(() => {
+    const challenge = decodeMessage("AuthChallenge", transcript.challenge);
+    const response = decodeMessage("AuthResponse", transcript.response);
+    const group = ca.groups.get(response.groupId, response.groupVersion);
+    const statement = authStatement(challenge, response, group.root, ca.publicKeys.escrowKey);
+    const signature = decodeEscrowSignature(response.signature);
+    const opening = escrowOpenVerified(ca.ctx.backend, ca.escrowSecret, statement, signature);
+    if (opening === undefined || opening.index < 0) throw new ProtocolError("BAD_SIGNATURE", "the escrow proof does not verify");
+    return opening;
+  });
+  const salt = hexlify(randomBytesOf(ca.ctx, 32));
+  const commitment = openingCommitment(disputeId, salt, publicKey);
+  try {
+    const tx = await escrowOpenings.recordOpening(disputeId, commitment);
+    const receipt = await tx.wait();
+    return { disputeId, publicKey, ringIndex: index, salt, commitment, txHash: receipt.hash as string };
+  } catch (error) {
+    const name = revertName(escrowOpenings, error);
+    if (name === "EscrowAlreadyOpened") throw new ProtocolError("ALREADY_OPENED", "this dispute's escrow was already opened", { cause: error });
+    throw new ProtocolError("CHAIN", "recording the opening failed", { details: { error: name }, cause: error });
+  }
+}

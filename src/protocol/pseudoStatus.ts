@@ -1,0 +1,223 @@
+/**
+ * Battery status discharging → charging, with pseudo-status. Each vehicle masks its real
+ * status s with a fresh uniform mask r (masked = s + r mod 2^64) and seals r, with a one-time
+ * reply key, in an envelope to the CA. The LAG sees masked values only, batches them and
+ * forwards the batch; the CA removes the masks, signs the aggregate Σ s for the LAG and returns
+ * to each vehicle its own real status encrypted under that vehicle's reply key.
+ *
+ *   BV ──StatusReport(masked, envelope{mask, replyKey}, op)──▶ LAG
+ *   LAG ──StatusBatch(entries, op)──▶ CA ──StatusResult(aggregate, replies, CA sig, op)──▶ LAG
+ *   LAG ──StatusDelivery(aggregate, reply, CA sig, op)──▶ each BV
+ *
+ * A batch holds at least `minStatusBatch` vehicles: an aggregate of one would be a status.
+ */
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import {
+  bytesToHex,
+  concatBytes,
+  decodeAnswer,
+  decodeMask,
+  encodeAnswer,
+  encodeMask,
+  frame,
+  maskStatus,
+  openEnvelope,
+  sealEnvelope,
+  sumMasked,
+  u32be,
+  u64be,
+  unmaskAggregate,
+  ENVELOPE_BYTES,
+  DEFAULT_MASK_MODULUS,
+} from "../crypto/index.js";
+import { verifyCaStatement, type CaPublicKeys, type CentralAuthority } from "./ca.js";
+import type { SessionChannel } from "./channel.js";
+import { randomBytesOf, type PartyContext } from "./context.js";
+import { guard, ProtocolError } from "./errors.js";
+import { MASKED_BYTES } from "./messages.js";
+import { ReplayGuard } from "./replay.js";
+import { messageDigest, type RunLog } from "./runLog.js";
+import type { LagSession, VehicleSession } from "./sessions.js";
+import { PROTOCOL_TAGS } from "./tags.js";
+
+const REPLY_NONCE = new Uint8Array(12);
+const envelopeAad = (lagId: Uint8Array): Uint8Array => frame(PROTOCOL_TAGS.statusAad, [lagId]);
+const replyAad = (batchId: Uint8Array): Uint8Array => frame(PROTOCOL_TAGS.statusReply, [batchId]);
+const readU64 = (bytes: Uint8Array): bigint => BigInt(`0x${bytesToHex(bytes)}`);
+
+/** The CA statement over an aggregate (what the LAG and every vehicle of the batch can check). */
+export function aggregateStatement(lagId: Uint8Array, batchId: Uint8Array, aggregate: bigint, count: number): Uint8Array {
+  return frame(PROTOCOL_TAGS.caAggregate, [lagId, batchId, u64be(aggregate), u32be(count)]);
+}
+
+/** The vehicle's side: report a masked status, then recover the real status the CA recorded. */
+export class VehicleStatusReport {
+  private pending: { readonly status: bigint; readonly replyKey: Uint8Array } | undefined;
+
+  constructor(
+    private readonly ctx: PartyContext,
+    private readonly session: VehicleSession,
+    private readonly ca: CaPublicKeys,
+  ) {}
+
+  /** Reports `status` (e.g. Wh discharged) masked; only one report is outstanding at a time. */
+  report(status: bigint): Uint8Array {
+    if (this.pending !== undefined) throw new ProtocolError("OUT_OF_ORDER", "a status report is already outstanding");
+    return guard(() => {
+      const { masked, mask } = maskStatus(status, DEFAULT_MASK_MODULUS, this.ctx.rng);
+      const replyKey = randomBytesOf(this.ctx, 32);
+      const body = concatBytes(encodeMask(mask), replyKey);
+      const plaintext = encodeAnswer({ sequence: 1n, kind: "status", body });
+      const envelope = sealEnvelope(this.ctx.backend, this.ca.envelopeKey, plaintext, envelopeAad(this.session.lagId), this.ctx.rng);
+      const bytes = this.session.channel.seal("StatusReport", { masked, envelope }, this.ctx.clock());
+      this.pending = { status, replyKey };
+      return bytes;
+    });
+  }
+
+  /** Checks the delivery (operator, CA signature) and decrypts the real status; it must equal the one reported. */
+  onDelivery(bytes: Uint8Array): { readonly status: bigint; readonly aggregate: bigint; readonly count: number } {
+    const pending = this.pending;
+    if (pending === undefined) throw new ProtocolError("OUT_OF_ORDER", "no status report is outstanding");
+    return guard(() => {
+      const d = this.session.channel.open("StatusDelivery", bytes, this.ctx.clock());
+      const statement = aggregateStatement(this.session.lagId, d.batchId, d.aggregate, d.count);
+      if (!verifyCaStatement(this.ctx.backend, this.ca, statement, d.caSignature)) {
+        throw new ProtocolError("BAD_SIGNATURE", "aggregate is not signed by the CA");
+      }
+      let plain: Uint8Array;
+      try {
+        plain = chacha20poly1305(pending.replyKey, REPLY_NONCE, replyAad(d.batchId)).decrypt(d.reply);
+      } catch (cause) {
+        throw new ProtocolError("DECRYPTION_FAILED", "status reply does not decrypt", { cause });
+      }
+      const status = readU64(plain);
+      if (status !== pending.status) throw new ProtocolError("STATUS_MISMATCH", "the CA recorded another status");
+      this.pending = undefined;
+      return { status, aggregate: d.aggregate, count: d.count };
+    });
+  }
+}
+
+interface OpenEntry {
+  readonly session: LagSession;
+  readonly masked: bigint;
+  readonly envelope: Uint8Array;
+}
+
+/** The LAG's desk: collects masked reports into batches and delivers the CA's results. */
+export class LagStatusDesk {
+  private open: OpenEntry[] = [];
+  private readonly sent = new Map<string, readonly OpenEntry[]>();
+
+  constructor(
+    private readonly ctx: PartyContext,
+    private readonly lagId: Uint8Array,
+    private readonly ca: CaPublicKeys,
+    private readonly toCa: SessionChannel,
+    private readonly log?: RunLog,
+  ) {}
+
+  /** Accepts a report; returns the masked value (all the LAG learns of the vehicle's status). */
+  onReport(session: LagSession, bytes: Uint8Array): bigint {
+    return guard(() => {
+      const report = session.channel.open("StatusReport", bytes, this.ctx.clock());
+      if (this.open.some((e) => e.session === session)) throw new ProtocolError("REPLAYED", "this session already reported in the open batch");
+      this.open.push({ session, masked: report.masked, envelope: report.envelope });
+      this.log?.record("status-report", messageDigest(bytes));
+      return report.masked;
+    });
+  }
+
+  /** Sum of the masked values collected so far (uniform, says nothing about any status). */
+  maskedSum(): bigint {
+    return sumMasked(this.open.map((e) => e.masked));
+  }
+
+  /** Closes the open batch and seals it for the CA. */
+  closeBatch(): Uint8Array {
+    if (this.open.length < this.ctx.config.minStatusBatch) {
+      throw new ProtocolError("BATCH_TOO_SMALL", `a batch needs at least ${this.ctx.config.minStatusBatch} vehicles`);
+    }
+    return guard(() => {
+      const batchId = randomBytesOf(this.ctx, 16);
+      const entries = this.open.map((e) => concatBytes(u64be(e.masked), e.envelope));
+      const bytes = this.toCa.seal("StatusBatch", { batchId, entries }, this.ctx.clock());
+      this.sent.set(bytesToHex(batchId), this.open);
+      this.open = [];
+      return bytes;
+    });
+  }
+
+  /** Checks the CA's result and seals one delivery per vehicle of the batch. */
+  onResult(bytes: Uint8Array): { readonly aggregate: bigint; readonly deliveries: readonly { session: LagSession; bytes: Uint8Array }[] } {
+    return guard(() => {
+      const now = this.ctx.clock();
+      const result = this.toCa.open("StatusResult", bytes, now);
+      const entries = this.sent.get(bytesToHex(result.batchId));
+      if (entries === undefined) throw new ProtocolError("UNKNOWN_REQUEST", "no such batch was sent");
+      if (result.count !== entries.length || result.replies.length !== entries.length) {
+        throw new ProtocolError("MALFORMED", "result does not match the batch");
+      }
+      const statement = aggregateStatement(this.lagId, result.batchId, result.aggregate, result.count);
+      if (!verifyCaStatement(this.ctx.backend, this.ca, statement, result.caSignature)) {
+        throw new ProtocolError("BAD_SIGNATURE", "aggregate is not signed by the CA");
+      }
+      this.sent.delete(bytesToHex(result.batchId));
+      const deliveries = entries.map((e, i) => ({
+        session: e.session,
+        bytes: e.session.channel.seal(
+          "StatusDelivery",
+          { batchId: result.batchId, aggregate: result.aggregate, count: result.count, reply: result.replies[i] as Uint8Array, caSignature: result.caSignature },
+          now,
+        ),
+      }));
+      return { aggregate: result.aggregate, deliveries };
+    });
+  }
+}
+
+/** The CA's desk: unmasks batches, signs aggregates, returns each vehicle its real status. */
+export class CaStatusDesk {
+  private readonly envelopes = new ReplayGuard();
+  /** Real statuses per batch, for billing (the CA never learns which vehicle sent which). */
+  readonly records = new Map<string, { readonly lagId: Uint8Array; readonly statuses: readonly bigint[] }>();
+
+  constructor(private readonly ca: CentralAuthority) {}
+
+  onBatch(bytes: Uint8Array): Uint8Array {
+    return guard(() => {
+      const { ctx } = this.ca;
+      const now = ctx.clock();
+      const { lagId, channel } = this.ca.channel(bytes);
+      const batch = channel.open("StatusBatch", bytes, now);
+      if (batch.entries.length < ctx.config.minStatusBatch) {
+        throw new ProtocolError("BATCH_TOO_SMALL", `a batch needs at least ${ctx.config.minStatusBatch} vehicles`);
+      }
+      const masked: bigint[] = [];
+      const masks: bigint[] = [];
+      const replyKeys: Uint8Array[] = [];
+      const envelopes = batch.entries.map((entry) => entry.subarray(MASKED_BYTES, MASKED_BYTES + ENVELOPE_BYTES));
+      const distinct = new Set(envelopes.map(bytesToHex));
+      if (distinct.size !== envelopes.length || envelopes.some((e) => this.envelopes.has(e, now))) {
+        throw new ProtocolError("REPLAYED", "the batch repeats a status envelope");
+      }
+      batch.entries.forEach((entry, i) => {
+        const envelope = envelopes[i] as Uint8Array;
+        const answer = decodeAnswer(openEnvelope(ctx.backend, this.ca.envelopeKeys, envelope, envelopeAad(lagId)));
+        if (answer.kind !== "status" || answer.body.length !== 8 + 32) throw new ProtocolError("MALFORMED", `entry ${i} is not a status mask`);
+        masked.push(readU64(entry.subarray(0, MASKED_BYTES)));
+        masks.push(decodeMask(answer.body.subarray(0, 8)));
+        replyKeys.push(answer.body.slice(8));
+      });
+      for (const envelope of envelopes) this.envelopes.claim(envelope, now + ctx.config.sessionSeconds, now, "status envelope");
+      const aggregate = unmaskAggregate(sumMasked(masked), masks);
+      const statuses = masked.map((m, i) => (m - (masks[i] as bigint) + DEFAULT_MASK_MODULUS) % DEFAULT_MASK_MODULUS);
+      const replies = statuses.map((s, i) => chacha20poly1305(replyKeys[i] as Uint8Array, REPLY_NONCE, replyAad(batch.batchId)).encrypt(u64be(s)));
+      const count = statuses.length;
+      const caSignature = this.ca.signStatement(aggregateStatement(lagId, batch.batchId, aggregate, count));
+      this.records.set(bytesToHex(batch.batchId), { lagId, statuses });
+      return channel.seal("StatusResult", { batchId: batch.batchId, aggregate, count, replies, caSignature }, now);
+    });
+  }
+}

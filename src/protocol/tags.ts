@@ -1,0 +1,32 @@
+/**
+ * Domain-separation tags of the protocol layer, one per use (the crypto layer's tags are in
+ * `src/crypto/tags.ts`; none is reused here). Every hash input goes through `frame(tag, items)`.
+ */
+export const PROTOCOL_TAGS = {
+  /** SHA-256: digest of an authentication transcript (the evidence leaf, the dispute's subject). */
+  transcriptDigest: "v2g/protocol/transcript",
+  /** Ring-signature message of a storage-BV answer. */
+  storageMessage: "v2g/protocol/storage/message",
+  /** Scope suffix of storage answers: linkable per request only. */
+  storageScope: "v2g/protocol/storage/scope",
+  /** HKDF info: the key a storage-BV shares with the CA for the verdict operator. */
+  storageKey: "v2g/protocol/storage/key",
+  /** Schnorr challenge and nonce of CA statements (discharge requests, aggregates, verdicts). */
+  caStatementChallenge: "v2g/protocol/ca/c",
+  caStatementNonce: "v2g/protocol/ca/nonce",
+  /** Encodings of the CA statements. */
+  caAggregate: "v2g/protocol/ca/aggregate",
+  caVerdict: "v2g/protocol/ca/verdict",
+  /** HKDF salt/info and id of the LAG–CA channel. */
+  lagCaKey: "v2g/protocol/lag-ca/key",
+  lagCaId: "v2g/protocol/lag-ca/id",
+  /** Associated data of the envelopes of each protocol. */
+  dischargeAad: "v2g/protocol/discharge/aad",
+  statusAad: "v2g/protocol/status/aad",
+  statusReply: "v2g/protocol/status/reply",
+  /** The LAG's per-session slot towards the CA (latest answer wins per slot). */
+  dischargeSlot: "v2g/protocol/discharge/slot",
+  /** Home network: pre-shared-key hint, session key. */
+  homeHint: "v2g/protocol/home/hint",
+  homeKey: "v2g/protocol/home/key",
+} as const;

@@ -1,0 +1,157 @@
+/**
+ * Battery status FC → discharging: hidden accept/decline answers to CA requests, the latest of
+ * which wins at the CA, with the LAG unable to tell an accept from a decline.
+ */
+import { expect } from "chai";
+import { ENVELOPE_BYTES } from "../../src/crypto/index.js";
+import {
+  CaDischargeDesk,
+  LagDischargeDesk,
+  VehicleDischarge,
+  decodeMessage,
+  encodeMessage,
+  openLagCaChannel,
+  type LagSession,
+  type SessionChannel,
+  type VehicleAuthResult,
+} from "../../src/protocol/index.js";
+import { expectCode, fastBackend, World, type Lag } from "./helpers/world.js";
+
+interface Setup {
+  world: World;
+  lag: Lag;
+  caDesk: CaDischargeDesk;
+  lagDesk: LagDischargeDesk;
+  toCa: SessionChannel;
+  sessions: { vehicle: VehicleAuthResult; lag: LagSession; discharge: VehicleDischarge }[];
+  request: Uint8Array;
+}
+
+async function setup(seed?: string): Promise<Setup> {
+  const world = new World(await fastBackend(), { members: 6, ringSize: 3, ...(seed === undefined ? {} : { seed }) });
+  const lag = world.lag();
+  const caDesk = new CaDischargeDesk(world.ca);
+  const toCa = openLagCaChannel(world.b, lag.identity, world.ca.publicKeys);
+  const lagDesk = new LagDischargeDesk(world.ctx(), world.ca.publicKeys, toCa);
+  const sessions = [0, 1, 2].map((i) => {
+    const r = world.authenticate(i, lag);
+    return { vehicle: r.vehicle, lag: r.lag.session, discharge: new VehicleDischarge(world.ctx(), r.vehicle, world.ca.publicKeys) };
+  });
+  const now = world.clock.now;
+  const request = caDesk.issue(lag.identity.lagId, now / world.config.epochSeconds, 50_000n, now, now + 900n);
+  return { world, lag, caDesk, lagDesk, toCa, sessions, request };
+}
+
+/** Offers the request to session `i` and returns the vehicle's answer bytes. */
+function answer(s: Setup, i: number, accept: boolean, offer = true): Uint8Array {
+  const session = s.sessions[i]!;
+  if (offer) session.discharge.onOffer(s.lagDesk.offer(session.lag, s.request));
+  return session.discharge.answer(decodeMessage("DischargeRequest", s.request).requestId, accept);
+}
+
+/** Byte positions where two equal-length arrays differ. */
+function differing(a: Uint8Array, b: Uint8Array): number[] {
+  expect(a.length).to.equal(b.length);
+  return [...a.keys()].filter((k) => a[k] !== b[k]);
+}
+
+describe("Protocol: FC → discharging with hidden answers", function () {
+  it("should count the accepts and declines at the CA", async function () {
+    const s = await setup();
+    const forwards = [true, false, true].map((accept, i) => s.lagDesk.onAnswer(s.sessions[i]!.lag, answer(s, i, accept)));
+    for (const f of forwards) expect(s.caDesk.onForward(f).applied).to.equal(true);
+    expect(s.caDesk.tally(decodeMessage("DischargeRequest", s.request).requestId)).to.deep.equal({ accepted: 2, declined: 1 });
+    expect(s.sessions[0]!.discharge.state).to.equal("discharging");
+    expect(s.sessions[1]!.discharge.state).to.equal("fc");
+  });
+
+  it("should give the LAG byte-identical views of an accept and a decline except inside the sealed envelope and the MACs", async function () {
+    // Two runs with the same randomness: the only difference is the vehicle's answer.
+    const runs = await Promise.all([setup("same-seed"), setup("same-seed")]);
+    const [acceptRun, declineRun] = runs as [Setup, Setup];
+    const a = answer(acceptRun, 0, true);
+    const d = answer(declineRun, 0, false);
+    expect(a.length).to.equal(d.length);
+    const fa = decodeMessage("DischargeAnswer", a);
+    const fd = decodeMessage("DischargeAnswer", d);
+    // Every field the LAG can read is equal…
+    expect(fa.sessionId).to.deep.equal(fd.sessionId);
+    expect(fa.counter).to.equal(fd.counter);
+    expect(fa.requestId).to.deep.equal(fd.requestId);
+    expect(fa.envelope.subarray(0, 33)).to.deep.equal(fd.envelope.subarray(0, 33)); // version and ephemeral key
+    // …and the bytes that differ are ciphertext (only the CA holds its key) or the operator MAC.
+    const envelopeStart = a.length - 32 - ENVELOPE_BYTES;
+    const ciphertext = (k: number) => k >= envelopeStart + 33 && k < envelopeStart + ENVELOPE_BYTES;
+    const operator = (k: number) => k >= a.length - 32;
+    const diff = differing(a, d);
+    expect(diff.length).to.be.greaterThan(0);
+    expect(diff.filter((k) => !ciphertext(k) && !operator(k))).to.deep.equal([]);
+    // The same holds for what the LAG forwards to the CA.
+    const forwardA = acceptRun.lagDesk.onAnswer(acceptRun.sessions[0]!.lag, a);
+    const forwardD = declineRun.lagDesk.onAnswer(declineRun.sessions[0]!.lag, d);
+    const fStart = forwardA.length - 32 - ENVELOPE_BYTES;
+    expect(differing(forwardA, forwardD).filter((k) => !(k >= fStart + 33 && k < fStart + ENVELOPE_BYTES) && k < forwardA.length - 32)).to.deep.equal([]);
+    // The ciphertext is not a function of the answer: two accepts share no envelope bytes pattern.
+    const again = await setup();
+    const a1 = decodeMessage("DischargeAnswer", answer(again, 0, true)).envelope;
+    const a2 = decodeMessage("DischargeAnswer", answer(again, 1, true)).envelope;
+    expect(differing(a1, a2).length).to.be.greaterThan(ENVELOPE_BYTES - 8);
+    // The CA, and only the CA, reads the answers.
+    expect(acceptRun.caDesk.onForward(forwardA).applied).to.equal(true);
+    expect(declineRun.caDesk.onForward(forwardD).applied).to.equal(true);
+    const id = decodeMessage("DischargeRequest", acceptRun.request).requestId;
+    expect(acceptRun.caDesk.tally(id)).to.deep.equal({ accepted: 1, declined: 0 });
+    expect(declineRun.caDesk.tally(id)).to.deep.equal({ accepted: 0, declined: 1 });
+  });
+
+  it("should let the vehicle change its mind: the latest answer wins, whatever the arrival order", async function () {
+    const s = await setup();
+    const id = decodeMessage("DischargeRequest", s.request).requestId;
+    const first = s.lagDesk.onAnswer(s.sessions[0]!.lag, answer(s, 0, true));
+    const second = s.lagDesk.onAnswer(s.sessions[0]!.lag, answer(s, 0, false, false));
+    const third = s.lagDesk.onAnswer(s.sessions[0]!.lag, answer(s, 0, true, false));
+    expect(s.caDesk.onForward(first).applied).to.equal(true);
+    expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 1, declined: 0 });
+    expect(s.caDesk.onForward(third).applied).to.equal(true);
+    expect(s.caDesk.onForward(second).applied).to.equal(false); // older, arrived late
+    expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 1, declined: 0 });
+    expect(s.sessions[0]!.discharge.state).to.equal("discharging");
+  });
+
+  it("should refuse replays: a repeated answer, a repeated forward and a re-sealed envelope", async function () {
+    const s = await setup();
+    const bytes = answer(s, 0, true);
+    const forward = s.lagDesk.onAnswer(s.sessions[0]!.lag, bytes);
+    expectCode(() => s.lagDesk.onAnswer(s.sessions[0]!.lag, bytes), "REPLAYED");
+    s.caDesk.onForward(forward);
+    expectCode(() => s.caDesk.onForward(forward), "REPLAYED");
+    const f = decodeMessage("DischargeForward", forward);
+    const resealed = s.toCa.seal("DischargeForward", { requestId: f.requestId, slot: f.slot, envelope: f.envelope }, s.world.clock.now);
+    expectCode(() => s.caDesk.onForward(resealed), "REPLAYED");
+  });
+
+  it("should refuse answers out of order, forged or expired requests and envelopes moved to another request", async function () {
+    const s = await setup();
+    const id = decodeMessage("DischargeRequest", s.request).requestId;
+    expectCode(() => s.sessions[0]!.discharge.answer(id, true), "OUT_OF_ORDER");
+    // The vehicle got an offer, but not through this desk: the desk refuses an answer it never asked for.
+    const elsewhere = new LagDischargeDesk(s.world.ctx(), s.world.ca.publicKeys, s.toCa);
+    s.sessions[2]!.discharge.onOffer(elsewhere.offer(s.sessions[2]!.lag, s.request));
+    const unasked = s.sessions[2]!.discharge.answer(id, false);
+    expectCode(() => s.lagDesk.onAnswer(s.sessions[2]!.lag, unasked), "OUT_OF_ORDER");
+    // A request not signed by the CA.
+    const forged = encodeMessage("DischargeRequest", { ...decodeMessage("DischargeRequest", s.request), energyWh: 1n });
+    expectCode(() => s.lagDesk.offer(s.sessions[0]!.lag, forged), "BAD_SIGNATURE");
+    // An envelope answered for request A, forwarded under request B.
+    const other = s.caDesk.issue(s.lag.identity.lagId, 0n, 1n, s.world.clock.now, s.world.clock.now + 900n);
+    const otherId = decodeMessage("DischargeRequest", other).requestId;
+    const envelope = decodeMessage("DischargeAnswer", answer(s, 0, true)).envelope;
+    const moved = s.toCa.seal("DischargeForward", { requestId: otherId, slot: new Uint8Array(16), envelope }, s.world.clock.now);
+    expectCode(() => s.caDesk.onForward(moved), "DECRYPTION_FAILED");
+    // Expired.
+    const pending = answer(s, 1, true);
+    s.world.clock.advance(3600);
+    expectCode(() => s.lagDesk.onAnswer(s.sessions[1]!.lag, pending), "EXPIRED");
+    expectCode(() => s.sessions[2]!.discharge.onOffer(s.lagDesk.offer(s.sessions[2]!.lag, s.request)), "EXPIRED");
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * EscrowOpenings beside the evidence fixture, at an address known before it is deployed: a fixed
+ * test deployer's first contract. `escrowOpeningsAt(f)` is synchronous (for the access-control
+ * table's `contract`); `ensureEscrowOpenings(f)` deploys it on the fixture's chain if missing.
+ */
+import { Contract, getCreateAddress, keccak256, parseEther, toUtf8Bytes, Wallet, type Signer } from "ethers";
+import { loadArtifact } from "../../../src/chain/artifacts.js";
+import type { DynamicContract } from "../../../src/chain/deploy.js";
+import { deployEscrowOpenings } from "../../../src/protocol/index.js";
+
+const DEPLOYER = new Wallet(keccak256(toUtf8Bytes("v2g escrow openings test deployer")));
+const ADDRESS = getCreateAddress({ from: DEPLOYER.address, nonce: 0 });
+
+interface Base {
+  readonly admin: Signer;
+  readonly registryAddress: string;
+}
+
+/** The contract at its predicted address, connected to the fixture's admin. */
+export function escrowOpeningsAt(f: Base): DynamicContract {
+  return new Contract(ADDRESS, loadArtifact("EscrowOpenings").abi as never[], f.admin) as unknown as DynamicContract;
+}
+
+/** Deploys EscrowOpenings for the fixture's registry unless it is already there; returns it. */
+export async function ensureEscrowOpenings(f: Base): Promise<DynamicContract> {
+  const provider = f.admin.provider;
+  if (provider === null) throw new Error("the fixture's admin has no provider");
+  if ((await provider.getCode(ADDRESS)) === "0x") {
+    if ((await provider.getTransactionCount(DEPLOYER.address)) !== 0) throw new Error("test deployer already used on this chain");
+    await (await f.admin.sendTransaction({ to: DEPLOYER.address, value: parseEther("1") })).wait();
+    const deployed = await deployEscrowOpenings(DEPLOYER.connect(provider), f.registryAddress);
+    if ((await deployed.getAddress()) !== ADDRESS) throw new Error("EscrowOpenings deployed at an unexpected address");
+  }
+  return escrowOpeningsAt(f);
+}
