@@ -1,4 +1,6 @@
 /** Typed errors of the chain layer: a short message, a machine-readable code, details, a cause. */
+import { CodedError } from "../errors.js";
+
 export type ChainErrorCode =
   /** The endpoint could not be reached or did not answer (connection, timeout, HTTP status): retry later. */
   | "RPC_UNAVAILABLE"
@@ -21,16 +23,8 @@ export type ChainErrorCode =
   /** The configuration is invalid or does not match what the database recorded. */
   | "CONFIG";
 
-export class ChainError extends Error {
+export class ChainError extends CodedError<ChainErrorCode> {
   override readonly name = "ChainError";
-  readonly code: ChainErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: ChainErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = details;
-  }
 }
 
 /** True if `error` is a ChainError, and of `code` when one is given. */

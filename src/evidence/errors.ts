@@ -1,4 +1,6 @@
 /** Typed errors of the evidence layer: a short message, a machine-readable code, details, a cause. */
+import { CodedError } from "../errors.js";
+
 export type EvidenceErrorCode =
   | "BAD_SIGNATURE"
   | "BAD_INPUT"
@@ -7,14 +9,6 @@ export type EvidenceErrorCode =
   | "CHAIN"
   | "BUNDLE_SCHEMA";
 
-export class EvidenceError extends Error {
+export class EvidenceError extends CodedError<EvidenceErrorCode> {
   override readonly name = "EvidenceError";
-  readonly code: EvidenceErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: EvidenceErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = details;
-  }
 }

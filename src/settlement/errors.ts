@@ -1,4 +1,6 @@
 /** Typed errors of the settlement bot: a short message, a machine-readable code, details, a cause. */
+import { CodedError } from "../errors.js";
+
 export type SettlementErrorCode =
   /** The config file is missing, unreadable or not JSON. */
   | "CONFIG_FILE"
@@ -15,16 +17,8 @@ export type SettlementErrorCode =
   /** A claim package could not be built or written. */
   | "PACKAGE";
 
-export class SettlementError extends Error {
+export class SettlementError extends CodedError<SettlementErrorCode> {
   override readonly name = "SettlementError";
-  readonly code: SettlementErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: SettlementErrorCode, message: string, details: Record<string, unknown> = {}, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.details = details;
-  }
 }
 
 /** True if `error` is a SettlementError, and of `code` when one is given. */
