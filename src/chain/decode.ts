@@ -45,6 +45,31 @@ export function revertDataOf(error: unknown): string | undefined {
   return error instanceof ChainError ? searchHex(error.details.rpcData, 0) : undefined;
 }
 
+/**
+ * The custom error an ethers call failed with, decoded with `iface`: searches the error and its
+ * nested `error`, `info`, `cause` and `data` for revert data. Null when there is none it knows.
+ */
+export function ethersRevertOf(error: unknown, iface: Interface): { name: string; args: unknown[] } | null {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) {
+      try {
+        const parsed = iface.parseError(o.data);
+        if (parsed) return { name: parsed.name, args: [...parsed.args] };
+      } catch {
+        // Known selector with malformed arguments: keep searching.
+      }
+    }
+    queue.push(o.error, o.info, o.cause, o.data);
+  }
+  return null;
+}
+
 /** True when a failed `eth_call` / `eth_estimateGas` means the call reverts (rather than a node problem). */
 export function isRevertError(error: unknown): boolean {
   if (!(error instanceof ChainError) || error.code !== "RPC_ERROR") return false;

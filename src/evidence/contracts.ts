@@ -4,6 +4,7 @@
  */
 import { Contract, Interface, isError, type ContractRunner } from "ethers";
 import { loadArtifact } from "../chain/artifacts.js";
+import { ethersRevertOf } from "../chain/decode.js";
 import { EvidenceError } from "./errors.js";
 
 let errorsInterface: Interface | undefined;
@@ -27,20 +28,7 @@ export function registryAt(address: string, runner: ContractRunner): Contract {
 
 /** Name and arguments of the custom error a failed call reverted with, if it can be decoded. */
 export function revertOf(error: unknown): { name: string; args: unknown[] } | null {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== "object" || seen.has(e)) continue;
-    seen.add(e);
-    const o = e as Record<string, unknown>;
-    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) {
-      const parsed = evidenceErrorsInterface().parseError(o.data);
-      if (parsed) return { name: parsed.name, args: [...parsed.args] };
-    }
-    queue.push(o.error, o.info, o.cause, o.data);
-  }
-  return null;
+  return ethersRevertOf(error, evidenceErrorsInterface());
 }
 
 /** Wraps a failed chain call as `EvidenceError("CHAIN")`, with the decoded revert in its details. */

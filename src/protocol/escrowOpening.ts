@@ -8,6 +8,7 @@
 import { AbiCoder, ContractFactory, hexlify, keccak256, type Signer } from "ethers";
 import { bytesToHex, decodeEscrowSignature, escrowOpenVerified } from "../crypto/index.js";
 import { loadArtifact } from "../chain/artifacts.js";
+import { ethersRevertOf } from "../chain/decode.js";
 import type { DynamicContract } from "../chain/deploy.js";
 import type { CentralAuthority } from "./ca.js";
 import { randomBytesOf } from "./context.js";
@@ -31,22 +32,7 @@ export function openingCommitment(disputeId: string, salt: string, publicKey: Ui
 
 /** Name of the custom error a failed call reverted with, decoded with the contract's ABI. */
 function revertName(contract: DynamicContract, error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== "object" || seen.has(e)) continue;
-    seen.add(e);
-    const o = e as Record<string, unknown>;
-    const named = (o.revert as { name?: unknown } | undefined)?.name;
-    if (typeof named === "string") return named;
-    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) {
-      const parsed = contract.interface.parseError(o.data);
-      if (parsed !== null) return parsed.name;
-    }
-    queue.push(o.error, o.info, o.cause);
-  }
-  return undefined;
+  return ethersRevertOf(error, contract.interface)?.name;
 }
 
 /** What the CA hands to the arbiter after an opening. */
