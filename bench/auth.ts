@@ -6,6 +6,8 @@
  *   ring_verify_ms_{16,64,128}   bLSAG verify alone (no escrow), warm caches
  *   auth_verify_ms_16     everything a LAG checks for one authentication at this layer:
  *                         permit, session key (2 DH) + operator MAC, bLSAG + escrow, ring of 16
+ *   lag_auth_per_s_16     complete charging→FC authentications per second of LAG time
+ *                         (protocol layer, fast backend, one core)
  *
  * each with suffix _noble (reference backend) and _fast (libsodium WebAssembly).
  * `authFixture` and `medianMs` are exported for protocol-level benchmarks.
@@ -33,6 +35,7 @@ import {
   type KeyPair,
   type RingStatement,
 } from "../src/crypto/index.js";
+import { measureLagAuthPerSecond } from "./lagAuth.js";
 import { median, writeMetrics, type Metrics } from "./metrics.js";
 
 type AnyBackend = GroupBackend<unknown>;
@@ -43,8 +46,8 @@ export function benchKeys(b: AnyBackend, n: number, label: string): KeyPair[] {
   return Array.from({ length: n }, (_, i) => keyPairFromSeed(b, sha256(concatBytes(text(label), u32be(i)))));
 }
 
-/** Median wall time of `fn` in milliseconds, after `warmup` untimed calls. */
-export function medianMs(fn: () => unknown, runs: number, warmup = 2): number {
+/** Median and fastest wall time of `fn` in milliseconds, after `warmup` untimed calls. */
+export function timeMs(fn: () => unknown, runs: number, warmup = 2): { median: number; min: number } {
   for (let i = 0; i < warmup; i++) fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -52,7 +55,12 @@ export function medianMs(fn: () => unknown, runs: number, warmup = 2): number {
     fn();
     times.push(performance.now() - started);
   }
-  return median(times);
+  return { median: median(times), min: Math.min(...times) };
+}
+
+/** Median wall time of `fn` in milliseconds, after `warmup` untimed calls. */
+export function medianMs(fn: () => unknown, runs: number, warmup = 2): number {
+  return timeMs(fn, runs, warmup).median;
 }
 
 /** A plain ring statement over `n` benchmark members. */
@@ -121,19 +129,21 @@ interface Plan {
   readonly authRuns: number;
 }
 
-function measure(b: AnyBackend, plan: Plan): Record<string, number> {
-  const out: Record<string, number> = {};
+type Timing = { median: number; min: number };
+
+function measure(b: AnyBackend, plan: Plan): Record<string, Timing> {
+  const out: Record<string, Timing> = {};
   const { statement, keys } = ringStatement(b, 16);
-  out.ring_sign_ms_16 = medianMs(() => lsagSign(b, statement, keys[5]!.secretKey), plan.signRuns);
+  out.ring_sign_ms_16 = timeMs(() => lsagSign(b, statement, keys[5]!.secretKey), plan.signRuns);
   for (const n of [16, 64, 128] as const) {
     const { statement: st, keys: k } = ringStatement(b, n);
     const signature = lsagSign(b, st, k[n - 1]!.secretKey);
-    out[`ring_verify_ms_${n}`] = medianMs(() => {
+    out[`ring_verify_ms_${n}`] = timeMs(() => {
       if (!lsagVerify(b, st, signature)) throw new Error("benchmark signature failed to verify");
     }, plan.verifyRuns[n]);
   }
   const auth = authFixture(b, 16);
-  out.auth_verify_ms_16 = medianMs(() => {
+  out.auth_verify_ms_16 = timeMs(() => {
     if (!checkAnonymousAuth(b, auth).ok) throw new Error("benchmark authentication failed");
   }, plan.authRuns);
   return out;
@@ -144,24 +154,32 @@ async function main(): Promise<void> {
     ["fast", (await createSodiumBackend()) as AnyBackend, { signRuns: 31, verifyRuns: { 16: 61, 64: 21, 128: 11 }, authRuns: 41 }],
     ["noble", createNobleBackend() as AnyBackend, { signRuns: 15, verifyRuns: { 16: 31, 64: 11, 128: 7 }, authRuns: 21 }],
   ];
-  const results: Record<string, Record<string, number>> = {};
+  const results: Record<string, Record<string, Timing>> = {};
   for (const [suffix, b, plan] of backends) results[suffix] = measure(b, plan);
 
   const names = Object.keys(results.fast ?? {});
-  console.log(`\n${"metric (median, ms)".padEnd(22)}${"fast".padStart(10)}${"noble".padStart(10)}`);
+  const head = ["fast", "(min)", "noble", "(min)"].map((h) => h.padStart(9)).join("");
+  console.log(`\n${"metric, ms".padEnd(22)}${head}`);
   for (const name of names) {
-    const cell = (s: string): string => (results[s]?.[name] ?? NaN).toFixed(2).padStart(10);
-    console.log(`${name.padEnd(22)}${cell("fast")}${cell("noble")}`);
+    const cells = ["fast", "noble"].flatMap((s) => {
+      const t = results[s]?.[name];
+      return [t?.median ?? NaN, t?.min ?? NaN].map((v) => v.toFixed(2).padStart(9));
+    });
+    console.log(`${name.padEnd(22)}${cells.join("")}`);
   }
-  console.log("");
+  console.log("(medians are written; minima show the spread of this machine)\n");
 
   const path = fileURLToPath(new URL("./results/auth.json", import.meta.url));
   // Keep metrics other benchmarks wrote into the same file.
   const previous = existsSync(path) ? ((JSON.parse(readFileSync(path, "utf8")) as { metrics?: Metrics }).metrics ?? {}) : {};
   const metrics: Metrics = { ...previous };
   for (const [suffix, values] of Object.entries(results)) {
-    for (const [name, value] of Object.entries(values)) metrics[`${name}_${suffix}`] = { value: Number(value.toFixed(3)), unit: "ms" };
+    for (const [name, value] of Object.entries(values)) {
+      metrics[`${name}_${suffix}`] = { value: Number(value.median.toFixed(3)), unit: "ms" };
+    }
   }
+  // Complete charging→FC authentications per second of LAG time, fast backend, one core.
+  metrics.lag_auth_per_s_16 = { value: Number((await measureLagAuthPerSecond(16, 8)).toFixed(1)), unit: "auth/s" };
   writeMetrics(path, metrics);
 }
 

@@ -1,6 +1,6 @@
 /**
  * The message m a vehicle signs: it binds the whole authentication context
- * (CRYPTO.md: "m binds the whole context"), so a signature made for one LAG,
+ * (docs/crypto.md, "Wire formats"), so a signature made for one LAG,
  * group version, session or message type is useless anywhere else.
  *
  *   m = frame("v2g/auth/message", [u16be(protocolVersion), u16be(messageType), lagId, groupId,

@@ -61,10 +61,10 @@ export function hashToGroup<P>(backend: GroupBackend<P>, tag: string, items: rea
   return backend.fromUniform(hashToUniform(tag, items));
 }
 
-/** Hs(tag, …items): the name used in CRYPTO.md for `hashToScalar`. */
+/** Hs(tag, …items): the name used in docs/crypto.md for `hashToScalar`. */
 export const Hs = hashToScalar;
 
-/** Hp(backend, tag, …items): the name used in CRYPTO.md for `hashToGroup`. */
+/** Hp(backend, tag, …items): the name used in docs/crypto.md for `hashToGroup`. */
 export function Hp<P>(backend: GroupBackend<P>, tag: string, ...items: Uint8Array[]): P {
   return hashToGroup(backend, tag, items);
 }

@@ -1,5 +1,5 @@
 /**
- * The ring walk shared by plain bLSAG and bLSAG with escrow (CRYPTO.md "The ring proof").
+ * The ring walk shared by plain bLSAG and bLSAG with escrow (docs/crypto.md, "The ring proof").
  *
  * For member i (indices mod n), with challenge c_i:
  *   L_i = s_i·G + c_i·P_i

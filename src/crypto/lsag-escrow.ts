@@ -1,6 +1,6 @@
 /**
- * Linkable ring signature with identity escrow (CRYPTO.md "Escrow of the signer's
- * identity" and "The ring proof"): the signer encrypts its own public key to the CA,
+ * Linkable ring signature with identity escrow (docs/crypto.md, "The ring proof"):
+ * the signer encrypts its own public key to the CA,
  * E1 = r·G, E2 = P_π + r·Y, and proves in the same ring, with one index π for all
  * relations, that P_π = x·G, I = x·B, E1 = r·G and E2 − P_π = r·Y.
  *

@@ -1,6 +1,6 @@
 /**
  * Linkable ring signature (bLSAG) with a scoped key image, without escrow
- * (CRYPTO.md: "drop U, V, t: plain bLSAG with a scoped image").
+ * (the escrow variant without U, V and t).
  *
  *   c_{i+1} = Hs("v2g/lsag/c", groupId, root, u64be(version), ring, B, I, m, L_i, R_i)
  */

@@ -3,7 +3,7 @@
  * encoded as 32 bytes little-endian (RFC 9496 §4.4 uses the same order and encoding).
  *
  * A scalar in this layer is always canonical (< ℓ); `assertScalar` also rejects zero
- * wherever zero would make two verifiers disagree (CRYPTO.md "Checks a verifier must make").
+ * wherever zero would make two verifiers disagree (docs/crypto.md, "Checks a verifier makes").
  */
 import { CryptoInputError } from "./errors.js";
 import { assertBytes } from "./bytes.js";

@@ -1,5 +1,5 @@
 /**
- * Session keys (CRYPTO.md "Session keys, operators, hidden answers"), with
+ * Session keys (docs/crypto.md, "Session keys, operators, permits, envelopes, masks"), with
  * Diffie–Hellman in ristretto255 through the group backend:
  *
  *   K = HKDF-SHA-256(ikm  = DH(e_B, E_L) ‖ DH(e_B, L),
