@@ -29,6 +29,7 @@ export interface ScenarioLog {
 
 export interface EvidenceSessionResult {
   core: CoreDeployment;
+  parties: { host: Party; home: Party; aggregator: Party; meter: Party; dcc: Party };
   sessionId: string;
   messages: SignedMessage[];
   receipts: SignedReceipt[];
@@ -188,5 +189,5 @@ export async function runEvidenceSession(
     `evidence bundle: ${offline.summary.items} items, offline verdict ${offline.ok ? "valid" : "INVALID"}, ` +
       `against the chain ${online.ok ? "valid" : "INVALID"}`,
   );
-  return { core, sessionId, messages, receipts, batches, gas, refusedDigest: stop.digest, bundle, verdicts: { offline, online } };
+  return { core, parties: { host, home, aggregator: agg, meter, dcc }, sessionId, messages, receipts, batches, gas, refusedDigest: stop.digest, bundle, verdicts: { offline, online } };
 }
