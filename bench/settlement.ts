@@ -5,6 +5,8 @@
  *   gas_per_cdr_claim_1000           submitClaim + acceptClaim of one claim of 1,000 CDRs, per CDR
  *   gas_dispute_one_cdr              disputeCdr of one CDR of that claim (a proof of depth 10)
  *   gas_resolve_dispute              the arbiter's ruling on it (upheld, no fee)
+ *   gas_dispute_claim                disputeClaim of a whole claim whose package never came
+ *   gas_resolve_claim_dispute        the arbiter's ruling on it (upheld: the claim is rejected, no fee)
  *   gas_netting_10_suppliers         netPeriod of a period where each of 10 suppliers claims from
  *                                    each other one (90 claims of 1 to 8 CDRs)
  *   transfers_netting_10_suppliers   internal transfers that netting made (at most 9)
@@ -15,7 +17,7 @@
  * the evidence anchoring that precedes it (gas_evidence_anchor_1000, not counted above).
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { hexlify, id, randomBytes, TypedDataEncoder, type BaseContract, type ContractRunner } from "ethers";
+import { encodeBytes32String, hexlify, id, randomBytes, TypedDataEncoder, type BaseContract, type ContractRunner } from "ethers";
 import { network } from "hardhat";
 import { AnchorKind, evidenceDomain, messageTypes } from "../src/evidence/types.js";
 import { median, writeMetrics, type Metrics } from "./metrics.js";
@@ -113,7 +115,7 @@ async function claim(period: number, hostIndex: number, homeIndex: number, count
   const submitted = await gasOf(
     settlement
       .connect(host)
-      .submitClaim(period, home.address, CDR_AMOUNT * BigInt(count), tree.root, count, evidence.root),
+      .submitClaim(period, home.address, CDR_AMOUNT * BigInt(count), tree.root, count, evidence.root, id(`package ${tree.root}`)),
   );
   const claimId = submitted.logs
     .map((l) => settlement.interface.parseLog(l as Parameters<typeof settlement.interface.parseLog>[0]))
@@ -143,6 +145,18 @@ const dispute = await gasOf(
 metrics.gas_dispute_one_cdr = { value: Number(dispute.gasUsed), unit: "gas" };
 const ruling = await gasOf(settlement.connect(admin).resolveDispute(1, true, hexlify(randomBytes(32))));
 metrics.gas_resolve_dispute = { value: Number(ruling.gasUsed), unit: "gas" };
+
+// 2b. Dispute of a whole 1,000-CDR claim whose package never came, and the ruling that rejects it.
+const held = await claim(4, 4, 5, CDRS_PER_CLAIM);
+const claimDispute = await gasOf(
+  settlement.connect(suppliers[5]!).disputeClaim(held.claimId, encodeBytes32String("PACKAGE_MISSING")),
+);
+const claimDisputeId = (claimDispute.logs as Parameters<typeof settlement.interface.parseLog>[0][])
+  .map((l) => settlement.interface.parseLog(l))
+  .find((e) => e?.name === "ClaimDisputed")!.args.disputeId as bigint;
+metrics.gas_dispute_claim = { value: Number(claimDispute.gasUsed), unit: "gas" };
+const claimRuling = await gasOf(settlement.connect(admin).resolveClaimDispute(claimDisputeId, true, hexlify(randomBytes(32))));
+metrics.gas_resolve_claim_dispute = { value: Number(claimRuling.gasUsed), unit: "gas" };
 
 // 3. Netting of 10 suppliers: every supplier claims from every other one (90 claims) a
 // pseudo-random number of CDRs derived from the pair, so every run nets the same matrix.

@@ -13,26 +13,26 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IEvidenceLedger} from "./interfaces/IEvidenceLedger.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IRoamingSettlement} from "./interfaces/IRoamingSettlement.sol";
+import {SettlementAccounts} from "./libraries/SettlementAccounts.sol";
+import {SettlementClaims} from "./libraries/SettlementClaims.sol";
 import {SettlementDisputes} from "./libraries/SettlementDisputes.sol";
 import {SettlementNetting} from "./libraries/SettlementNetting.sol";
 import {SettlementPeriods} from "./libraries/SettlementPeriods.sol";
 
 /// @title RoamingSettlement
-/// @notice Collateral, claims with CDR Merkle roots, single-CDR disputes, arbiter rulings,
-/// multilateral netting with a pro-rata shortfall pool, and pull-payment withdrawals.
+/// @notice Collateral, claims with CDR Merkle roots and package hashes, single-CDR and claim-level
+/// disputes, arbiter rulings, multilateral netting with a pro-rata shortfall pool, and pull-payment
+/// withdrawals.
 /// @dev Suppliers and arbiters are the registry's roles; pausing and the dispute fee are this
 /// contract's own roles, under a two-step default admin with a transfer delay.
 contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard, IRoamingSettlement {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
+    using SettlementAccounts for SettlementAccounts.Account;
+    using SettlementAccounts for mapping(address => SettlementAccounts.Account);
+    using SettlementClaims for Claim;
     using SettlementDisputes for SettlementDisputes.Book;
     using SettlementPeriods for SettlementPeriods.Book;
-
-    /// @dev A supplier's balance and the part of it reserved for claims and shortfalls. One slot.
-    struct Account {
-        uint128 balance;
-        uint128 locked;
-    }
 
     /// @inheritdoc IRoamingSettlement
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -55,7 +55,7 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
     bytes32 private immutable _ARBITER_ROLE;
 
     uint256 private _disputeFee;
-    mapping(address account => Account) private _accounts;
+    mapping(address account => SettlementAccounts.Account) private _accounts;
     mapping(uint256 claimId => Claim) private _claims;
     mapping(address creditor => mapping(bytes32 cdrRoot => bool)) private _claimedRoots;
     SettlementDisputes.Book private _disputes;
@@ -87,10 +87,10 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
     function deposit(uint256 amount) external nonReentrant whenNotPaused {
         _checkRegistryRole(_SUPPLIER_ROLE);
         if (amount == 0) revert SettlementZeroAmount();
-        uint256 before = TOKEN.balanceOf(address(this));
+        uint256 before = _tokenBalance();
         TOKEN.safeTransferFrom(msg.sender, address(this), amount);
         // Credit what arrived (a fee-charging token delivers less than `amount`).
-        uint256 received = TOKEN.balanceOf(address(this)) - before;
+        uint256 received = _tokenBalance() - before;
         if (received == 0) revert SettlementZeroAmount();
         _accounts[msg.sender].balance += received.toUint128();
         emit Deposited(msg.sender, received);
@@ -114,9 +114,10 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         uint256 amount,
         bytes32 cdrRoot,
         uint32 cdrCount,
-        bytes32 evidenceRoot
+        bytes32 evidenceRoot,
+        bytes32 packageHash
     ) external whenNotPaused returns (uint256 claimId) {
-        _checkClaim(debtor, amount, cdrRoot, cdrCount, evidenceRoot);
+        _checkClaim(debtor, amount, cdrRoot, cdrCount, evidenceRoot, packageHash);
         claimId = _periods[period].addClaim(period);
         _claimedRoots[msg.sender][cdrRoot] = true;
         uint128 amount128 = amount.toUint128();
@@ -124,10 +125,11 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         Claim storage c = _claims[claimId];
         (c.creditor, c.submittedAt, c.status, c.cdrCount) = (msg.sender, now_, ClaimStatus.Pending, cdrCount);
         (c.debtor, c.period, c.amount, c.claimedAmount) = (debtor, period, amount128, amount128);
-        (c.cdrRoot, c.evidenceRoot) = (cdrRoot, evidenceRoot);
+        (c.cdrRoot, c.evidenceRoot, c.packageHash) = (cdrRoot, evidenceRoot, packageHash);
         _accounts[debtor].locked += amount128;
+        uint40 deadline = now_ + CHALLENGE_WINDOW;
         emit ClaimSubmitted(
-            claimId, period, msg.sender, debtor, amount, cdrRoot, cdrCount, evidenceRoot, now_ + CHALLENGE_WINDOW
+            claimId, period, msg.sender, debtor, amount, cdrRoot, cdrCount, evidenceRoot, packageHash, deadline
         );
     }
 
@@ -155,47 +157,30 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         bytes32[] calldata proof,
         bytes32 reason
     ) external whenNotPaused returns (uint256 disputeId) {
-        _checkRegistryRole(_SUPPLIER_ROLE);
-        Claim storage c = _pendingClaimOfDebtor(claimId);
-        uint40 now_ = _time();
-        uint40 deadline = c.submittedAt + CHALLENGE_WINDOW;
-        if (now_ > deadline) revert SettlementChallengeWindowClosed(claimId, deadline);
+        Claim storage c = _disputableClaim(claimId, DisputeKind.Cdr);
         if (!MerkleProof.verifyCalldata(proof, c.cdrRoot, SettlementDisputes.leaf(cdrDigest, amount))) {
             revert SettlementInvalidProof(claimId, cdrDigest);
         }
-        c.openDisputes += 1;
-        disputeId = _disputes.open(claimId, cdrDigest, amount, reason, _disputeFee, now_);
+        disputeId = _disputes.open(claimId, cdrDigest, amount, reason, _disputeFee, _time());
         emit CdrDisputed(disputeId, claimId, cdrDigest, amount, reason);
     }
 
     /// @inheritdoc IRoamingSettlement
+    function disputeClaim(uint256 claimId, bytes32 reason) external whenNotPaused returns (uint256 disputeId) {
+        Claim storage c = _disputableClaim(claimId, DisputeKind.Claim);
+        uint128 amount = c.amount;
+        disputeId = _disputes.openClaimLevel(claimId, amount, reason, _disputeFee, _time());
+        emit ClaimDisputed(disputeId, claimId, msg.sender, amount, reason);
+    }
+
+    /// @inheritdoc IRoamingSettlement
     function resolveDispute(uint256 disputeId, bool upheld, bytes32 bundleDigest) external whenNotPaused {
-        _checkRegistryRole(_ARBITER_ROLE);
-        Dispute storage d = _disputes.close(disputeId, upheld, bundleDigest, _time());
-        uint256 claimId = d.claimId;
-        Claim storage c = _claims[claimId];
-        (address creditor, address debtor) = (c.creditor, c.debtor);
-        if (msg.sender == creditor || msg.sender == debtor) revert SettlementArbiterIsParty(disputeId, msg.sender);
+        _resolve(disputeId, DisputeKind.Cdr, upheld, bundleDigest);
+    }
 
-        uint128 reduction;
-        if (upheld) {
-            reduction = d.amount < c.amount ? d.amount : c.amount;
-            c.amount -= reduction;
-            // Safe: the debtor's lock holds the claim's whole current amount until netting.
-            _accounts[debtor].locked -= reduction;
-        }
-        c.openDisputes -= 1;
-        emit DisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, reduction);
-
-        uint256 fee = d.fee;
-        if (fee == 0) return;
-        (address payer, address payee) = upheld ? (creditor, debtor) : (debtor, creditor);
-        // The fee comes only from the loser's available balance; what it cannot cover is waived.
-        uint256 charged = Math.min(fee, availableOf(payer));
-        // Safe casts: charged <= available <= balance (128 bits).
-        _accounts[payer].balance -= uint128(charged);
-        _accounts[payee].balance += uint128(charged);
-        emit DisputeFeeCharged(disputeId, payer, payee, charged, fee);
+    /// @inheritdoc IRoamingSettlement
+    function resolveClaimDispute(uint256 disputeId, bool upheld, bytes32 bundleDigest) external whenNotPaused {
+        _resolve(disputeId, DisputeKind.Claim, upheld, bundleDigest);
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -205,7 +190,8 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         if (b.info.nettedAt != 0) revert SettlementPeriodNetted(period);
         uint256 count = b.info.claimCount;
         if (count == 0) revert SettlementEmptyPeriod(period);
-        b.info.nettedAt = _time();
+        uint40 now_ = _time();
+        b.info.nettedAt = now_;
 
         // 1. Net positions: each claim counts once, and is marked netted as it is counted.
         address[] memory suppliers = new address[](2 * count);
@@ -214,7 +200,8 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         for (uint256 i; i < count; ++i) {
             uint256 claimId = SettlementPeriods.idOf(period, uint32(i)); // Safe: i < count < 2^32.
             Claim storage c = _claims[claimId];
-            if (!_isFinal(c)) revert SettlementClaimNotFinal(claimId);
+            if (!c.isFinal(CHALLENGE_WINDOW, now_)) revert SettlementClaimNotFinal(claimId);
+            if (c.status == ClaimStatus.Rejected) continue; // counts as zero, stays Rejected
             c.status = ClaimStatus.Netted;
             (uint128 amount, address debtor) = (c.amount, c.debtor);
             _accounts[debtor].locked -= amount; // Safe: locked at submission, reduced only by rulings.
@@ -235,19 +222,17 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         for (uint256 k; k < plan.transferCount; ++k) {
             SettlementNetting.Transfer memory t = plan.transfers[k];
             (address from, address to) = (suppliers[t.from], suppliers[t.to]);
-            // Safe casts: the amount is at most the debtor's balance (128 bits).
-            _accounts[from].balance -= uint128(t.amount);
-            _accounts[to].balance += uint128(t.amount);
+            _accounts.move(from, to, t.amount); // at most the debtor's balance
             emit NetTransfer(period, from, to, t.amount);
         }
-        if (plan.totalPaid != plan.totalOwed) _recordShortfalls(period, b, suppliers, net, plan);
+        if (plan.totalPaid != plan.totalOwed) b.recordShortfalls(_accounts, period, suppliers, net, plan);
         emit PeriodNetted(period, count, known, plan.transferCount, plan.totalPaid, plan.totalOwed - plan.totalPaid);
     }
 
     /// @inheritdoc IRoamingSettlement
     function recoverShortfall(uint32 period, address debtor) external whenNotPaused returns (uint256 amount) {
         _checkRegistryRole(_SUPPLIER_ROLE);
-        Account storage a = _accounts[debtor];
+        SettlementAccounts.Account storage a = _accounts[debtor];
         amount = _periods[period].recover(debtor, a.balance);
         if (amount == 0) revert SettlementNothingToRecover(period, debtor);
         // Safe casts: amount <= balance (128 bits); the shortfall is part of `locked`.
@@ -298,25 +283,22 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
 
     /// @inheritdoc IRoamingSettlement
     function availableOf(address account) public view returns (uint256) {
-        Account memory a = _accounts[account];
-        return a.balance > a.locked ? a.balance - a.locked : 0;
+        return _accounts[account].available();
     }
 
     /// @inheritdoc IRoamingSettlement
-    function claimOf(uint256 claimId) public view returns (Claim memory c) {
-        c = _claims[claimId];
-        if (c.status == ClaimStatus.None) revert SettlementUnknownClaim(claimId);
+    function claimOf(uint256 claimId) external view returns (Claim memory) {
+        return _claim(claimId);
     }
 
     /// @inheritdoc IRoamingSettlement
     function challengeDeadline(uint256 claimId) external view returns (uint40) {
-        return claimOf(claimId).submittedAt + CHALLENGE_WINDOW;
+        return _claim(claimId).deadline(CHALLENGE_WINDOW);
     }
 
     /// @inheritdoc IRoamingSettlement
     function isFinal(uint256 claimId) external view returns (bool) {
-        claimOf(claimId);
-        return _isFinal(_claims[claimId]);
+        return _claim(claimId).isFinal(CHALLENGE_WINDOW, _time());
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -373,64 +355,75 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
 
     function _accept(uint256 claimId) private {
         Claim storage c = _pendingClaimOfDebtor(claimId);
+        // Pending and disputed as a whole: the claim-level dispute awaits its ruling.
+        if (c.claimDisputed) revert SettlementClaimOnHold(claimId);
         uint40 now_ = _time();
         (c.status, c.acceptedAt) = (ClaimStatus.Accepted, now_);
         emit ClaimAccepted(claimId, msg.sender, now_);
     }
 
+    /// @dev The claim `claimId`; reverts with {SettlementUnknownClaim} if absent.
+    function _claim(uint256 claimId) private view returns (Claim storage c) {
+        c = _claims[claimId];
+        if (c.status == ClaimStatus.None) revert SettlementUnknownClaim(claimId);
+    }
+
     /// @dev The claim `claimId`, which must exist, have the caller as its debtor, and be pending.
     function _pendingClaimOfDebtor(uint256 claimId) private view returns (Claim storage c) {
-        c = _claims[claimId];
+        c = _claim(claimId);
         ClaimStatus status = c.status;
-        if (status == ClaimStatus.None) revert SettlementUnknownClaim(claimId);
         if (c.debtor != msg.sender) revert SettlementNotDebtor(claimId, msg.sender);
         if (status != ClaimStatus.Pending) revert SettlementClaimNotPending(claimId, status);
     }
 
-    function _isFinal(Claim storage c) private view returns (bool) {
-        if (c.openDisputes != 0) return false;
-        ClaimStatus status = c.status;
-        return status == ClaimStatus.Accepted
-            || (status == ClaimStatus.Pending && _time() > c.submittedAt + CHALLENGE_WINDOW);
-    }
-
-    /// @dev Records each debtor's unpaid rest (kept locked on its balance) and each creditor's
-    /// unpaid rest (its entitlement in the period's pool). Both sums equal `totalOwed - totalPaid`.
-    function _recordShortfalls(
-        uint32 period,
-        SettlementPeriods.Book storage b,
-        address[] memory suppliers,
-        int256[] memory net,
-        SettlementNetting.Plan memory plan
-    ) private {
-        for (uint256 j; j < net.length; ++j) {
-            address who = suppliers[j];
-            if (net[j] < 0) {
-                uint256 rest = uint256(-net[j]) - plan.paid[j];
-                if (rest == 0) continue;
-                b.shortfalls[who] = rest;
-                _accounts[who].locked += rest.toUint128();
-                emit ShortfallRecorded(period, who, rest);
-            } else if (net[j] > 0) {
-                uint256 rest = uint256(net[j]) - plan.received[j];
-                if (rest == 0) continue;
-                b.addEntitlement(who, rest);
-                emit EntitlementRecorded(period, who, rest);
-            }
-        }
-    }
-
-    /// @dev Checks a new claim of the caller: counterparty, amount, roots, and evidence ownership.
-    function _checkClaim(address debtor, uint256 amount, bytes32 cdrRoot, uint32 cdrCount, bytes32 evidenceRoot)
-        private
-        view
-    {
+    /// @dev The pending claim `claimId` of the caller (a supplier), within its challenge window, with a
+    /// new dispute of `kind` counted.
+    function _disputableClaim(uint256 claimId, DisputeKind kind) private returns (Claim storage c) {
         _checkRegistryRole(_SUPPLIER_ROLE);
-        if (!REGISTRY.hasRole(_SUPPLIER_ROLE, debtor)) revert SettlementNotSupplier(debtor);
+        c = _pendingClaimOfDebtor(claimId);
+        c.checkWindow(claimId, CHALLENGE_WINDOW, _time());
+        c.addDispute(claimId, kind);
+    }
+
+    /// @dev Rules on open dispute `disputeId` of `kind` for an arbiter who is no party of its claim
+    /// (see {SettlementClaims.rule}); the loser pays the fee to the winner, only from its available
+    /// balance, and what that cannot cover is waived.
+    function _resolve(uint256 disputeId, DisputeKind kind, bool upheld, bytes32 bundleDigest) private {
+        _checkRegistryRole(_ARBITER_ROLE);
+        Dispute storage d = _disputes.close(disputeId, kind, upheld, bundleDigest, _time());
+        uint256 claimId = d.claimId;
+        Claim storage c = _claims[claimId];
+        (address creditor, address debtor) = (c.creditor, c.debtor);
+        if (msg.sender == creditor || msg.sender == debtor) revert SettlementArbiterIsParty(disputeId, msg.sender);
+        uint128 lost = c.rule(kind, d.amount, upheld);
+        _accounts[debtor].locked -= lost; // Safe: the lock holds the claim's whole amount until netting.
+        if (kind == DisputeKind.Cdr) emit DisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, lost);
+        else emit ClaimDisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, lost);
+
+        uint256 fee = d.fee;
+        if (fee == 0) return;
+        (address payer, address payee) = upheld ? (creditor, debtor) : (debtor, creditor);
+        uint256 charged = Math.min(fee, availableOf(payer));
+        _accounts.move(payer, payee, charged); // charged <= available <= balance
+        emit DisputeFeeCharged(disputeId, payer, payee, charged, fee);
+    }
+
+    /// @dev Checks a new claim of the caller: counterparty, amount, roots, package hash, and evidence
+    /// ownership.
+    function _checkClaim(
+        address debtor,
+        uint256 amount,
+        bytes32 cdrRoot,
+        uint32 cdrCount,
+        bytes32 evidenceRoot,
+        bytes32 packageHash
+    ) private view {
+        _checkRegistryRole(_SUPPLIER_ROLE);
+        if (!_hasRegistryRole(_SUPPLIER_ROLE, debtor)) revert SettlementNotSupplier(debtor);
         if (debtor == msg.sender) revert SettlementSelfClaim(debtor);
         if (amount == 0) revert SettlementZeroAmount();
-        if (cdrRoot == bytes32(0) || cdrCount == 0 || evidenceRoot == bytes32(0)) {
-            revert SettlementInvalidClaim(cdrRoot, cdrCount, evidenceRoot);
+        if (cdrRoot == bytes32(0) || cdrCount == 0 || evidenceRoot == bytes32(0) || packageHash == bytes32(0)) {
+            revert SettlementInvalidClaim(cdrRoot, cdrCount, evidenceRoot, packageHash);
         }
         if (_claimedRoots[msg.sender][cdrRoot]) revert SettlementDuplicateClaim(cdrRoot);
         // Reverts with the ledger's EvidenceNotFound when the root is not anchored.
@@ -440,6 +433,14 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
 
     /// @dev Reverts with `AccessControlUnauthorizedAccount` unless the caller holds the registry's `role`.
     function _checkRegistryRole(bytes32 role) private view {
-        if (!REGISTRY.hasRole(role, msg.sender)) revert AccessControlUnauthorizedAccount(msg.sender, role);
+        if (!_hasRegistryRole(role, msg.sender)) revert AccessControlUnauthorizedAccount(msg.sender, role);
+    }
+
+    function _hasRegistryRole(bytes32 role, address account) private view returns (bool) {
+        return REGISTRY.hasRole(role, account);
+    }
+
+    function _tokenBalance() private view returns (uint256) {
+        return TOKEN.balanceOf(address(this));
     }
 }

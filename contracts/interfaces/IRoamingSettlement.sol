@@ -7,11 +7,12 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// @notice Suppliers deposit collateral in one ERC-20 token and hold internal balances. Per
 /// settlement period the host supplier (whose charger delivered the energy) submits a claim against
 /// the vehicle's home supplier: an amount, the Merkle root of the charge detail records (CDRs), their
-/// count, and an evidence root it anchored in the EvidenceLedger. The home supplier accepts the claim
-/// (its on-chain proof of receipt) or disputes single CDRs by Merkle proof within the challenge
-/// window; an arbiter rules on each dispute; an unchallenged claim becomes final when the window
-/// closes. The final claims of a period are netted multilaterally with at most n-1 internal
-/// transfers for n suppliers. Money leaves only through pull-payment withdrawals.
+/// count, an evidence root it anchored in the EvidenceLedger, and the hash of the claim package it
+/// delivers off-chain. The home supplier accepts the claim (its on-chain proof of receipt), disputes
+/// single CDRs by Merkle proof, or, when the package never came or does not match, disputes the
+/// whole claim, within the challenge window; an arbiter rules on each dispute; an unchallenged claim
+/// becomes final when the window closes. The final claims of a period are netted multilaterally with
+/// at most n-1 internal transfers for n suppliers. Money leaves only through pull-payment withdrawals.
 /// @dev CDR leaves follow OpenZeppelin StandardMerkleTree with leaf types `["bytes32","uint256"]` =
 /// `(cdrDigest, amount)`: `leaf = keccak256(bytes.concat(keccak256(abi.encode(cdrDigest, amount))))`,
 /// where `cdrDigest` is the EIP-712 digest of the CDR message. The contract trusts the root: the
@@ -28,15 +29,18 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// Conservation: `token.balanceOf(this) >= sum(balances) + sum(pool holdings)`, with equality for a
 /// token without transfer fees; deposits credit what actually arrived.
 interface IRoamingSettlement {
-    /// @notice Life cycle of a claim. Finality is derived (see {isFinal}), not stored.
+    /// @notice Life cycle of a claim. Finality is derived (see {isFinal}), not stored. `Accepted` by the
+    /// debtor (`acceptedAt` set) or by a ruling against its claim-level dispute (`acceptedAt` 0);
+    /// `Rejected` by a ruling upholding its claim-level dispute: it counts as zero and is never netted.
     enum ClaimStatus {
         None,
         Pending,
         Accepted,
-        Netted
+        Netted,
+        Rejected
     }
 
-    /// @notice Life cycle of a dispute of one CDR.
+    /// @notice Life cycle of a dispute. `Upheld`: ruled for the debtor; `Rejected`: ruled for the host.
     enum DisputeStatus {
         None,
         Open,
@@ -44,16 +48,26 @@ interface IRoamingSettlement {
         Rejected
     }
 
-    /// @notice A claim of `creditor` (host) against `debtor` (home supplier). Five storage slots.
+    /// @notice What a dispute contests: one CDR leaf ({disputeCdr}) or the whole claim ({disputeClaim}).
+    enum DisputeKind {
+        Cdr,
+        Claim
+    }
+
+    /// @notice A claim of `creditor` (host) against `debtor` (home supplier). Six storage slots.
     /// @param submittedAt Time of submission; the challenge window is `[submittedAt, submittedAt + window]`.
     /// @param openDisputes Disputes of this claim awaiting a ruling.
     /// @param cdrCount Number of CDR leaves under `cdrRoot`, as declared by the host.
     /// @param period Settlement period the claim belongs to.
     /// @param acceptedAt Time of the debtor's acceptance (0 if it never accepted).
-    /// @param amount Amount owed now: `claimedAmount` less the CDRs ruled in the debtor's favour.
+    /// @param claimDisputed Whether the debtor disputed the whole claim (at most once per claim).
+    /// @param amount Amount owed now: `claimedAmount` less the CDRs ruled in the debtor's favour; zero
+    /// once the claim is rejected.
     /// @param claimedAmount Amount as submitted.
     /// @param cdrRoot StandardMerkleTree root over `(cdrDigest, amount)` leaves.
     /// @param evidenceRoot Root the host anchored in the EvidenceLedger for these CDRs.
+    /// @param packageHash keccak256 of the canonical bytes of the claim package the host delivers
+    /// off-chain (the signed CDR messages and the tree); what the host must show in a claim-level dispute.
     struct Claim {
         address creditor;
         uint40 submittedAt;
@@ -63,20 +77,26 @@ interface IRoamingSettlement {
         address debtor;
         uint32 period;
         uint40 acceptedAt;
+        bool claimDisputed;
         uint128 amount;
         uint128 claimedAmount;
         bytes32 cdrRoot;
         bytes32 evidenceRoot;
+        bytes32 packageHash;
     }
 
-    /// @notice A dispute of one CDR leaf of a claim.
-    /// @param amount The disputed leaf's amount (saturated to 128 bits; a claim never exceeds that).
+    /// @notice A dispute of one CDR leaf of a claim, or of the whole claim. Both kinds share one
+    /// numbering and the fee rule.
+    /// @param amount The disputed leaf's amount (saturated to 128 bits; a claim never exceeds that), or
+    /// for a claim-level dispute the claim's amount when it was disputed.
     /// @param fee Dispute fee in force when the dispute was opened; charged to the loser.
+    /// @param cdrDigest The disputed CDR's digest (0 for a claim-level dispute).
     /// @param reason Application-defined reason code given by the debtor.
     /// @param bundleDigest Digest of the evidence bundle the arbiter ruled on (0 while open).
     struct Dispute {
         uint64 claimId;
         DisputeStatus status;
+        DisputeKind kind;
         uint40 openedAt;
         uint40 resolvedAt;
         uint128 amount;
@@ -121,6 +141,7 @@ interface IRoamingSettlement {
         bytes32 cdrRoot,
         uint32 cdrCount,
         bytes32 evidenceRoot,
+        bytes32 packageHash,
         uint40 challengeDeadline
     );
 
@@ -132,7 +153,23 @@ interface IRoamingSettlement {
         uint256 indexed disputeId, uint256 indexed claimId, bytes32 indexed cdrDigest, uint256 amount, bytes32 reason
     );
 
-    /// @notice Emitted when an arbiter rules on a dispute; `reduction` is what the claim lost.
+    /// @notice Emitted when the debtor disputes a whole claim; `amount` is the claim's amount then.
+    event ClaimDisputed(
+        uint256 indexed disputeId, uint256 indexed claimId, address indexed debtor, uint256 amount, bytes32 reason
+    );
+
+    /// @notice Emitted when an arbiter rules on a claim-level dispute; `released` is the amount the
+    /// claim lost (all of it when upheld, 0 otherwise).
+    event ClaimDisputeResolved(
+        uint256 indexed disputeId,
+        uint256 indexed claimId,
+        address indexed arbiter,
+        bool upheld,
+        bytes32 bundleDigest,
+        uint256 released
+    );
+
+    /// @notice Emitted when an arbiter rules on a CDR dispute; `reduction` is what the claim lost.
     event DisputeResolved(
         uint256 indexed disputeId,
         uint256 indexed claimId,
@@ -187,8 +224,9 @@ interface IRoamingSettlement {
     /// @notice Thrown when a supplier claims against itself.
     error SettlementSelfClaim(address supplier);
 
-    /// @notice Thrown when a claim has a zero CDR root, zero CDRs or a zero evidence root.
-    error SettlementInvalidClaim(bytes32 cdrRoot, uint32 cdrCount, bytes32 evidenceRoot);
+    /// @notice Thrown when a claim has a zero CDR root, zero CDRs, a zero evidence root or a zero
+    /// package hash.
+    error SettlementInvalidClaim(bytes32 cdrRoot, uint32 cdrCount, bytes32 evidenceRoot, bytes32 packageHash);
 
     /// @notice Thrown when the host already claimed this CDR root (a batch is claimed once).
     error SettlementDuplicateClaim(bytes32 cdrRoot);
@@ -214,6 +252,12 @@ interface IRoamingSettlement {
     /// @notice Thrown when a claim is accepted twice, disputed after acceptance, or already netted.
     error SettlementClaimNotPending(uint256 claimId, ClaimStatus status);
 
+    /// @notice Thrown when the debtor accepts a claim whose claim-level dispute awaits a ruling.
+    error SettlementClaimOnHold(uint256 claimId);
+
+    /// @notice Thrown when the debtor disputes a whole claim a second time.
+    error SettlementClaimAlreadyDisputed(uint256 claimId);
+
     /// @notice Thrown when a dispute comes after the challenge window closed at `deadline`.
     error SettlementChallengeWindowClosed(uint256 claimId, uint40 deadline);
 
@@ -228,6 +272,10 @@ interface IRoamingSettlement {
 
     /// @notice Thrown when a dispute was already ruled on.
     error SettlementDisputeClosed(uint256 disputeId);
+
+    /// @notice Thrown when a ruling function meets a dispute of the other kind ({resolveDispute} rules on
+    /// CDR disputes, {resolveClaimDispute} on claim-level ones).
+    error SettlementWrongDisputeKind(uint256 disputeId, DisputeKind kind);
 
     /// @notice Thrown when the arbiter is the creditor or the debtor of the disputed claim.
     error SettlementArbiterIsParty(uint256 disputeId, address arbiter);
@@ -282,6 +330,9 @@ interface IRoamingSettlement {
     /// @param cdrCount Number of leaves.
     /// @param evidenceRoot Root anchored by the caller in the EvidenceLedger (the ledger reverts with
     /// `EvidenceNotFound` if it is not anchored).
+    /// @param packageHash keccak256 of the canonical bytes of the claim package the caller delivers to
+    /// the debtor off-chain (non-zero). The contract only records it: in a claim-level dispute the
+    /// arbiter checks that the package the host shows hashes to it and holds the tree of `cdrRoot`.
     /// @return claimId The new claim's id, `claimIdOf(period, index)`.
     function submitClaim(
         uint32 period,
@@ -289,11 +340,13 @@ interface IRoamingSettlement {
         uint256 amount,
         bytes32 cdrRoot,
         uint32 cdrCount,
-        bytes32 evidenceRoot
+        bytes32 evidenceRoot,
+        bytes32 packageHash
     ) external returns (uint256 claimId);
 
     /// @notice Accepts a pending claim: the debtor's on-chain proof of receipt. It waives further
-    /// disputes; open disputes still need a ruling before the claim is final.
+    /// disputes; open disputes still need a ruling before the claim is final. A claim whose
+    /// claim-level dispute awaits a ruling cannot be accepted ({SettlementClaimOnHold}).
     /// @dev Caller must hold SUPPLIER_ROLE and be the claim's debtor.
     function acceptClaim(uint256 claimId) external;
 
@@ -314,15 +367,35 @@ interface IRoamingSettlement {
         bytes32 reason
     ) external returns (uint256 disputeId);
 
-    /// @notice Rules on an open dispute. Upholding it (a ruling for the debtor) reduces the claim by
-    /// the CDR's amount (never below zero). The loser pays the dispute fee fixed when the dispute was
-    /// opened to the winner, taken only from its available balance: if that is short, the fee is
+    /// @notice Disputes a whole pending claim within its challenge window (deadline included), for
+    /// evidence the debtor was never shown: the claim package did not arrive, does not hash to the
+    /// claim's `packageHash`, or does not hold the tree of its `cdrRoot`. The claim is on hold until an
+    /// arbiter rules ({resolveClaimDispute}): not final, not nettable, and it cannot be accepted. CDR
+    /// disputes stay possible within the window. Once per claim.
+    /// @dev Caller must hold SUPPLIER_ROLE and be the claim's debtor.
+    /// @param reason Application-defined reason code (e.g. "PACKAGE_MISSING", "PACKAGE_MISMATCH").
+    /// @return disputeId The new dispute's id, numbered with the CDR disputes.
+    function disputeClaim(uint256 claimId, bytes32 reason) external returns (uint256 disputeId);
+
+    /// @notice Rules on an open CDR dispute. Upholding it (a ruling for the debtor) reduces the claim
+    /// by the CDR's amount (never below zero). The loser pays the dispute fee fixed when the dispute
+    /// was opened to the winner, taken only from its available balance: if that is short, the fee is
     /// capped at what is available and the rest is waived (never recorded as a debt).
     /// @dev Caller must hold the registry's ARBITER_ROLE and be neither party of the claim.
     /// @param bundleDigest Digest of the evidence bundle the ruling rests on (non-zero).
     function resolveDispute(uint256 disputeId, bool upheld, bytes32 bundleDigest) external;
 
-    /// @notice Nets every claim of `period`, all of which must be final, once.
+    /// @notice Rules on an open claim-level dispute. Upheld (the host could not show a package that
+    /// hashes to `packageHash` and holds the tree of `cdrRoot`): the claim is `Rejected`, its amount
+    /// becomes zero and its lock is released; it never nets. Not upheld (the host showed such a
+    /// package): the claim is `Accepted` and proceeds as if the debtor had accepted it. The loser
+    /// pays the fee as in {resolveDispute}. Open CDR disputes of the claim keep their own rulings.
+    /// @dev Caller must hold the registry's ARBITER_ROLE and be neither party of the claim.
+    /// @param bundleDigest Digest of what the ruling rests on, e.g. the package shown (non-zero).
+    function resolveClaimDispute(uint256 disputeId, bool upheld, bytes32 bundleDigest) external;
+
+    /// @notice Nets every claim of `period`, all of which must be final, once. Rejected claims count
+    /// as zero and keep their status; the others become `Netted`.
     /// @dev Caller must hold SUPPLIER_ROLE. Computes each supplier's net position, lets each debtor
     /// pay `min(owed, balance)`, pays the creditors pro rata, rounded down with `Math.mulDiv`, and
     /// settles with a greedy debtor/creditor match: at most `n - 1` internal transfers, one
@@ -372,7 +445,8 @@ interface IRoamingSettlement {
     /// @notice End of the challenge window of `claimId` (disputes allowed up to and including it).
     function challengeDeadline(uint256 claimId) external view returns (uint40);
 
-    /// @notice True if the claim can be netted: no open dispute, and accepted or its window closed.
+    /// @notice True if the claim no longer holds up its period's netting: rejected (it counts as zero),
+    /// or no open dispute of either kind and accepted or its window closed. False once netted.
     function isFinal(uint256 claimId) external view returns (bool);
 
     /// @notice Dispute `disputeId`; reverts with {SettlementUnknownDispute} if absent.

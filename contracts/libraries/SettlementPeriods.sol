@@ -4,6 +4,8 @@ pragma solidity ^0.8.28;
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IRoamingSettlement} from "../interfaces/IRoamingSettlement.sol";
+import {SettlementAccounts} from "./SettlementAccounts.sol";
+import {SettlementNetting} from "./SettlementNetting.sol";
 
 /// @title Book-keeping of one settlement period
 /// @notice The claims of a period with their suppliers, and after netting its shortfall pool: what
@@ -46,11 +48,34 @@ library SettlementPeriods {
         return (uint256(period) << 32) | index;
     }
 
-    /// @notice Records that `creditor` is still owed `amount` from the pool.
-    function addEntitlement(Book storage b, address creditor, uint256 amount) internal {
-        uint128 amount128 = amount.toUint128();
-        b.entitlements[creditor].amount = amount128;
-        b.pool.totalEntitlement += amount128;
+    /// @notice After netting `period` by `plan` over the net positions `net` of `suppliers`, records
+    /// each debtor's unpaid rest as its shortfall (kept locked on its balance) and each creditor's
+    /// unpaid rest as its entitlement in the pool. Both sums equal `totalOwed - totalPaid`.
+    function recordShortfalls(
+        Book storage b,
+        mapping(address => SettlementAccounts.Account) storage accounts,
+        uint32 period,
+        address[] memory suppliers,
+        int256[] memory net,
+        SettlementNetting.Plan memory plan
+    ) internal {
+        for (uint256 j; j < net.length; ++j) {
+            address who = suppliers[j];
+            if (net[j] < 0) {
+                uint256 rest = uint256(-net[j]) - plan.paid[j];
+                if (rest == 0) continue;
+                b.shortfalls[who] = rest;
+                accounts[who].locked += rest.toUint128();
+                emit IRoamingSettlement.ShortfallRecorded(period, who, rest);
+            } else if (net[j] > 0) {
+                uint256 rest = uint256(net[j]) - plan.received[j];
+                if (rest == 0) continue;
+                uint128 rest128 = rest.toUint128();
+                b.entitlements[who].amount = rest128;
+                b.pool.totalEntitlement += rest128;
+                emit IRoamingSettlement.EntitlementRecorded(period, who, rest);
+            }
+        }
     }
 
     /// @notice Books a recovery of up to `debtor`'s shortfall from a balance of `balance`.

@@ -2,10 +2,11 @@
  * The settlement bot of one supplier: its account, its evidence store, its database. `open`
  * checks the chain, the contracts and the files belong together; `tick` runs one round:
  *
- *   1. outbox round (sign, send, poll)        5. advance built claims (anchor, package, submit)
- *   2. events past the confirmations          6. verify claims against us, accept or dispute
- *   3. import new CDRs from the evidence store 7. net closed periods, withdraw above the threshold
- *   4. build claims of closed periods          8. outbox round (send what this tick enqueued)
+ *   1. outbox round (sign, send, poll)        5. advance built claims (anchor, package, submit);
+ *   2. events past the confirmations             alert on our claims disputed as a whole
+ *   3. import new CDRs from the evidence store 6. verify claims against us, accept or dispute
+ *   4. build claims of closed periods          7. net closed periods, withdraw above the threshold
+ *                                              8. outbox round (send what this tick enqueued)
  *
  * A failing step (RPC down, …) is reported and the next steps still run; the next tick retries.
  * Only what cannot heal by retrying (database, configuration, wrong chain) is thrown.
@@ -27,7 +28,7 @@ import { ALL_ABIS, ContractViews, DONE_ERRORS, SETTLEMENT_ABI, settlementIface }
 import { emptyReport, silentLogger, type BotContext, type BotLogger, type TickReport } from "./context.js";
 import { CONFIG_ERROR_CODES, SettlementError, isSettlementError } from "./errors.js";
 import { DirectoryExchange, type PackageExchange } from "./exchange.js";
-import { advanceClaims } from "./hostClaims.js";
+import { advanceClaims, reportClaimDisputes } from "./hostClaims.js";
 import { buildClaims, importCdrs } from "./hostCdrs.js";
 import { reviewIncoming } from "./incoming.js";
 import { closePeriods, withdrawAvailable } from "./periods.js";
@@ -134,7 +135,10 @@ export class SettlementBot {
     report.chainTime = chainTime;
     await this.step(report, "import", () => importCdrs(ctx, report));
     await this.step(report, "claims", () => buildClaims(ctx, chainTime, report));
-    await this.step(report, "submit", () => advanceClaims(ctx, report));
+    await this.step(report, "submit", async () => {
+      await advanceClaims(ctx, report);
+      reportClaimDisputes(ctx, report);
+    });
     await this.step(report, "review", () => reviewIncoming(ctx, chainTime, report));
     await this.step(report, "periods", () => closePeriods(ctx, chainTime, report));
     await this.step(report, "withdraw", () => withdrawAvailable(ctx, report));

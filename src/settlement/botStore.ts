@@ -37,6 +37,17 @@ export const SETTLEMENT_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL) STRICT;
    CREATE TABLE withdrawals (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, amount TEXT NOT NULL,
      created_at INTEGER NOT NULL) STRICT;`,
+  // 2: claims commit to their package's hash and can be disputed as a whole (verdict 'claim-dispute').
+  `ALTER TABLE chain_claims ADD COLUMN package_hash TEXT;
+   CREATE TABLE chain_claim_disputes (dispute_id TEXT PRIMARY KEY, claim_id TEXT NOT NULL, reason TEXT NOT NULL,
+     block_number INTEGER NOT NULL, upheld INTEGER, resolved_block INTEGER) STRICT;
+   CREATE TABLE decisions_next (claim_id TEXT PRIMARY KEY, cdr_root TEXT NOT NULL,
+     verdict TEXT NOT NULL CHECK (verdict IN ('accept', 'dispute', 'claim-dispute', 'unverifiable', 'expired')),
+     reason TEXT, cdr_digest TEXT, amount TEXT, proof TEXT, failures TEXT, action_key TEXT,
+     decided_at INTEGER NOT NULL) STRICT;
+   INSERT INTO decisions_next SELECT * FROM decisions;
+   DROP TABLE decisions;
+   ALTER TABLE decisions_next RENAME TO decisions;`,
 ];
 
 export interface BotIdentity {

@@ -1,14 +1,17 @@
 /**
  * What the bot learns from the settlement contract's events, read by the EventReader (each log
  * once, only past `confirmations`, inside the transaction that moves the cursor): the claims of
- * which this supplier is creditor or debtor, their acceptances and disputes, netted periods.
+ * which this supplier is creditor or debtor, their acceptances, CDR and claim-level disputes and
+ * rulings, netted periods.
  * After a reorg, `rollback` removes what blocks ≥ `fromBlock` had told.
  */
 import { getAddress } from "ethers";
 import type { BotDatabase } from "../chain/db.js";
 import type { ChainEvent } from "../chain/events.js";
 
-export const WATCHED_EVENTS = ["ClaimSubmitted", "ClaimAccepted", "CdrDisputed", "DisputeResolved", "PeriodNetted"] as const;
+export const WATCHED_EVENTS = [
+  "ClaimSubmitted", "ClaimAccepted", "CdrDisputed", "DisputeResolved", "ClaimDisputed", "ClaimDisputeResolved", "PeriodNetted",
+] as const;
 
 const str = (v: unknown): string => String(v);
 
@@ -22,9 +25,9 @@ export function recordEvent(account: string, event: ChainEvent, db: BotDatabase)
       if (creditor !== account && debtor !== account) return;
       db.run(
         `INSERT OR REPLACE INTO chain_claims (claim_id, period, creditor, debtor, amount, cdr_root, cdr_count, evidence_root,
-           deadline, block_number, accepted_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+           package_hash, deadline, block_number, accepted_block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
         str(n.claimId), Number(n.period), creditor, debtor, str(n.amount), str(n.cdrRoot).toLowerCase(), Number(n.cdrCount),
-        str(n.evidenceRoot).toLowerCase(), Number(n.challengeDeadline), event.blockNumber,
+        str(n.evidenceRoot).toLowerCase(), str(n.packageHash).toLowerCase(), Number(n.challengeDeadline), event.blockNumber,
       );
       return;
     }
@@ -42,6 +45,17 @@ export function recordEvent(account: string, event: ChainEvent, db: BotDatabase)
     case "DisputeResolved":
       db.run("UPDATE chain_disputes SET upheld = ?, resolved_block = ? WHERE dispute_id = ?", n.upheld === true ? 1 : 0, event.blockNumber, str(n.disputeId));
       return;
+    case "ClaimDisputed":
+      if (!db.get("SELECT 1 FROM chain_claims WHERE claim_id = ?", str(n.claimId))) return;
+      db.run(
+        `INSERT OR REPLACE INTO chain_claim_disputes (dispute_id, claim_id, reason, block_number, upheld, resolved_block)
+         VALUES (?, ?, ?, ?, NULL, NULL)`,
+        str(n.disputeId), str(n.claimId), str(n.reason), event.blockNumber,
+      );
+      return;
+    case "ClaimDisputeResolved":
+      db.run("UPDATE chain_claim_disputes SET upheld = ?, resolved_block = ? WHERE dispute_id = ?", n.upheld === true ? 1 : 0, event.blockNumber, str(n.disputeId));
+      return;
     case "PeriodNetted":
       db.run("INSERT OR REPLACE INTO chain_periods (period, block_number) VALUES (?, ?)", Number(n.period), event.blockNumber);
       return;
@@ -56,5 +70,7 @@ export function rollbackEvents(fromBlock: number, db: BotDatabase): void {
   db.run("UPDATE chain_claims SET accepted_block = NULL WHERE accepted_block >= ?", fromBlock);
   db.run("DELETE FROM chain_disputes WHERE block_number >= ?", fromBlock);
   db.run("UPDATE chain_disputes SET upheld = NULL, resolved_block = NULL WHERE resolved_block >= ?", fromBlock);
+  db.run("DELETE FROM chain_claim_disputes WHERE block_number >= ?", fromBlock);
+  db.run("UPDATE chain_claim_disputes SET upheld = NULL, resolved_block = NULL WHERE resolved_block >= ?", fromBlock);
   db.run("DELETE FROM chain_periods WHERE block_number >= ?", fromBlock);
 }

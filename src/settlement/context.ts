@@ -52,11 +52,19 @@ export interface TickReport {
   claimsSubmitted: string[];
   accepted: string[];
   disputed: { claimId: string; cdrDigest: string; reason: string }[];
-  /** Claims against us that cannot be checked (no usable package) with the reason. */
+  /** Claims against us disputed as a whole (package missing or not the committed one), with the reason. */
+  claimDisputes: { claimId: string; reason: string }[];
+  /**
+   * Claims against us still waiting for a usable package, with the reason; `urgent` once their window
+   * closed unchecked (with an alert).
+   */
   unverifiable: { claimId: string; reason: string; urgent: boolean }[];
   nettingsSent: number[];
   withdrawalsSent: string[];
-  /** Things an operator should look at (dead intents, expired windows, missing packages near the deadline). */
+  /**
+   * Things an operator should look at (dead intents, expired windows, claims disputed as a whole
+   * against us, claims whose window closed unchecked).
+   */
   alerts: string[];
   /** Step failures of this tick (RPC down, …); the next tick retries. */
   errors: string[];
@@ -65,6 +73,6 @@ export interface TickReport {
 export function emptyReport(): TickReport {
   return {
     block: null, chainTime: null, cdrsImported: 0, cdrsRejected: [], claimsBuilt: [], anchorsSent: [], packagesPublished: [],
-    claimsSubmitted: [], accepted: [], disputed: [], unverifiable: [], nettingsSent: [], withdrawalsSent: [], alerts: [], errors: [],
+    claimsSubmitted: [], accepted: [], disputed: [], claimDisputes: [], unverifiable: [], nettingsSent: [], withdrawalsSent: [], alerts: [], errors: [],
   };
 }

@@ -26,6 +26,7 @@ export const DONE_ERRORS = [
   "SettlementDuplicateClaim",
   "SettlementPeriodNetted",
   "SettlementAlreadyDisputed",
+  "SettlementClaimAlreadyDisputed",
   "SettlementClaimNotPending",
 ] as const;
 
@@ -42,6 +43,9 @@ export interface ChainClaim {
   claimedAmount: bigint;
   cdrRoot: string;
   evidenceRoot: string;
+  packageHash: string;
+  /** Whether the debtor disputed the claim as a whole. */
+  claimDisputed: boolean;
 }
 
 /** Typed reads of the three contracts at the latest block. */
@@ -79,7 +83,8 @@ export class ContractViews {
       creditor: String(c.creditor), debtor: String(c.debtor), period: Number(c.period), status: Number(c.status),
       submittedAt: Number(c.submittedAt), openDisputes: Number(c.openDisputes), cdrCount: Number(c.cdrCount),
       amount: BigInt(c.amount), claimedAmount: BigInt(c.claimedAmount), cdrRoot: String(c.cdrRoot).toLowerCase(),
-      evidenceRoot: String(c.evidenceRoot).toLowerCase(),
+      evidenceRoot: String(c.evidenceRoot).toLowerCase(), packageHash: String(c.packageHash).toLowerCase(),
+      claimDisputed: Boolean(c.claimDisputed),
     };
   }
 

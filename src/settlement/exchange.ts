@@ -1,14 +1,16 @@
 /**
  * The package exchange: how a host hands claim packages to the home supplier. Any transport fits
- * the interface (a shared folder, object storage, an HTTPS inbox, OCPI); `DirectoryExchange` is
- * the file-directory implementation: `<dir>/<debtor>/<creditor>-<cdrRoot>.json`, written
+ * the interface (a shared folder, object storage, an HTTPS inbox, OCPI) that delivers the package's
+ * JSON value (the home hashes its canonical form, so spacing and member order do not matter);
+ * `DirectoryExchange` is the file-directory implementation: `<dir>/<debtor>/<creditor>-<cdrRoot>.json`
+ * holding the package's canonical bytes (keccak256 of the file is the claim's `packageHash`), written
  * atomically (temporary file, fsync, rename), so a reader never sees half a package.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { SettlementError } from "./errors.js";
-import type { ClaimPackage } from "./package.js";
+import { packageBytes, type ClaimPackage } from "./package.js";
 
 /** Which package: a claim is found by its creditor, debtor and CDR root (known before its id). */
 export interface PackageRef {
@@ -40,7 +42,8 @@ export class DirectoryExchange implements PackageExchange {
       mkdirSync(folder, { recursive: true });
       const fd = openSync(tmp, "w");
       try {
-        writeSync(fd, JSON.stringify(pkg, null, 1));
+        const bytes = packageBytes(pkg);
+        for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
         fsyncSync(fd);
       } finally {
         closeSync(fd);

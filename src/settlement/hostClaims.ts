@@ -6,10 +6,13 @@
  *
  * built: pick (or create) the evidence batch; enqueue `anchorBatch` unless it is anchored already.
  * anchoring: wait until the anchoring intent is final, record the anchor in the evidence store.
- * anchored: publish the claim package, then enqueue `submitClaim` under the key
- *   `claim:<period>:<debtor>:<cdrRoot>` (the enqueue and the stage change share one transaction).
+ * anchored: publish the claim package, then enqueue `submitClaim` with the package's hash under the
+ *   key `claim:<period>:<debtor>:<cdrRoot>` (the enqueue and the stage change share one transaction).
  * submitting: wait until final. A dead intent leaves the claim where it is, with a note and an
  * alert, until an operator re-queues it (docs/operations.md).
+ *
+ * A claim of ours that its debtor disputes as a whole raises one alert: the host's operator must show
+ * the arbiter the package (it hashes to the claim's `packageHash`), or the claim is rejected.
  */
 import { getAddress } from "ethers";
 import type { SignedMessage } from "../evidence/messages.js";
@@ -17,7 +20,8 @@ import { buildCdrTree } from "./cdrTree.js";
 import { settlementIface } from "./contracts.js";
 import type { BotContext, TickReport } from "./context.js";
 import { anchorIntent, evidenceBatchFor, evidenceProofs, followAnchor } from "./evidenceBatch.js";
-import { buildClaimPackage } from "./package.js";
+import { buildClaimPackage, packageHash } from "./package.js";
+import { reasonText } from "./reasons.js";
 import { SettlementError } from "./errors.js";
 
 interface OutgoingRow {
@@ -124,7 +128,9 @@ async function publishAndSubmit(ctx: BotContext, c: OutgoingRow, report: TickRep
   await ctx.exchange.publish(pkg);
   report.packagesPublished.push(c.cdrRoot);
   const key = `claim:${c.period}:${c.debtor.toLowerCase()}:${c.cdrRoot}`;
-  const data = settlementIface.encodeFunctionData("submitClaim", [c.period, c.debtor, c.amount, c.cdrRoot, c.cdrCount, c.evidenceRoot]);
+  const data = settlementIface.encodeFunctionData("submitClaim", [
+    c.period, c.debtor, c.amount, c.cdrRoot, c.cdrCount, c.evidenceRoot, packageHash(pkg),
+  ]);
   ctx.db.transaction(() => {
     ctx.outbox.enqueue({ key, label: `claim period ${c.period} from ${c.debtor}`, to: ctx.settlement, data });
     setStage(ctx, c.cdrRoot, "submitting", { claim_key: key, note: null });
@@ -148,4 +154,21 @@ function followSubmission(ctx: BotContext, c: OutgoingRow, report: TickReport): 
     return;
   }
   note(ctx, c, `claim ended with ${name ?? "an unexpected revert"}`, report);
+}
+
+/** Alerts once for each claim of ours disputed as a whole that awaits the arbiter's ruling. */
+export function reportClaimDisputes(ctx: BotContext, report: TickReport): void {
+  const open = ctx.db.all(
+    `SELECT d.dispute_id, d.claim_id, d.reason, c.debtor, c.cdr_root, c.package_hash FROM chain_claim_disputes d
+     JOIN chain_claims c ON c.claim_id = d.claim_id WHERE c.creditor = ? AND d.upheld IS NULL ORDER BY d.block_number, d.dispute_id`,
+    ctx.account,
+  );
+  for (const r of open) {
+    const { changes } = ctx.db.run("INSERT OR IGNORE INTO settlement_meta (key, value) VALUES (?, ?)", `claim-dispute:${String(r.dispute_id)}`, String(ctx.now()));
+    if (changes === 0) continue;
+    report.alerts.push(
+      `claim ${String(r.claim_id)} against ${String(r.debtor)} was disputed as a whole (${reasonText(String(r.reason))}): ` +
+        `show the arbiter its package (root ${String(r.cdr_root)}, hash ${String(r.package_hash)}) or it is rejected`,
+    );
+  }
 }

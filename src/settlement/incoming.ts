@@ -1,19 +1,25 @@
 /**
  * The home side: every claim against this supplier that the chain announced (past its
  * confirmations) is checked against its package. The verdict is stored before anything is sent;
- * a dispute is enqueued under `dispute:<claimId>:<cdrDigest>` in the same transaction, accepted
- * claims go out together in `acceptClaims` batches under `accept:<hash of the ids>`. A stored
- * accept or dispute is never reconsidered, so a restart neither accepts nor disputes twice.
+ * a CDR dispute is enqueued under `dispute:<claimId>:<cdrDigest>` in the same transaction, accepted
+ * claims go out together in `acceptClaims` batches under `accept:<hash of the ids>`. When the
+ * package is missing or is not the one the claim commits to, the claim is checked again every tick
+ * (the package may still come) until its window closes within `disputeMarginSeconds`; then the
+ * whole claim is disputed under `claim-dispute:<claimId>`. A stored accept or dispute of either kind
+ * is never reconsidered, so a restart neither accepts nor disputes twice.
  */
 import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import { KeyCache, settlementIface } from "./contracts.js";
 import type { BotContext, TickReport } from "./context.js";
-import { reasonCode } from "./reasons.js";
+import { reasonCode, type PackageReason } from "./reasons.js";
 import { verifyClaim, type ClaimVerdict, type IncomingClaim, type ReceivedCdr, type VerifyEnv } from "./verifyClaim.js";
 
 interface Pending extends IncomingClaim {
   deadline: number;
 }
+
+/** What is stored about a claim: a verdict, or that it still waits for its package, or that its window passed. */
+type Decision = ClaimVerdict | { verdict: "unverifiable" | "expired"; reason: string };
 
 function pendingClaims(ctx: BotContext): Pending[] {
   return ctx.db.all(
@@ -25,7 +31,7 @@ function pendingClaims(ctx: BotContext): Pending[] {
   ).map((r) => ({
     claimId: BigInt(String(r.claim_id)), period: Number(r.period), creditor: String(r.creditor), debtor: String(r.debtor),
     amount: BigInt(String(r.amount)), cdrRoot: String(r.cdr_root), cdrCount: Number(r.cdr_count),
-    evidenceRoot: String(r.evidence_root), deadline: Number(r.deadline),
+    evidenceRoot: String(r.evidence_root), packageHash: String(r.package_hash ?? ""), deadline: Number(r.deadline),
   }));
 }
 
@@ -42,7 +48,7 @@ function verifyEnv(ctx: BotContext): VerifyEnv {
   };
 }
 
-function decide(ctx: BotContext, c: Pending, v: ClaimVerdict | { verdict: "expired"; reason: string }, actionKey: string | null): void {
+function decide(ctx: BotContext, c: Pending, v: Decision, actionKey: string | null): void {
   const d = v.verdict === "dispute" ? v : null;
   ctx.db.run(
     `INSERT INTO decisions (claim_id, cdr_root, verdict, reason, cdr_digest, amount, proof, failures, action_key, decided_at)
@@ -68,12 +74,8 @@ export async function reviewIncoming(ctx: BotContext, chainTime: number, report:
     const raw = await ctx.exchange.fetch({ creditor: c.creditor, debtor: ctx.account, cdrRoot: c.cdrRoot });
     const v = await verifyClaim(c, raw, env);
     const id = c.claimId.toString();
-    if (v.verdict === "unverifiable") {
-      // No leaf is known, so nothing can be disputed on-chain: keep checking, alert near the deadline.
-      const urgent = chainTime >= c.deadline - ctx.config.disputeMarginSeconds;
-      ctx.db.transaction(() => decide(ctx, c, v, null));
-      report.unverifiable.push({ claimId: id, reason: v.reason, urgent });
-      if (urgent) report.alerts.push(`claim ${id} from ${c.creditor} cannot be verified (${v.reason}); its window closes at ${c.deadline}`);
+    if (v.verdict === "claim-dispute") {
+      disputeWhole(ctx, c, v.reason, chainTime, report);
       continue;
     }
     if (v.verdict === "accept") {
@@ -102,6 +104,30 @@ export async function reviewIncoming(ctx: BotContext, chainTime: number, report:
     ctx.log("warn", "claim disputed", { claimId: id, creditor: getAddress(c.creditor), cdrDigest: v.digest, reason: v.reason });
   }
   enqueueAcceptances(ctx, report);
+}
+
+/**
+ * The package of `c` is missing or not the committed one. Until the window closes within the margin
+ * the claim waits (`unverifiable`); then the whole claim is disputed. Past the window nothing can be
+ * disputed any more: the claim stays unverifiable, with an alert, and this bot does not net its period.
+ */
+function disputeWhole(ctx: BotContext, c: Pending, reason: PackageReason, chainTime: number, report: TickReport): void {
+  const id = c.claimId.toString();
+  const late = chainTime > c.deadline;
+  if (late || chainTime < c.deadline - ctx.config.disputeMarginSeconds) {
+    ctx.db.transaction(() => decide(ctx, c, { verdict: "unverifiable", reason }, null));
+    report.unverifiable.push({ claimId: id, reason, urgent: late });
+    if (late) report.alerts.push(`claim ${id} from ${c.creditor} cannot be verified (${reason}) and its challenge window closed at ${c.deadline}`);
+    return;
+  }
+  const key = `claim-dispute:${id}`;
+  const data = settlementIface.encodeFunctionData("disputeClaim", [c.claimId, reasonCode(reason)]);
+  ctx.db.transaction(() => {
+    ctx.outbox.enqueue({ key, label: `dispute claim ${id} as a whole (${reason})`, to: ctx.settlement, data });
+    decide(ctx, c, { verdict: "claim-dispute", reason, detail: "" }, key);
+  });
+  report.claimDisputes.push({ claimId: id, reason });
+  ctx.log("warn", "claim disputed as a whole", { claimId: id, creditor: getAddress(c.creditor), reason });
 }
 
 /** Sends the accepted claims that have no acceptance intent yet, `maxBatch` per `acceptClaims` call. */

@@ -3,11 +3,15 @@
  * CDR. JSON, format `v2g-claim-package/1`: the claim's fields, the evidence anchoring (root,
  * transaction, block, and each CDR's inclusion proof under the anchored root), the CDR tree dump,
  * and the signed CDR messages in the evidence codec's JSON form.
+ *
+ * Its bytes are its canonical JSON (RFC 8785, UTF-8), and keccak256 of them is the `packageHash`
+ * the host commits to in `submitClaim`: what it must show the arbiter if the home disputes the claim.
  */
-import { getAddress } from "ethers";
+import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import { z } from "zod";
 import { encodeMessage, type Json } from "../evidence/codec.js";
 import type { SignedMessage } from "../evidence/messages.js";
+import { canonicalJson } from "./canonicalJson.js";
 import type { CdrTree, CdrTreeDump } from "./cdrTree.js";
 
 export const PACKAGE_FORMAT = "v2g-claim-package/1";
@@ -72,6 +76,20 @@ export function buildClaimPackage(p: PackageInput): ClaimPackage {
     tree: dump,
     cdrs: p.messages.map((m) => encodeMessage(m) as Json),
   };
+}
+
+/** The package's bytes: its canonical JSON in UTF-8 (what the host writes and commits to). */
+export function packageBytes(pkg: ClaimPackage): Uint8Array {
+  return toUtf8Bytes(canonicalJson(pkg));
+}
+
+/**
+ * keccak256 of the canonical bytes of `value`: for a package built here, the `packageHash` of its
+ * claim; for a package as received (parsed JSON), what must equal the claim's `packageHash`. Throws a
+ * TypeError for what is not a JSON value (it cannot be a committed package).
+ */
+export function packageHash(value: ClaimPackage | unknown): string {
+  return keccak256(toUtf8Bytes(canonicalJson(value)));
 }
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/).transform((s) => s.toLowerCase());

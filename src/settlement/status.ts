@@ -6,6 +6,8 @@ export interface BotStatus {
   outgoing: { cdrRoot: string; debtor: string; period: number; amount: string; cdrCount: number; stage: string; claimId: string | null; note: string | null }[];
   incoming: { claimId: string; creditor: string; period: number; amount: string; verdict: string | null; reason: string | null; cdrDigest: string | null; accepted: boolean }[];
   disputes: { disputeId: string; claimId: string; cdrDigest: string; reason: string; upheld: boolean | null }[];
+  /** Claim-level disputes of our claims (either side) and their rulings. */
+  claimDisputes: { disputeId: string; claimId: string; reason: string; upheld: boolean | null }[];
   cdrs: { open: number; claimed: number; rejected: number };
   nettedPeriods: number[];
   withdrawals: { seq: number; key: string; amount: string }[];
@@ -34,9 +36,13 @@ export function botStatus(db: BotDatabase): BotStatus {
     disputeId: String(r.dispute_id), claimId: String(r.claim_id), cdrDigest: String(r.cdr_digest), reason: reasonText(String(r.reason)),
     upheld: r.upheld === null ? null : Number(r.upheld) === 1,
   }));
+  const claimDisputes = db.all("SELECT * FROM chain_claim_disputes ORDER BY block_number, dispute_id").map((r) => ({
+    disputeId: String(r.dispute_id), claimId: String(r.claim_id), reason: reasonText(String(r.reason)),
+    upheld: r.upheld === null ? null : Number(r.upheld) === 1,
+  }));
   const counts = Object.fromEntries(db.all("SELECT status, count(*) AS n FROM host_cdrs GROUP BY status").map((r) => [String(r.status), Number(r.n)]));
   return {
-    outgoing, incoming, disputes,
+    outgoing, incoming, disputes, claimDisputes,
     cdrs: { open: counts.open ?? 0, claimed: counts.claimed ?? 0, rejected: counts.rejected ?? 0 },
     nettedPeriods: db.all("SELECT period FROM chain_periods ORDER BY period").map((r) => Number(r.period)),
     withdrawals: db.all("SELECT seq, key, amount FROM withdrawals ORDER BY seq").map((r) => ({ seq: Number(r.seq), key: String(r.key), amount: String(r.amount) })),

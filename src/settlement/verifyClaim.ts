@@ -1,8 +1,12 @@
 /**
  * The home supplier's check of a claim against it, from the claim package alone plus three chain
  * reads (signing keys, the evidence anchor) and its own record of CDRs received before. Bad
- * evidence never throws: it gives a verdict. Every CDR leaf is checked in tree order; the first
- * failure is the one disputed; claim-level problems are disputed on the first leaf.
+ * evidence never throws: it gives a verdict.
+ *
+ * First the package itself: it must be there, hash to the claim's `packageHash` (keccak256 of its
+ * canonical JSON) and hold a tree with the claim's `cdrRoot`; otherwise the whole claim is disputed
+ * (`claim-dispute`), since no leaf of it can be trusted. Then every CDR leaf in tree order; the first
+ * failure is the one disputed; problems of the claim as a whole are disputed on the first leaf.
  */
 import { getAddress, type TypedDataDomain } from "ethers";
 import { decodeMessage } from "../evidence/codec.js";
@@ -10,8 +14,8 @@ import { verifyInclusion } from "../evidence/merkle.js";
 import type { SignedMessage } from "../evidence/messages.js";
 import { messageDigest, verifyMessageSignature } from "../evidence/sign.js";
 import { loadCdrTree, periodOfEnd, type CdrLeaf } from "./cdrTree.js";
-import { parsePackage, type PackageHeader } from "./package.js";
-import type { CdrReason, ClaimReason, DisputeReason, UnverifiableReason } from "./reasons.js";
+import { packageHash, parsePackage, type PackageHeader } from "./package.js";
+import type { CdrReason, ClaimReason, DisputeReason, PackageReason } from "./reasons.js";
 
 /** A claim against this supplier as the chain announced it. */
 export interface IncomingClaim {
@@ -23,6 +27,8 @@ export interface IncomingClaim {
   cdrRoot: string;
   cdrCount: number;
   evidenceRoot: string;
+  /** keccak256 of the canonical bytes of the package the host committed to. */
+  packageHash: string;
 }
 
 export interface VerifyEnv {
@@ -58,21 +64,26 @@ export type ClaimVerdict =
       verdict: "dispute"; reason: DisputeReason; index: number; digest: string; amount: bigint; proof: string[];
       failures: LeafFailure[]; received: ReceivedCdr[];
     }
-  | { verdict: "unverifiable"; reason: UnverifiableReason; detail: string };
+  /** The package is missing or not the one committed to: dispute the whole claim. */
+  | { verdict: "claim-dispute"; reason: PackageReason; detail: string };
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /** Verifies `raw` (the package as received, or null) against `claim`. */
 export async function verifyClaim(claim: IncomingClaim, raw: unknown, env: VerifyEnv): Promise<ClaimVerdict> {
-  if (raw === null || raw === undefined) return { verdict: "unverifiable", reason: "PACKAGE_MISSING", detail: "no package received" };
+  const whole = (reason: PackageReason, detail: string): ClaimVerdict => ({ verdict: "claim-dispute", reason, detail });
+  if (raw === null || raw === undefined) return whole("PACKAGE_MISSING", "no package received");
+  const hash = hashOf(raw);
+  if (hash !== claim.packageHash.toLowerCase()) return whole("PACKAGE_MISMATCH", hash ? `the package hashes to ${hash}` : "not a JSON value");
+  // The package is the one the host committed to: what is wrong with it is the host's doing.
   const header = parsePackage(raw);
   const loaded = loadCdrTree((raw as { tree?: unknown } | null)?.tree, claim.cdrRoot);
   if (!("tree" in loaded)) {
-    if (!header.ok) return { verdict: "unverifiable", reason: "PACKAGE_INVALID", detail: header.detail };
-    return { verdict: "unverifiable", reason: loaded.problem === "wrong_root" ? "TREE_WRONG_ROOT" : "TREE_INVALID", detail: loaded.detail };
+    if (!header.ok) return whole("PACKAGE_INVALID", header.detail);
+    return whole(loaded.problem === "wrong_root" ? "TREE_WRONG_ROOT" : "TREE_INVALID", loaded.detail);
   }
   const { tree, leaves } = loaded;
-  if (leaves.length === 0) return { verdict: "unverifiable", reason: "TREE_INVALID", detail: "the tree shows no leaf" };
+  if (leaves.length === 0) return whole("TREE_INVALID", "the tree shows no leaf");
   const pkg = header.ok ? header.value : null;
   // The CDRs and proofs are read even from a package whose own fields are wrong: each CDR is judged
   // on its own, the package's fields by the claim-level checks.
@@ -96,6 +107,15 @@ export async function verifyClaim(claim: IncomingClaim, raw: unknown, env: Verif
     verdict: "dispute", reason: first.reason, index: first.index, digest: first.digest, amount: leaves[first.index]!.amount,
     proof: tree.getProof(first.index), failures, received: received.filter((r) => r.digest !== first.digest),
   };
+}
+
+/** The package hash of a received value, or null when it is not a JSON value. */
+function hashOf(raw: unknown): string | null {
+  try {
+    return packageHash(raw).toLowerCase();
+  } catch {
+    return null;
+  }
 }
 
 /** Each digest's inclusion proof; an entry that is not a list of 32-byte hex values is left out. */
@@ -157,7 +177,7 @@ async function checkClaim(claim: IncomingClaim, env: VerifyEnv, pkg: PackageHead
   const matches = pkg !== null && BigInt(pkg.chainId) === env.chainId && same(pkg.settlement, env.settlement) && same(pkg.ledger, env.ledger)
     && pkg.periodSeconds === env.periodSeconds && pkg.period === claim.period && same(pkg.creditor, claim.creditor)
     && same(pkg.debtor, claim.debtor) && same(pkg.cdrRoot, claim.cdrRoot) && same(pkg.evidence.root, claim.evidenceRoot);
-  if (!matches) return "PACKAGE_MISMATCH";
+  if (!matches) return "HEADER_MISMATCH";
   if (!complete) return "TREE_INCOMPLETE";
   if (leaves.length !== claim.cdrCount) return "COUNT_MISMATCH";
   if (leaves.reduce((sum, l) => sum + l.amount, 0n) !== claim.amount) return "SUM_MISMATCH";

@@ -8,6 +8,7 @@ import {
   deploySettlement,
   INITIAL_DEPOSIT,
   makeCdrs,
+  packageHashOf,
   proofOf,
   submitClaim,
   WINDOW,
@@ -112,6 +113,8 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       expect(c.cdrRoot).to.equal(claim.tree.root);
       expect(c.cdrCount).to.equal(5n);
       expect(c.evidenceRoot).to.equal(claim.evidenceRoot);
+      expect(c.packageHash).to.equal(claim.packageHash);
+      expect(c.claimDisputed).to.equal(false);
       expect(c.period).to.equal(BigInt(PERIOD));
       expect(c.status).to.equal(1n); // Pending
       expect(await f.settlement.challengeDeadline(claim.claimId)).to.equal(c.submittedAt + WINDOW);
@@ -132,9 +135,10 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       const at = BigInt(await time().latest()) + 10n;
       await time().setNextBlockTimestamp(at);
       const amount = cdrs[0]!.amount + cdrs[1]!.amount;
-      await expect(as(f.settlement, f.supplierC).submitClaim(7, f.supplierD.address, amount, tree.root, 2, evidence))
+      const pkg = packageHashOf(tree.root);
+      await expect(as(f.settlement, f.supplierC).submitClaim(7, f.supplierD.address, amount, tree.root, 2, evidence, pkg))
         .to.emit(f.settlement, "ClaimSubmitted")
-        .withArgs(claimIdOf(7, 0), 7n, f.supplierC.address, f.supplierD.address, amount, tree.root, 2n, evidence, at + WINDOW);
+        .withArgs(claimIdOf(7, 0), 7n, f.supplierC.address, f.supplierD.address, amount, tree.root, 2n, evidence, pkg, at + WINDOW);
     });
 
     it("should refuse invalid claims with a precise error", async () => {
@@ -142,44 +146,48 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       const b = as(f.settlement, f.supplierB);
       const root = hexlify(randomBytes(32));
       const evidence = hexlify(randomBytes(32));
+      const pkg = packageHashOf(root);
       await as(f.ledger, f.supplierB).anchorBatch(evidence, 1, 2);
-      await expect(b.submitClaim(PERIOD, f.outsider.address, 1, root, 1, evidence))
+      await expect(b.submitClaim(PERIOD, f.outsider.address, 1, root, 1, evidence, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementNotSupplier")
         .withArgs(f.outsider.address);
-      await expect(b.submitClaim(PERIOD, f.supplierB.address, 1, root, 1, evidence))
+      await expect(b.submitClaim(PERIOD, f.supplierB.address, 1, root, 1, evidence, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementSelfClaim")
         .withArgs(f.supplierB.address);
-      await expect(b.submitClaim(PERIOD, f.supplierA.address, 0, root, 1, evidence)).to.be.revertedWithCustomError(
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 0, root, 1, evidence, pkg)).to.be.revertedWithCustomError(
         f.settlement,
         "SettlementZeroAmount",
       );
-      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, ZeroHash, 1, evidence))
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, ZeroHash, 1, evidence, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementInvalidClaim")
-        .withArgs(ZeroHash, 1n, evidence);
-      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 0, evidence))
+        .withArgs(ZeroHash, 1n, evidence, pkg);
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 0, evidence, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementInvalidClaim")
-        .withArgs(root, 0n, evidence);
-      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, ZeroHash))
+        .withArgs(root, 0n, evidence, pkg);
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, ZeroHash, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementInvalidClaim")
-        .withArgs(root, 1n, ZeroHash);
+        .withArgs(root, 1n, ZeroHash, pkg);
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, evidence, ZeroHash))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementInvalidClaim")
+        .withArgs(root, 1n, evidence, ZeroHash);
       const unanchored = hexlify(randomBytes(32));
-      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, unanchored))
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, unanchored, pkg))
         .to.be.revertedWithCustomError(f.ledger, "EvidenceNotFound")
         .withArgs(unanchored);
       const othersEvidence = hexlify(randomBytes(32));
       await as(f.ledger, f.supplierC).anchorBatch(othersEvidence, 1, 2);
-      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, othersEvidence))
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, othersEvidence, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementEvidenceNotOwned")
         .withArgs(othersEvidence, f.supplierC.address);
-      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, evidence)).to.emit(
+      await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, evidence, pkg)).to.emit(
         f.settlement,
         "ClaimSubmitted",
       );
-      await expect(b.submitClaim(PERIOD + 1, f.supplierC.address, 1, root, 1, evidence))
+      await expect(b.submitClaim(PERIOD + 1, f.supplierC.address, 1, root, 1, evidence, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementDuplicateClaim")
         .withArgs(root);
       // Uniqueness is per host: another host cannot block a root by claiming it first.
-      await expect(as(f.settlement, f.supplierC).submitClaim(PERIOD, f.supplierA.address, 1, root, 1, othersEvidence)).to.emit(
+      await expect(as(f.settlement, f.supplierC).submitClaim(PERIOD, f.supplierA.address, 1, root, 1, othersEvidence, pkg)).to.emit(
         f.settlement,
         "ClaimSubmitted",
       );
@@ -428,7 +436,7 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       const tree = cdrTree(cdrs);
       const evidence = hexlify(randomBytes(32));
       await as(f.ledger, f.supplierB).anchorBatch(evidence, 2, 2);
-      await as(f.settlement, f.supplierB).submitClaim(PERIOD, f.supplierA.address, 600n, tree.root, 2, evidence);
+      await as(f.settlement, f.supplierB).submitClaim(PERIOD, f.supplierA.address, 600n, tree.root, 2, evidence, packageHashOf(tree.root));
       const a = as(f.settlement, f.supplierA);
       const id = claimIdOf(PERIOD, 0);
       await a.disputeCdr(id, cdrs[0]!.digest, 500n, tree.getProof(0), REASON);

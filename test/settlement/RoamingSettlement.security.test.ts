@@ -55,13 +55,15 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     const root = hexlify(randomBytes(32));
     const rows: Row[] = [
       { fn: "deposit", role: "SUPPLIER", call: (s) => s.deposit(1n) },
-      { fn: "submitClaim", role: "SUPPLIER", call: (s, f) => s.submitClaim(1, f.supplierA.address, 1, root, 1, root) },
+      { fn: "submitClaim", role: "SUPPLIER", call: (s, f) => s.submitClaim(1, f.supplierA.address, 1, root, 1, root, root) },
       { fn: "acceptClaim", role: "SUPPLIER", call: (s) => s.acceptClaim(1) },
       { fn: "acceptClaims", role: "SUPPLIER", call: (s) => s.acceptClaims([1]) },
       { fn: "disputeCdr", role: "SUPPLIER", call: (s) => s.disputeCdr(1, root, 1, [], REASON) },
+      { fn: "disputeClaim", role: "SUPPLIER", call: (s) => s.disputeClaim(1, REASON) },
       { fn: "netPeriod", role: "SUPPLIER", call: (s) => s.netPeriod(1) },
       { fn: "recoverShortfall", role: "SUPPLIER", call: (s, f) => s.recoverShortfall(1, f.supplierA.address) },
       { fn: "resolveDispute", role: "ARBITER", call: (s) => s.resolveDispute(1, true, BUNDLE) },
+      { fn: "resolveClaimDispute", role: "ARBITER", call: (s) => s.resolveClaimDispute(1, false, BUNDLE) },
       { fn: "pause", role: "PAUSER", call: (s) => s.pause() },
       { fn: "unpause", role: "PAUSER", call: (s) => s.unpause() },
       { fn: "setDisputeFee", role: "DEFAULT_ADMIN", call: (s) => s.setDisputeFee(1) },
@@ -146,6 +148,9 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
         proofOf(pending, 0),
         REASON,
       );
+      // A third claim is on hold: its debtor disputed it as a whole (dispute 2).
+      const held = await submitClaim(f, f.supplierD, f.supplierA, PERIOD + 1);
+      await as(f.settlement, f.supplierA).disputeClaim(held.claimId, REASON);
 
       await expect(as(f.settlement, f.pauser).pause()).to.emit(f.settlement, "Paused").withArgs(f.pauser.address);
       const a = as(f.settlement, f.supplierA);
@@ -158,7 +163,9 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
           "disputeCdr",
           () => a.disputeCdr(pending.claimId, pending.cdrs[1]!.digest, pending.cdrs[1]!.amount, proofOf(pending, 1), REASON),
         ],
+        ["disputeClaim", () => a.disputeClaim(pending.claimId, REASON)],
         ["resolveDispute", () => as(f.settlement, f.arbiter).resolveDispute(1, true, BUNDLE)],
+        ["resolveClaimDispute", () => as(f.settlement, f.arbiter).resolveClaimDispute(2, true, BUNDLE)],
         ["netPeriod", () => a.netPeriod(PERIOD + 1)],
         ["recoverShortfall", () => a.recoverShortfall(PERIOD, f.supplierA.address)],
         ["claimRecovery", () => a.claimRecovery(PERIOD)],
@@ -179,6 +186,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
 
       await expect(as(f.settlement, f.pauser).unpause()).to.emit(f.settlement, "Unpaused");
       await expect(as(f.settlement, f.arbiter).resolveDispute(1, true, BUNDLE)).to.emit(f.settlement, "DisputeResolved");
+      await expect(as(f.settlement, f.arbiter).resolveClaimDispute(2, true, BUNDLE)).to.emit(f.settlement, "ClaimDisputeResolved");
     });
   });
 

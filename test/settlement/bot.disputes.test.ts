@@ -3,7 +3,7 @@ import { encodeBytes32String, Wallet } from "ethers";
 import type { SignedMessage } from "../../src/evidence/messages.js";
 import { periodEnd, periodOfEnd } from "../../src/settlement/cdrTree.js";
 import { submitHandmadeClaim } from "./botHelpers/handmadeClaim.js";
-import { createWorld, PERIOD_SECONDS, settle, WINDOW, type World } from "./botHelpers/world.js";
+import { createWorld, DEPOSIT, PERIOD_SECONDS, settle, WINDOW, type World } from "./botHelpers/world.js";
 
 type Cdr = SignedMessage<"ChargeDetailRecord">;
 
@@ -69,33 +69,100 @@ describe("settlement bot: verification and disputes", function () {
     expect(await w.events("CdrDisputed")).to.have.length(3);
   });
 
-  it("should neither accept nor dispute a claim whose package never came, and alert before its window closes", async () => {
-    const cdrs = await three();
-    const period = periodOfEnd(cdrs[0]!.body.end, PERIOD_SECONDS);
-    const claim = await submitHandmadeClaim(w, w.host, w.home, { period, messages: cdrs, publish: false });
+  it("should dispute a claim whose package never came as a whole before its window closes; upheld, it is left out of netting", async () => {
+    const honestCdrs = await three();
+    const period = periodOfEnd(honestCdrs[0]!.body.end, PERIOD_SECONDS);
+    const honest = await submitHandmadeClaim(w, w.host, w.home, { period, messages: honestCdrs });
+    const missing = await submitHandmadeClaim(w, w.host, w.home, { period, messages: await three(), publish: false });
+    const id = missing.claimId.toString();
     const home = await w.openBot(w.home);
+    const host = await w.openBot(w.host);
     await w.mine();
+    // The package may still come: the home accepts the honest claim and keeps checking the other.
     const first = await home.tick();
-    expect(first.unverifiable).to.deep.equal([{ claimId: claim.claimId.toString(), reason: "PACKAGE_MISSING", urgent: false }]);
+    expect(first.accepted).to.deep.equal([honest.claimId.toString()]);
+    expect(first.unverifiable).to.deep.equal([{ claimId: id, reason: "PACKAGE_MISSING", urgent: false }]);
+    expect(first.claimDisputes).to.deep.equal([]);
     expect(first.alerts).to.deep.equal([]);
 
-    const deadline = Number(await w.settlement.challengeDeadline(claim.claimId));
+    // Once the window closes within the margin, the home disputes the whole claim.
+    const deadline = Number(await w.settlement.challengeDeadline(missing.claimId));
     await w.timeTo(deadline - 1800);
-    const late = await home.tick();
-    expect(late.unverifiable[0]).to.include({ urgent: true });
-    expect(late.alerts.join("\n")).to.contain(`claim ${claim.claimId} from ${w.host.wallet.address} cannot be verified (PACKAGE_MISSING)`);
+    const due = await home.tick();
+    expect(due.claimDisputes).to.deep.equal([{ claimId: id, reason: "PACKAGE_MISSING" }]);
+    expect(due.unverifiable).to.deep.equal([]);
+    await settle(w, [home], async () => (await w.events("ClaimDisputed")).length === 1);
+    const [filed] = await w.events("ClaimDisputed");
+    expect([filed!.args.claimId, filed!.args.debtor, filed!.args.reason]).to.deep.equal([
+      missing.claimId, w.home.wallet.address, encodeBytes32String("PACKAGE_MISSING"),
+    ]);
+    expect(home.outbox.get(`claim-dispute:${id}`)).to.include({ label: `dispute claim ${id} as a whole (PACKAGE_MISSING)` });
+    expect(home.status().incoming.find((c) => c.claimId === id)).to.include({ verdict: "claim-dispute", reason: "PACKAGE_MISSING" });
 
-    // Past the window the claim is final; the bot still will not net a period it could not verify.
-    await w.timeTo(deadline + 1);
-    const after = await home.tick();
-    expect(after.nettingsSent).to.deep.equal([]);
-    expect(after.alerts.join("\n")).to.contain(`period ${period} is not netted by this bot`);
+    // The host's bot tells its operator, once, to show the arbiter the package.
+    await w.mine();
+    const told = (await host.tick()).alerts.filter((a) => a.includes("disputed as a whole"));
+    expect(told).to.deep.equal([
+      `claim ${id} against ${w.home.wallet.address} was disputed as a whole (PACKAGE_MISSING): show the arbiter its package ` +
+        `(root ${missing.tree.root.toLowerCase()}, hash ${missing.packageHash.toLowerCase()}) or it is rejected`,
+    ]);
+    expect((await host.tick()).alerts.filter((a) => a.includes("disputed as a whole"))).to.deep.equal([]);
+
+    // On hold past its window: not final, so neither bot nets the period.
+    await w.timeTo(Math.max(deadline + 1, periodEnd(period, PERIOD_SECONDS) + 601));
     for (let i = 0; i < 3; i++) {
+      for (const bot of [home, host]) expect((await bot.tick()).errors).to.deep.equal([]);
       await w.mine();
-      await home.tick();
     }
-    expect(await w.events("CdrDisputed")).to.have.length(0);
-    expect(await w.events("ClaimAccepted")).to.have.length(0);
+    expect(await w.settlement.isFinal(missing.claimId)).to.equal(false);
+    expect(await w.events("PeriodNetted")).to.have.length(0);
+
+    // The host could not show the package: the arbiter upholds, and the period nets without the claim.
+    const ruling = await w.settlement.connect(w.arbiter).resolveClaimDispute(filed!.args.disputeId, true, encodeBytes32String("no package shown"));
+    await ruling.wait();
+    await settle(w, [home, host], async () => (await w.events("PeriodNetted")).length === 1);
+    const transfers = await w.events("NetTransfer");
+    expect(transfers.map((t) => [t.args.from, t.args.to, t.args.amount])).to.deep.equal([
+      [w.home.wallet.address, w.host.wallet.address, 6_000_000n], // the honest claim only
+    ]);
+    const rejected = await w.settlement.claimOf(missing.claimId);
+    expect([rejected.status, rejected.amount]).to.deep.equal([4n, 0n]); // Rejected, counts as zero
+    expect(await w.settlement.balanceOf(w.home.wallet.address)).to.equal(DEPOSIT - 6_000_000n);
+    expect(await w.settlement.lockedOf(w.home.wallet.address)).to.equal(0n);
+    await w.mine();
+    await home.tick();
+    expect(home.status().claimDisputes).to.deep.equal([{ disputeId: filed!.args.disputeId!.toString(), claimId: id, reason: "PACKAGE_MISSING", upheld: true }]);
+    expect(await w.events("ClaimDisputed")).to.have.length(1);
+    expect(home.outbox.list().filter((i) => i.key.startsWith("claim-dispute:"))).to.have.length(1);
+  });
+
+  it("should dispute a whole claim whose package does not hash to its commitment; not upheld, it nets in full with the fee", async () => {
+    const FEE = 1_000_000n;
+    await (await w.settlement.setDisputeFee(FEE)).wait();
+    const cdrs = await three();
+    const period = periodOfEnd(cdrs[0]!.body.end, PERIOD_SECONDS);
+    // The host committed to its CDRs in another order than the package it published.
+    const claim = await submitHandmadeClaim(w, w.host, w.home, {
+      period, messages: cdrs, committed: (pkg) => ({ ...pkg, cdrs: [...pkg.cdrs].reverse() }),
+    });
+    const home = await w.openBot(w.home);
+    await w.mine();
+    expect((await home.tick()).unverifiable).to.deep.equal([{ claimId: claim.claimId.toString(), reason: "PACKAGE_MISMATCH", urgent: false }]);
+    await w.timeTo(Number(await w.settlement.challengeDeadline(claim.claimId)) - 60);
+    await settle(w, [home], async () => (await w.events("ClaimDisputed")).length === 1);
+    const [filed] = await w.events("ClaimDisputed");
+    expect(filed!.args.reason).to.equal(encodeBytes32String("PACKAGE_MISMATCH"));
+
+    // The host shows the arbiter the package it committed to: not upheld, the claim proceeds as accepted.
+    await (await w.settlement.connect(w.arbiter).resolveClaimDispute(filed!.args.disputeId, false, claim.packageHash)).wait();
+    expect((await w.settlement.claimOf(claim.claimId)).status).to.equal(2n); // Accepted
+    await w.timeTo(periodEnd(period, PERIOD_SECONDS) + 601);
+    await settle(w, [home], async () => (await w.events("PeriodNetted")).length === 1);
+    const [fee] = await w.events("DisputeFeeCharged");
+    expect([fee!.args.payer, fee!.args.payee, fee!.args.charged]).to.deep.equal([w.home.wallet.address, w.host.wallet.address, FEE]);
+    const [t] = await w.events("NetTransfer");
+    expect(t!.args.amount).to.equal(6_000_000n);
+    expect(await w.settlement.balanceOf(w.home.wallet.address)).to.equal(DEPOSIT - 6_000_000n - FEE);
   });
 
   it("should record a forged claim found only after its window closed as expired, and alert", async () => {

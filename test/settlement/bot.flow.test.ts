@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { keccak256 } from "ethers";
 import { DirectoryExchange } from "../../src/settlement/exchange.js";
 import { cdrLeafHash, periodEnd, periodOfEnd } from "../../src/settlement/cdrTree.js";
 import { createWorld, DEPOSIT, PERIOD_SECONDS, settle, type World } from "./botHelpers/world.js";
@@ -49,7 +50,8 @@ describe("settlement bot: claim, verify, accept, net, withdraw", function () {
     const batch = w.host.store.batches.get(claim.evidenceRoot);
     expect(batch?.anchor?.submitter).to.equal(w.host.wallet.address);
     const ref = { creditor: w.host.wallet.address, debtor: w.home.wallet.address, cdrRoot: claim.cdrRoot };
-    expect(existsSync(new DirectoryExchange(w.exchangeDir).pathOf(ref))).to.equal(true);
+    // The claim commits to the package as written: keccak256 of the file's bytes.
+    expect(keccak256(readFileSync(new DirectoryExchange(w.exchangeDir).pathOf(ref)))).to.equal(claim.packageHash);
     expect(home.status().incoming).to.have.length(1);
     expect(home.status().incoming[0]).to.include({
       claimId: claimId.toString(), creditor: w.host.wallet.address, period, amount: total.toString(), verdict: "accept",

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, Wallet } from "ethers";
 import { buildCdrTree } from "../../src/settlement/cdrTree.js";
-import type { ClaimPackage } from "../../src/settlement/package.js";
-import { CDR_REASONS, CLAIM_REASONS, type DisputeReason, type UnverifiableReason } from "../../src/settlement/reasons.js";
+import { packageHash, type ClaimPackage } from "../../src/settlement/package.js";
+import { CDR_REASONS, CLAIM_REASONS, PACKAGE_REASONS, type DisputeReason, type PackageReason } from "../../src/settlement/reasons.js";
 import { verifyClaim, type IncomingClaim, type VerifyEnv } from "../../src/settlement/verifyClaim.js";
 import {
   offlineCdr, offlineClaim, offlineEnv, offlineParties, OFFLINE_PERIOD, OFFLINE_PERIOD_SECONDS, type Cdr, type OfflineParties,
@@ -26,13 +26,16 @@ async function three(p: OfflineParties, middle?: Partial<Cdr["body"]> | Cdr): Pr
   return [await offlineCdr(p, { amount: 1_000_000n }), m as Cdr, await offlineCdr(p, { amount: 4_000_000n })];
 }
 
-/** An honest claim whose package JSON is then changed by `edit`. */
+/**
+ * A claim whose package JSON is changed by `edit` before the host commits to it: a host that signed
+ * up to what it sent (its `packageHash` is the edited package's).
+ */
 async function edited(p: OfflineParties, edit: (pkg: Record<string, unknown>, cdrs: Cdr[]) => void, middle?: Partial<Cdr["body"]> | Cdr): Promise<Case> {
   const cdrs = await three(p, middle);
   const { claim, pkg } = offlineClaim(p, cdrs);
   const raw = json(pkg);
   edit(raw, cdrs);
-  return { claim, raw, target: cdrs[1]!.digest };
+  return { claim: { ...claim, packageHash: packageHash(raw) }, raw, target: cdrs[1]!.digest };
 }
 
 const DISPUTES: Record<DisputeReason, (p: OfflineParties) => Promise<Case>> = {
@@ -68,7 +71,7 @@ const DISPUTES: Record<DisputeReason, (p: OfflineParties) => Promise<Case>> = {
     const proofs = (raw.evidence as { proofs: Record<string, string[]> }).proofs;
     proofs[c[1]!.digest] = proofs[c[0]!.digest]!;
   }),
-  PACKAGE_MISMATCH: async (p) => ({ ...(await edited(p, (raw) => void (raw.period = OFFLINE_PERIOD + 1))), target: undefined }),
+  HEADER_MISMATCH: async (p) => ({ ...(await edited(p, (raw) => void (raw.period = OFFLINE_PERIOD + 1))), target: undefined }),
   TREE_INCOMPLETE: async (p) => {
     const c = await edited(p, (raw) => void (raw.tree as { values: unknown[] }).values.splice(1, 1));
     return { ...c, target: undefined };
@@ -84,13 +87,26 @@ const DISPUTES: Record<DisputeReason, (p: OfflineParties) => Promise<Case>> = {
   EVIDENCE_NOT_OWNED: async (p) => ({ ...(await edited(p, () => undefined)), env: offlineEnv(p, { anchorSubmitter: async () => other() }), target: undefined }),
 };
 
-const UNVERIFIABLE: Record<UnverifiableReason, (p: OfflineParties) => Promise<Case>> = {
+/** Packages the home was never really shown: each calls for a dispute of the whole claim. */
+const WHOLE: Record<PackageReason, (p: OfflineParties) => Promise<Case>> = {
   PACKAGE_MISSING: async (p) => ({ ...(await edited(p, () => undefined)), raw: null }),
-  PACKAGE_INVALID: async (p) => ({ ...(await edited(p, () => undefined)), raw: "not json {" }),
+  // What arrived is not what the host committed to: another amount, or text that is not JSON at all.
+  PACKAGE_MISMATCH: async (p) => {
+    const c = await edited(p, () => undefined);
+    return { ...c, raw: { ...(c.raw as Record<string, unknown>), amount: "1" } };
+  },
+  // The host committed to something that is not a package.
+  PACKAGE_INVALID: async (p) => {
+    const c = await edited(p, () => undefined);
+    const raw = { format: "v2g-claim-package/1", tree: "none" };
+    return { ...c, raw, claim: { ...c.claim, packageHash: packageHash(raw) } };
+  },
   TREE_INVALID: (p) => edited(p, (raw) => void ((raw.tree as { values: { value: string[] }[] }).values[0]!.value[1] = "7")),
+  // The host committed to a package whose tree has another root than the claim's.
   TREE_WRONG_ROOT: async (p) => {
     const c = await edited(p, () => undefined);
-    return { ...c, raw: json(offlineClaim(p, await three(p)).pkg) };
+    const raw = json(offlineClaim(p, await three(p)).pkg);
+    return { ...c, raw, claim: { ...c.claim, packageHash: packageHash(raw) } };
   },
 };
 
@@ -108,6 +124,7 @@ describe("settlement bot: verification of a claim package", function () {
 
   it("should have a case for every reason code", () => {
     expect(Object.keys(DISPUTES)).to.have.members([...CDR_REASONS, ...CLAIM_REASONS]);
+    expect(Object.keys(WHOLE)).to.have.members([...PACKAGE_REASONS]);
   });
 
   for (const [reason, make] of Object.entries(DISPUTES) as [DisputeReason, (p: OfflineParties) => Promise<Case>][]) {
@@ -124,13 +141,38 @@ describe("settlement bot: verification of a claim package", function () {
     });
   }
 
-  for (const [reason, make] of Object.entries(UNVERIFIABLE) as [UnverifiableReason, (p: OfflineParties) => Promise<Case>][]) {
-    it(`should call a claim unverifiable with ${reason}`, async () => {
+  for (const [reason, make] of Object.entries(WHOLE) as [PackageReason, (p: OfflineParties) => Promise<Case>][]) {
+    it(`should dispute the whole claim with ${reason}`, async () => {
       const p = offlineParties();
       const c = await make(p);
-      expect(await verifyClaim(c.claim, c.raw, offlineEnv(p))).to.include({ verdict: "unverifiable", reason });
+      expect(await verifyClaim(c.claim, c.raw, offlineEnv(p))).to.include({ verdict: "claim-dispute", reason });
     });
   }
+
+  it("should accept a package whose JSON was re-spaced and re-ordered on the way, and refuse one changed by a byte", async () => {
+    const p = offlineParties();
+    const cdrs = await three(p);
+    const { claim, pkg } = offlineClaim(p, cdrs);
+    const reordered = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(reordered)
+        : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reordered(x)]))
+        : v;
+    const respaced = JSON.parse(JSON.stringify(reordered(json(pkg)), null, 3)) as unknown;
+    expect(await verifyClaim(claim, respaced, offlineEnv(p))).to.include({ verdict: "accept" });
+    const other = json(pkg);
+    (other.evidence as { blockNumber: number }).blockNumber += 1;
+    expect(await verifyClaim(claim, other, offlineEnv(p))).to.include({ verdict: "claim-dispute", reason: "PACKAGE_MISMATCH" });
+  });
+
+  it("should call text that is not JSON, or JSON nested too deep, a mismatch without throwing", async () => {
+    const p = offlineParties();
+    const { claim } = offlineClaim(p, await three(p));
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    for (const raw of ["not json {", deep, { n: Number.NaN }]) {
+      expect(await verifyClaim(claim, raw, offlineEnv(p))).to.include({ verdict: "claim-dispute", reason: "PACKAGE_MISMATCH" });
+    }
+  });
 
   it("should judge each CDR on its own when the package's own fields or a proof are malformed", async () => {
     const p = offlineParties();
@@ -140,7 +182,7 @@ describe("settlement bot: verification of a claim package", function () {
     });
     expect(await verifyClaim(c.claim, c.raw, offlineEnv(p))).to.include({ verdict: "dispute", reason: "NOT_ANCHORED", digest: c.target });
     const fine = await edited(p, (raw) => void (raw.amount = "lots"));
-    expect(await verifyClaim(fine.claim, fine.raw, offlineEnv(p))).to.include({ verdict: "dispute", reason: "PACKAGE_MISMATCH", index: 0 });
+    expect(await verifyClaim(fine.claim, fine.raw, offlineEnv(p))).to.include({ verdict: "dispute", reason: "HEADER_MISMATCH", index: 0 });
   });
 
   it("should dispute a CDR received in an earlier claim", async () => {

@@ -1,6 +1,17 @@
 /** Deployment and claim-building helpers shared by the settlement tests. */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { hexlify, randomBytes, TypedDataEncoder, type BaseContract, type ContractRunner, type Log, type Signer } from "ethers";
+import {
+  concat,
+  hexlify,
+  keccak256,
+  randomBytes,
+  toUtf8Bytes,
+  TypedDataEncoder,
+  type BaseContract,
+  type ContractRunner,
+  type Log,
+  type Signer,
+} from "ethers";
 import { AnchorKind, evidenceDomain, messageTypes } from "../../src/evidence/types.js";
 import type { TestConnection } from "../helpers/network.js";
 
@@ -145,12 +156,18 @@ export function cdrTree(cdrs: readonly Cdr[]): CdrTree {
   );
 }
 
+/** A stand-in for the hash of the claim package of the tree `cdrRoot` (the contract only stores it). */
+export function packageHashOf(cdrRoot: string): string {
+  return keccak256(concat([toUtf8Bytes("claim package of "), cdrRoot]));
+}
+
 /** A submitted claim with what its debtor needs to check or dispute it. */
 export interface SubmittedClaim {
   claimId: bigint;
   cdrs: Cdr[];
   tree: CdrTree;
   evidenceRoot: string;
+  packageHash: string;
   amount: bigint;
 }
 
@@ -173,6 +190,7 @@ export async function submitClaim(
   );
   await as(f.ledger, host).anchorBatch(evidence.root, cdrs.length, AnchorKind.ChargeDetailRecords);
   const amount = cdrs.reduce((sum, c) => sum + c.amount, 0n);
+  const packageHash = packageHashOf(tree.root);
   const tx = await as(f.settlement, host).submitClaim(
     period,
     await debtor.getAddress(),
@@ -180,10 +198,11 @@ export async function submitClaim(
     tree.root,
     cdrs.length,
     evidence.root,
+    packageHash,
   );
   const receipt = await tx.wait();
   const claimId = claimIdFromLogs(f.settlement, receipt.logs);
-  return { claimId, cdrs, tree, evidenceRoot: evidence.root, amount };
+  return { claimId, cdrs, tree, evidenceRoot: evidence.root, packageHash, amount };
 }
 
 /** The id in the ClaimSubmitted event among `logs`. */

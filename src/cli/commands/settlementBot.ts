@@ -38,8 +38,8 @@ export function summarizeTick(r: TickReport): string {
   const parts: [number, string][] = [
     [r.cdrsImported, "CDRs imported"], [r.cdrsRejected.length, "CDRs rejected"], [r.claimsBuilt.length, "claims built"],
     [r.anchorsSent.length, "anchors sent"], [r.claimsSubmitted.length, "claims submitted"], [r.accepted.length, "claims accepted"],
-    [r.disputed.length, "CDRs disputed"], [r.unverifiable.length, "claims unverifiable"], [r.nettingsSent.length, "periods netted"],
-    [r.withdrawalsSent.length, "withdrawals"], [r.alerts.length, "alerts"], [r.errors.length, "errors"],
+    [r.disputed.length, "CDRs disputed"], [r.claimDisputes.length, "claims disputed"], [r.unverifiable.length, "claims unverifiable"],
+    [r.nettingsSent.length, "periods netted"], [r.withdrawalsSent.length, "withdrawals"], [r.alerts.length, "alerts"], [r.errors.length, "errors"],
   ];
   const done = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   const lines = [`tick at block ${r.block ?? "?"} (chain time ${r.chainTime ?? "?"}): ${done.length ? done.join(", ") : "nothing to do"}`];

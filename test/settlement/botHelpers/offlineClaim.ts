@@ -9,7 +9,7 @@ import type { SignedMessage } from "../../../src/evidence/messages.js";
 import { signMessage } from "../../../src/evidence/sign.js";
 import { evidenceDomain } from "../../../src/evidence/types.js";
 import { buildCdrTree, type CdrLeaf } from "../../../src/settlement/cdrTree.js";
-import { buildClaimPackage, type ClaimPackage } from "../../../src/settlement/package.js";
+import { buildClaimPackage, packageHash, type ClaimPackage } from "../../../src/settlement/package.js";
 import type { IncomingClaim, VerifyEnv } from "../../../src/settlement/verifyClaim.js";
 
 export const OFFLINE_PERIOD_SECONDS = 3600;
@@ -63,6 +63,7 @@ export function offlineClaim(p: OfflineParties, messages: Cdr[], leaves?: CdrLea
   const claim: IncomingClaim = {
     claimId: (BigInt(OFFLINE_PERIOD) << 32n) | 0n, period: OFFLINE_PERIOD, creditor: p.host, debtor: p.home,
     amount: l.reduce((s, x) => s + x.amount, 0n), cdrRoot: tree.root, cdrCount: l.length, evidenceRoot: evidence.root,
+    packageHash: packageHash(pkg),
   };
   return { claim, pkg };
 }

@@ -5,7 +5,8 @@ import {IRoamingSettlement} from "../../../contracts/interfaces/IRoamingSettleme
 import {SettlementTestBase} from "./SettlementTestBase.sol";
 
 /// @title Fuzz tests of RoamingSettlement: netting against gross obligations, value conservation,
-/// single settlement of claims and periods, challenge-window edges and dispute reductions
+/// single settlement of claims and periods, challenge-window edges, dispute reductions and
+/// claim-level disputes
 contract RoamingSettlementFuzzTest is SettlementTestBase {
     uint256 private constant _N = 5;
     uint32 private constant _PERIOD = 7;
@@ -65,7 +66,7 @@ contract RoamingSettlementFuzzTest is SettlementTestBase {
         bytes32 evidence = _anchor(_suppliers[1]);
         _VM.prank(_suppliers[1]);
         _VM.expectRevert(abi.encodeWithSelector(IRoamingSettlement.SettlementPeriodNetted.selector, _PERIOD));
-        _settlement.submitClaim(_PERIOD, _suppliers[0], 1, keccak256("late"), 1, evidence);
+        _settlement.submitClaim(_PERIOD, _suppliers[0], 1, keccak256("late"), 1, evidence, keccak256("package"));
         uint256 first = _settlement.claimIdOf(_PERIOD, 0);
         _VM.prank(_settlement.claimOf(first).debtor);
         _VM.expectRevert(
@@ -207,6 +208,65 @@ contract RoamingSettlementFuzzTest is SettlementTestBase {
         _assertEq(_settlement.lockedOf(_suppliers[0]), expected, "lock follows the claim");
     }
 
+    /// A claim-level dispute is accepted up to and including the deadline and holds the claim until
+    /// the ruling; upheld, the claim nets as zero, otherwise in full; the loser pays the fee from its
+    /// available balance; nothing is created or lost.
+    function testFuzzClaimDisputeRuling(
+        uint96 amount,
+        uint40 offset,
+        bool upheld,
+        uint96 fee,
+        uint96 hostFunds,
+        uint96 spare
+    ) public {
+        amount = uint96(_bound(amount, 1, type(uint96).max));
+        offset = uint40(_bound(offset, 0, 2 * _WINDOW));
+        (address host, address home) = (_suppliers[1], _suppliers[0]);
+        _settlement.setDisputeFee(fee);
+        _fund(host, hostFunds);
+        _fund(home, uint256(amount) + spare);
+        uint256 claimId = _claim(_PERIOD, host, home, amount);
+        uint40 deadline = _settlement.challengeDeadline(claimId);
+        _VM.warp(block.timestamp + offset);
+        _VM.prank(home);
+        if (block.timestamp > deadline) {
+            _VM.expectRevert(
+                abi.encodeWithSelector(IRoamingSettlement.SettlementChallengeWindowClosed.selector, claimId, deadline)
+            );
+            _settlement.disputeClaim(claimId, "PACKAGE_MISSING");
+            return;
+        }
+        uint256 disputeId = _settlement.disputeClaim(claimId, "PACKAGE_MISSING");
+        _VM.warp(uint256(deadline) + 1);
+        _assertTrue(!_settlement.isFinal(claimId), "on hold after the window");
+
+        // The loser pays from its available balance: the host has no lock, the home its claim's.
+        uint256 charged = upheld ? _min(fee, hostFunds) : _min(fee, spare);
+        // Balance changes of host and home: the fee one way, then the claim (zero when upheld).
+        int256 toHost = upheld ? -int256(charged) : int256(charged) + int256(uint256(amount));
+        _ruleAndNet(claimId, disputeId, upheld);
+        _assertTrue(int256(_settlement.balanceOf(host)) == int256(uint256(hostFunds)) + toHost, "host balance");
+        _assertTrue(int256(_settlement.balanceOf(home)) == int256(uint256(amount) + spare) - toHost, "home balance");
+        _assertEq(_settlement.lockedOf(home), 0, "no lock left");
+        uint256 deposits = uint256(hostFunds) + amount + spare;
+        _assertEq(_sumBalances(), deposits, "conservation");
+        _assertEq(_token.balanceOf(address(_settlement)), deposits, "token backing");
+    }
+
+    function _ruleAndNet(uint256 claimId, uint256 disputeId, bool upheld) private {
+        IRoamingSettlement.Claim memory c = _settlement.claimOf(claimId);
+        _VM.prank(_arbiter);
+        _settlement.resolveClaimDispute(disputeId, upheld, keccak256("package shown"));
+        _assertEq(_settlement.claimOf(claimId).amount, upheld ? 0 : c.amount, "claim amount after the ruling");
+        _assertEq(_settlement.lockedOf(c.debtor), upheld ? 0 : c.amount, "lock follows the claim");
+        _assertTrue(_settlement.isFinal(claimId), "final after the ruling");
+        _VM.prank(c.creditor);
+        _settlement.netPeriod(_PERIOD);
+        IRoamingSettlement.ClaimStatus expected =
+            upheld ? IRoamingSettlement.ClaimStatus.Rejected : IRoamingSettlement.ClaimStatus.Netted;
+        _assertTrue(_settlement.claimOf(claimId).status == expected, "rejected claims are never netted");
+    }
+
     /// A period holds at most MAX_CLAIMS_PER_PERIOD claims.
     function testPeriodFullRevertsWithClearError() public {
         uint256 max = _settlement.MAX_CLAIMS_PER_PERIOD();
@@ -216,7 +276,9 @@ contract RoamingSettlementFuzzTest is SettlementTestBase {
         bytes32 evidence = _anchor(_suppliers[1]);
         _VM.prank(_suppliers[1]);
         _VM.expectRevert(abi.encodeWithSelector(IRoamingSettlement.SettlementPeriodFull.selector, _PERIOD, max));
-        _settlement.submitClaim(_PERIOD, _suppliers[0], 1, keccak256("one too many"), 1, evidence);
+        _settlement.submitClaim(
+            _PERIOD, _suppliers[0], 1, keccak256("one too many"), 1, evidence, keccak256("package")
+        );
         // The full period still nets within the block gas limit.
         _VM.warp(block.timestamp + _WINDOW + 1);
         _fund(_suppliers[0], max);

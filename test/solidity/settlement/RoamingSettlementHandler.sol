@@ -31,6 +31,7 @@ contract RoamingSettlementHandler {
     address[] private _actors;
     ClaimInfo[] private _claims;
     uint256[] private _openDisputes;
+    uint256[] private _openClaimDisputes;
     uint32[] private _periods;
     uint32[_OPEN_PERIODS] private _open;
     uint256 private _salt;
@@ -43,8 +44,14 @@ contract RoamingSettlementHandler {
     uint256 public nettings;
     /// @notice Set if a second netting of a period, or a use of a netted claim, ever succeeded.
     bool public settledTwice;
-    /// @notice Number of refused attempts to settle a netted period or claim again.
+    /// @notice Number of refused attempts to settle a netted period or claim again, to accept a claim
+    /// on hold, or to dispute a whole claim twice.
     uint256 public refusals;
+    /// @notice Set if a claim on hold (its claim-level dispute open) was ever accepted, or a claim was
+    /// ever disputed as a whole twice.
+    bool public holdBroken;
+    /// @notice Number of claim-level disputes upheld: the claims rejected.
+    uint256 public rejections;
     /// @notice Number of calls per action, for a look at the walk's coverage.
     mapping(bytes32 action => uint256) public calls;
 
@@ -103,7 +110,7 @@ contract RoamingSettlementHandler {
         bytes32 evidence = keccak256(abi.encode("evidence", ++_salt));
         _VM.startPrank(host);
         _LEDGER.anchorBatch(evidence, 2, _CDR_KIND);
-        uint256 id = _SETTLEMENT.submitClaim(period, debtor, a1 + a2, root, 2, evidence);
+        uint256 id = _SETTLEMENT.submitClaim(period, debtor, a1 + a2, root, 2, evidence, keccak256(abi.encode(root)));
         _VM.stopPrank();
         _claims.push(ClaimInfo({id: id, digest1: digest1, amount1: a1, leaf2: leaf2}));
         ++calls["submitClaim"];
@@ -114,7 +121,14 @@ contract RoamingSettlementHandler {
         uint256 id = _claims[claimSeed % _claims.length].id;
         IRoamingSettlement.Claim memory c = _SETTLEMENT.claimOf(id);
         _VM.prank(c.debtor);
-        if (c.status == IRoamingSettlement.ClaimStatus.Pending) {
+        if (c.status == IRoamingSettlement.ClaimStatus.Pending && c.claimDisputed) {
+            // On hold: its claim-level dispute awaits a ruling.
+            try _SETTLEMENT.acceptClaim(id) {
+                holdBroken = true;
+            } catch {
+                ++refusals;
+            }
+        } else if (c.status == IRoamingSettlement.ClaimStatus.Pending) {
             _SETTLEMENT.acceptClaim(id);
             ++calls["acceptClaim"];
         } else {
@@ -156,6 +170,38 @@ contract RoamingSettlementHandler {
         _VM.prank(_ARBITER);
         _SETTLEMENT.resolveDispute(disputeId, upheld, keccak256(abi.encode("bundle", disputeId)));
         ++calls["resolveDispute"];
+    }
+
+    function disputeClaim(uint256 claimSeed, bytes32 reason) external {
+        if (_claims.length == 0) return;
+        uint256 id = _claims[claimSeed % _claims.length].id;
+        IRoamingSettlement.Claim memory c = _SETTLEMENT.claimOf(id);
+        if (c.status != IRoamingSettlement.ClaimStatus.Pending) return;
+        if (block.timestamp > _SETTLEMENT.challengeDeadline(id)) return;
+        _VM.prank(c.debtor);
+        if (c.claimDisputed) {
+            try _SETTLEMENT.disputeClaim(id, reason) {
+                holdBroken = true;
+            } catch {
+                ++refusals;
+            }
+            return;
+        }
+        _openClaimDisputes.push(_SETTLEMENT.disputeClaim(id, reason));
+        ++calls["disputeClaim"];
+    }
+
+    function resolveClaimDispute(uint256 disputeSeed, bool upheld) external {
+        uint256 n = _openClaimDisputes.length;
+        if (n == 0) return;
+        uint256 i = disputeSeed % n;
+        uint256 disputeId = _openClaimDisputes[i];
+        _openClaimDisputes[i] = _openClaimDisputes[n - 1];
+        _openClaimDisputes.pop();
+        _VM.prank(_ARBITER);
+        _SETTLEMENT.resolveClaimDispute(disputeId, upheld, keccak256(abi.encode("package shown", disputeId)));
+        if (upheld) ++rejections;
+        ++calls["resolveClaimDispute"];
     }
 
     function warp(uint256 secondsAhead) external {
@@ -232,6 +278,11 @@ contract RoamingSettlementHandler {
         for (uint256 i; i < ids.length; ++i) {
             ids[i] = _claims[i].id;
         }
+    }
+
+    /// @notice Claim-level disputes awaiting a ruling.
+    function openClaimDisputes() external view returns (uint256[] memory) {
+        return _openClaimDisputes;
     }
 
     /// @notice Every period the walk may have used.

@@ -6,7 +6,7 @@ import {RoamingSettlementHandler} from "./RoamingSettlementHandler.sol";
 import {SettlementTestBase} from "./SettlementTestBase.sol";
 
 /// @title Invariants of RoamingSettlement over random sequences of deposits, withdrawals, claims,
-/// acceptances, disputes, rulings, time, nettings and shortfall recoveries
+/// acceptances, CDR and claim-level disputes, rulings, time, nettings and shortfall recoveries
 contract RoamingSettlementInvariantTest is SettlementTestBase {
     RoamingSettlementHandler private _handler;
 
@@ -40,8 +40,9 @@ contract RoamingSettlementInvariantTest is SettlementTestBase {
         _assertEq(_token.balanceOf(address(_settlement)), liabilities, "token backing");
     }
 
-    /// Claims and periods settle once: a claim is netted exactly when its period is, the netted
-    /// periods hold every netted claim, no second netting or late acceptance ever succeeded, and each
+    /// Claims and periods settle once: a claim that was not rejected is netted exactly when its period
+    /// is, a rejected one never is and counts as zero, the netted periods hold every netted or
+    /// rejected claim of theirs, no second netting or late acceptance ever succeeded, and each
     /// supplier's lock equals its open claims plus its shortfalls.
     /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 60
@@ -51,10 +52,18 @@ contract RoamingSettlementInvariantTest is SettlementTestBase {
         address[] memory actors = _handler.actors();
         uint256[] memory expectedLocks = new uint256[](actors.length);
         uint256 nettedClaims;
+        uint256 rejected;
         for (uint256 i; i < ids.length; ++i) {
             IRoamingSettlement.Claim memory c = _settlement.claimOf(ids[i]);
             bool periodNetted = _settlement.periodOf(c.period).nettedAt != 0;
-            _assertTrue(periodNetted == (c.status == IRoamingSettlement.ClaimStatus.Netted), "netted with its period");
+            if (c.status == IRoamingSettlement.ClaimStatus.Rejected) {
+                ++rejected;
+                _assertEq(c.amount, 0, "a rejected claim counts as zero");
+                _assertTrue(c.claimDisputed, "rejected only by a claim-level ruling");
+            } else {
+                bool netted = c.status == IRoamingSettlement.ClaimStatus.Netted;
+                _assertTrue(periodNetted == netted, "netted with its period");
+            }
             _assertLe(c.amount, c.claimedAmount, "rulings only reduce a claim");
             if (periodNetted) ++nettedClaims;
             else expectedLocks[_indexOf(actors, c.debtor)] += c.amount;
@@ -72,9 +81,28 @@ contract RoamingSettlementInvariantTest is SettlementTestBase {
             }
         }
         _assertEq(nettedPeriods, _handler.nettings(), "one netting per period");
+        _assertEq(rejected, _handler.rejections(), "one rejection per upheld claim-level dispute");
         _assertEq(nettedClaims, claimsInNettedPeriods, "each netted claim counted once");
         for (uint256 a; a < actors.length; ++a) {
             _assertEq(_settlement.lockedOf(actors[a]), expectedLocks[a], "lock = open claims + shortfalls");
+        }
+    }
+
+    /// A claim disputed as a whole is on hold until the ruling: pending, not final, its period not
+    /// netted, never accepted meanwhile, and never disputed as a whole twice.
+    /// hardhat-config: invariant.runs = 48
+    /// hardhat-config: invariant.depth = 60
+    function invariantClaimDisputesHoldTheClaim() public view {
+        _assertTrue(!_handler.holdBroken(), "no acceptance on hold, no second claim-level dispute");
+        uint256[] memory open = _handler.openClaimDisputes();
+        for (uint256 i; i < open.length; ++i) {
+            IRoamingSettlement.Dispute memory d = _settlement.disputeOf(open[i]);
+            _assertTrue(d.kind == IRoamingSettlement.DisputeKind.Claim, "a claim-level dispute");
+            _assertTrue(d.status == IRoamingSettlement.DisputeStatus.Open, "awaiting its ruling");
+            IRoamingSettlement.Claim memory c = _settlement.claimOf(d.claimId);
+            _assertTrue(c.status == IRoamingSettlement.ClaimStatus.Pending && c.claimDisputed, "on hold");
+            _assertTrue(!_settlement.isFinal(d.claimId), "not final");
+            _assertEq(_settlement.periodOf(c.period).nettedAt, 0, "its period not netted");
         }
     }
 

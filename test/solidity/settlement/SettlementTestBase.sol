@@ -83,7 +83,12 @@ abstract contract SettlementTestBase {
     ) internal returns (uint256 claimId) {
         bytes32 evidence = _anchor(host);
         _VM.prank(host);
-        claimId = _settlement.submitClaim(period, debtor, amount, root, count, evidence);
+        claimId = _settlement.submitClaim(period, debtor, amount, root, count, evidence, _packageHash(root));
+    }
+
+    /// @dev A stand-in for the hash of the claim package of the tree `root`.
+    function _packageHash(bytes32 root) internal pure returns (bytes32) {
+        return keccak256(abi.encode("package", root));
     }
 
     /// @dev StandardMerkleTree leaf of `(cdrDigest, amount)`.
@@ -112,6 +117,10 @@ abstract contract SettlementTestBase {
 
     function _assertTrue(bool condition, string memory what) internal pure {
         if (!condition) revert AssertionFailed(what, 0, 1);
+    }
+
+    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
+        return a < b ? a : b;
     }
 
     /// @dev `x` mapped into `[lo, hi]`.
