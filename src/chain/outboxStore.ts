@@ -46,8 +46,7 @@ export interface StoredReceipt {
   logs: { address: string; logIndex: number; topics: string[]; data: string }[];
 }
 
-export interface IntentRecord {
-  id: number;
+export interface NewIntent {
   key: string;
   label: string;
   account: string;
@@ -56,6 +55,11 @@ export interface IntentRecord {
   data: string;
   value: bigint;
   gasLimit: bigint | null;
+}
+
+/** An intent as stored, with its progress through the state machine. */
+export interface IntentRecord extends NewIntent {
+  id: number;
   status: IntentStatus;
   nonce: number | null;
   txHash: string | null;
@@ -150,17 +154,6 @@ export function listIntents(db: BotDatabase, account: string, statuses: readonly
   return db
     .all(`SELECT * FROM outbox_intents WHERE account = ? AND status IN (${marks}) ORDER BY nonce, id`, account, ...statuses)
     .map(toRecord);
-}
-
-export interface NewIntent {
-  key: string;
-  label: string;
-  account: string;
-  chainId: bigint;
-  to: string;
-  data: string;
-  value: bigint;
-  gasLimit: bigint | null;
 }
 
 export function insertIntent(db: BotDatabase, intent: NewIntent, now: number): IntentRecord {
