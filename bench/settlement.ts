@@ -83,6 +83,8 @@ function cdrDigests(host: string, home: string, count: number): string[] {
         nonce: hexlify(randomBytes(32)),
         issuedAt: 1_767_225_600n + BigInt(i),
         expiresAt: 1_769_817_600n,
+        receiver: home,
+        receiptDeadline: 1_767_225_600n + BigInt(i) + 86_400n,
       },
       body: {
         cdrId: hexlify(randomBytes(32)),

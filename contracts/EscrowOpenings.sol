@@ -2,45 +2,110 @@
 pragma solidity ^0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IDisputeRecords} from "./interfaces/IDisputeRecords.sol";
 import {IEscrowOpenings} from "./interfaces/IEscrowOpenings.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 
 /// @title EscrowOpenings
-/// @notice Write-once records of disputes that request an escrow opening, and of the openings.
+/// @notice Write-once records of escrow disputes grounded in on-chain dispute records, their
+/// k-of-n arbiter approvals, and the openings.
 contract EscrowOpenings is IEscrowOpenings {
     /// @inheritdoc IEscrowOpenings
     IParticipantRegistry public immutable REGISTRY;
+    /// @inheritdoc IEscrowOpenings
+    uint8 public immutable THRESHOLD;
     bytes32 private immutable _ARBITER_ROLE;
     bytes32 private immutable _REGISTRAR_ROLE;
+    bytes32 private constant _DEFAULT_ADMIN_ROLE = 0x00;
 
+    mapping(address recorder => bool) private _recorders;
     mapping(bytes32 disputeId => Dispute) private _disputes;
+    mapping(bytes32 disputeId => mapping(address arbiter => bool)) private _approved;
     mapping(bytes32 disputeId => Opening) private _openings;
 
-    /// @param registry The registry whose ARBITER_ROLE and REGISTRAR_ROLE authorise the calls.
-    constructor(IParticipantRegistry registry) {
+    /// @param registry The registry whose roles authorise the calls.
+    /// @param threshold Number of distinct arbiters who must approve an opening (at least 1).
+    /// @param recorders The contracts whose disputes openings may point at (more can be added).
+    constructor(IParticipantRegistry registry, uint8 threshold, IDisputeRecords[] memory recorders) {
+        if (threshold == 0) revert EscrowInvalidThreshold(threshold);
         REGISTRY = registry;
+        THRESHOLD = threshold;
         _ARBITER_ROLE = registry.ARBITER_ROLE();
         _REGISTRAR_ROLE = registry.REGISTRAR_ROLE();
+        for (uint256 i = 0; i < recorders.length; ++i) {
+            _addRecorder(address(recorders[i]));
+        }
     }
 
     /// @inheritdoc IEscrowOpenings
-    function recordDispute(bytes32 disputeId, bytes32 authDigest, bytes32 reasonHash) external {
+    function addDisputeRecorder(IDisputeRecords recorder) external {
+        _checkRole(_DEFAULT_ADMIN_ROLE);
+        _addRecorder(address(recorder));
+    }
+
+    /// @inheritdoc IEscrowOpenings
+    function isDisputeRecorder(address recorder) external view returns (bool) {
+        return _recorders[recorder];
+    }
+
+    /// @inheritdoc IEscrowOpenings
+    function recordDispute(
+        bytes32 disputeId,
+        IDisputeRecords recorder,
+        bytes32 recordId,
+        bytes32 authDigest,
+        bytes32 reasonHash
+    ) external {
         _checkRole(_ARBITER_ROLE);
         if (disputeId == bytes32(0) || authDigest == bytes32(0)) revert EscrowInvalidDispute(disputeId, authDigest);
         if (_disputes[disputeId].requester != address(0)) revert EscrowDisputeAlreadyRecorded(disputeId);
+        if (!_recorders[address(recorder)]) revert EscrowUnknownRecorder(address(recorder));
+        (address openedBy,) = recorder.disputeRecordOf(recordId);
+        if (openedBy == address(0)) revert EscrowNoDisputeRecord(address(recorder), recordId);
         uint40 now_ = _time();
-        _disputes[disputeId] =
-            Dispute({authDigest: authDigest, reasonHash: reasonHash, requester: msg.sender, requestedAt: now_});
+        _disputes[disputeId] = Dispute({
+            authDigest: authDigest,
+            reasonHash: reasonHash,
+            recordId: recordId,
+            requester: msg.sender,
+            requestedAt: now_,
+            approvals: 1,
+            recorder: recorder
+        });
+        _approved[disputeId][msg.sender] = true;
         emit OpeningRequested(disputeId, authDigest, msg.sender, reasonHash, now_);
+        emit OpeningGrounds(disputeId, address(recorder), recordId);
+        emit OpeningApproved(disputeId, msg.sender, 1);
+    }
+
+    /// @inheritdoc IEscrowOpenings
+    function approveOpening(bytes32 disputeId) external {
+        _checkRole(_ARBITER_ROLE);
+        Dispute storage d = _disputes[disputeId];
+        if (d.requester == address(0)) revert EscrowUnknownDispute(disputeId);
+        if (_approved[disputeId][msg.sender]) revert EscrowAlreadyApproved(disputeId, msg.sender);
+        if (_openings[disputeId].opener != address(0)) revert EscrowAlreadyOpened(disputeId);
+        _approved[disputeId][msg.sender] = true;
+        uint8 approvals = d.approvals + 1;
+        d.approvals = approvals;
+        emit OpeningApproved(disputeId, msg.sender, approvals);
+    }
+
+    /// @inheritdoc IEscrowOpenings
+    function hasApproved(bytes32 disputeId, address arbiter) external view returns (bool) {
+        return _approved[disputeId][arbiter];
     }
 
     /// @inheritdoc IEscrowOpenings
     function recordOpening(bytes32 disputeId, bytes32 commitment) external {
         _checkRole(_REGISTRAR_ROLE);
-        address requester = _disputes[disputeId].requester;
+        Dispute storage d = _disputes[disputeId];
+        address requester = d.requester;
         if (requester == address(0)) revert EscrowUnknownDispute(disputeId);
         if (commitment == bytes32(0)) revert EscrowInvalidCommitment(disputeId);
         if (_openings[disputeId].opener != address(0)) revert EscrowAlreadyOpened(disputeId);
+        if (_approved[disputeId][msg.sender]) revert EscrowOpenerNotIndependent(disputeId, msg.sender);
+        if (d.approvals < THRESHOLD) revert EscrowNotEnoughApprovals(disputeId, d.approvals, THRESHOLD);
         uint40 now_ = _time();
         _openings[disputeId] = Opening({commitment: commitment, opener: msg.sender, openedAt: now_});
         emit EscrowOpened(disputeId, requester, msg.sender, commitment, now_);
@@ -74,9 +139,15 @@ contract EscrowOpenings is IEscrowOpenings {
         return o.opener != address(0) && o.commitment == openingCommitment(disputeId, salt, publicKey);
     }
 
-    /// @dev The clock; a test contract overrides it.
-    function _time() internal view virtual returns (uint40) {
+    /// @dev The clock: block time in the width the records store.
+    function _time() private view returns (uint40) {
         return uint40(block.timestamp);
+    }
+
+    function _addRecorder(address recorder) private {
+        if (recorder.code.length == 0 || _recorders[recorder]) revert EscrowInvalidRecorder(recorder);
+        _recorders[recorder] = true;
+        emit DisputeRecorderAdded(recorder);
     }
 
     /// @dev Reverts unless the caller holds `role` in the registry.

@@ -5,34 +5,35 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IDisputeRecords} from "./interfaces/IDisputeRecords.sol";
 import {IEvidenceLedger} from "./interfaces/IEvidenceLedger.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {EvidenceTypes} from "./libraries/EvidenceTypes.sol";
 
 /// @title EvidenceLedger
-/// @notice Write-once anchors of evidence roots and digests, EIP-712 NRO/NRR records, batch
-/// acknowledgements and refusals of receipt.
+/// @notice Write-once anchors of evidence roots and digests keyed by their submitter, EIP-712
+/// NRO/NRR records, batch acknowledgements, refusals of receipt and disputes over anchors.
 contract EvidenceLedger is EIP712, IEvidenceLedger {
-    uint8 private constant _AWAITING_RECEIPT = 1;
-    uint8 private constant _RECEIPTED = 2;
-    uint8 private constant _REFUSED = 3;
-
-    /// @notice Tolerated clock skew between a signer and the chain, in seconds.
+    /// @inheritdoc IEvidenceLedger
     uint256 public constant CLOCK_SKEW = 300;
-    /// @notice Longest receipt deadline after recording an NRO.
+    /// @inheritdoc IEvidenceLedger
+    uint256 public constant MIN_RECEIPT_WINDOW = 5 minutes;
+    /// @inheritdoc IEvidenceLedger
     uint256 public constant MAX_RECEIPT_WINDOW = 30 days;
 
-    /// @notice The registry of participants, roles and signing keys.
+    /// @inheritdoc IEvidenceLedger
     IParticipantRegistry public immutable REGISTRY;
     bytes32 private immutable _SUBMITTER_ROLE;
 
-    mapping(bytes32 root => Anchor) private _anchors;
-    mapping(bytes32 root => mapping(address party => uint40)) private _acks;
+    mapping(address submitter => mapping(bytes32 root => Anchor)) private _anchors;
+    mapping(address submitter => mapping(bytes32 root => mapping(address party => uint40))) private _acks;
     mapping(bytes32 digest => Origin) private _origins;
     mapping(bytes32 nroDigest => Receipt) private _receipts;
     mapping(address party => mapping(bytes32 nonce => bool)) private _usedNonces;
+    mapping(bytes32 disputeId => EvidenceDispute) private _disputes;
+    uint256 private _disputeCount;
 
-    constructor(IParticipantRegistry registry) EIP712("V2G Evidence Ledger", "1") {
+    constructor(IParticipantRegistry registry) EIP712("V2G Evidence Ledger", "2") {
         REGISTRY = registry;
         _SUBMITTER_ROLE = registry.SUBMITTER_ROLE();
     }
@@ -50,15 +51,14 @@ contract EvidenceLedger is EIP712, IEvidenceLedger {
     }
 
     /// @inheritdoc IEvidenceLedger
-    function acknowledgeBatch(bytes32 root) external {
+    function acknowledgeBatch(address submitter, bytes32 root) external {
         _checkSubmitter();
-        Anchor memory a = _anchors[root];
-        if (a.submitter == address(0)) revert EvidenceNotFound(root);
-        if (a.submitter == msg.sender) revert EvidenceSelfAcknowledgement(root);
-        if (_acks[root][msg.sender] != 0) revert EvidenceAlreadyAcknowledged(root, msg.sender);
+        if (_anchors[submitter][root].submitter == address(0)) revert EvidenceAnchorNotFound(submitter, root);
+        if (submitter == msg.sender) revert EvidenceSelfAcknowledgement(root);
+        if (_acks[submitter][root][msg.sender] != 0) revert EvidenceAlreadyAcknowledged(submitter, root, msg.sender);
         uint40 now_ = _time();
-        _acks[root][msg.sender] = now_;
-        emit BatchAcknowledged(root, msg.sender, now_);
+        _acks[submitter][root][msg.sender] = now_;
+        emit BatchAcknowledged(root, submitter, msg.sender, now_);
     }
 
     /// @inheritdoc IEvidenceLedger
@@ -67,45 +67,60 @@ contract EvidenceLedger is EIP712, IEvidenceLedger {
         EvidenceTypes.Header calldata header,
         bytes32 bodyHash,
         address party,
-        uint40 receiptDeadline,
         bytes calldata signature
     ) external returns (bytes32 digest) {
         if (messageType >= EvidenceTypes.MESSAGE_TYPE_COUNT) revert EvidenceUnknownMessageType(messageType);
+        if (msg.sender != party && !REGISTRY.hasRole(_SUBMITTER_ROLE, msg.sender)) {
+            revert EvidenceUnauthorizedRecorder(party, msg.sender);
+        }
         uint40 now_ = _time();
         if (uint256(header.issuedAt) > now_ + CLOCK_SKEW || now_ > header.expiresAt) {
             revert EvidenceOutsideValidity(header.issuedAt, header.expiresAt, now_);
         }
-        if (receiptDeadline <= now_ || receiptDeadline > now_ + MAX_RECEIPT_WINDOW) {
-            revert EvidenceInvalidDeadline(receiptDeadline);
+        address receiver = header.receiver;
+        if (receiver == address(0) || receiver == party || !REGISTRY.isParticipant(receiver)) {
+            revert EvidenceInvalidReceiver(receiver);
+        }
+        uint64 deadline = header.receiptDeadline;
+        if (deadline < now_ + MIN_RECEIPT_WINDOW || deadline > now_ + MAX_RECEIPT_WINDOW) {
+            revert EvidenceInvalidDeadline(deadline, now_ + MIN_RECEIPT_WINDOW, now_ + MAX_RECEIPT_WINDOW);
         }
         digest = _hashTypedDataV4(EvidenceTypes.hashMessage(messageType, header, bodyHash));
-        if (_origins[digest].status != 0) revert EvidenceAlreadyRecorded(digest);
+        if (_origins[digest].status != OriginStatus.None) revert EvidenceAlreadyRecorded(digest);
         _checkSigner(party, digest, signature, header.issuedAt);
         _useNonce(party, header.nonce);
-        _origins[digest] =
-            Origin({origin: party, recordedAt: now_, receiptDeadline: receiptDeadline, status: _AWAITING_RECEIPT});
-        emit OriginRecorded(digest, party, messageType, header.sessionId, receiptDeadline);
+        _origins[digest] = Origin({
+            origin: party,
+            recordedAt: now_,
+            receiptDeadline: uint40(deadline),
+            status: OriginStatus.AwaitingReceipt,
+            receiver: receiver,
+            issuedAt: header.issuedAt
+        });
+        emit OriginRecorded(digest, party, receiver, messageType, header.sessionId, uint40(deadline));
     }
 
     /// @inheritdoc IEvidenceLedger
-    function recordReceipt(EvidenceTypes.Receipt calldata receipt, address receiver, bytes calldata signature)
+    function recordReceipt(EvidenceTypes.Receipt calldata receipt, bytes calldata signature)
         external
         returns (bytes32 digest)
     {
         Origin storage o = _origins[receipt.nroDigest];
-        uint8 status = o.status;
-        if (status == 0) revert EvidenceNotFound(receipt.nroDigest);
-        if (status != _AWAITING_RECEIPT) revert EvidenceReceiptNotExpected(receipt.nroDigest, status);
+        OriginStatus status = o.status;
+        if (status == OriginStatus.None) revert EvidenceNotFound(receipt.nroDigest);
+        if (status != OriginStatus.AwaitingReceipt) revert EvidenceReceiptNotExpected(receipt.nroDigest, status);
         uint40 now_ = _time();
-        if (uint256(receipt.receivedAt) > now_ + CLOCK_SKEW) {
-            revert EvidenceOutsideValidity(receipt.receivedAt, receipt.receivedAt, now_);
+        uint64 issuedAt = o.issuedAt;
+        uint256 earliest = issuedAt > CLOCK_SKEW ? issuedAt - CLOCK_SKEW : 0;
+        if (receipt.receivedAt < earliest || uint256(receipt.receivedAt) > now_ + CLOCK_SKEW) {
+            revert EvidenceInvalidReceiptTime(receipt.receivedAt, earliest, now_ + CLOCK_SKEW);
         }
         digest = _hashTypedDataV4(EvidenceTypes.hashReceipt(receipt));
-        // A receipt proves what another party received: the origin cannot receipt itself.
-        if (receiver == o.origin) revert EvidenceInvalidSigner(receiver, receiver);
+        // Only the receiver the origin named can receipt: nobody else can take its slot.
+        address receiver = o.receiver;
         _checkSigner(receiver, digest, signature, receipt.receivedAt);
         _useNonce(receiver, receipt.nonce);
-        o.status = _RECEIPTED;
+        o.status = OriginStatus.Receipted;
         uint40 receivedAt = uint40(receipt.receivedAt);
         _receipts[receipt.nroDigest] = Receipt({receiver: receiver, receivedAt: receivedAt, recordedAt: now_});
         emit ReceiptRecorded(receipt.nroDigest, receiver, digest, receivedAt);
@@ -114,40 +129,59 @@ contract EvidenceLedger is EIP712, IEvidenceLedger {
     /// @inheritdoc IEvidenceLedger
     function recordRefusal(bytes32 nroDigest) external {
         Origin storage o = _origins[nroDigest];
-        uint8 status = o.status;
-        if (status == 0) revert EvidenceNotFound(nroDigest);
+        OriginStatus status = o.status;
+        if (status == OriginStatus.None) revert EvidenceNotFound(nroDigest);
         if (o.origin != msg.sender) revert EvidenceNotOrigin(nroDigest, msg.sender);
-        if (status != _AWAITING_RECEIPT) revert EvidenceReceiptNotExpected(nroDigest, status);
+        if (status != OriginStatus.AwaitingReceipt) revert EvidenceReceiptNotExpected(nroDigest, status);
         uint40 deadline = o.receiptDeadline;
         if (_time() <= deadline) revert EvidenceDeadlineNotReached(nroDigest, deadline);
-        o.status = _REFUSED;
+        o.status = OriginStatus.Refused;
         emit ReceiptRefused(nroDigest, msg.sender, deadline);
     }
 
     /// @inheritdoc IEvidenceLedger
-    function anchorOf(bytes32 root) external view returns (Anchor memory a) {
-        a = _anchors[root];
-        if (a.submitter == address(0)) revert EvidenceNotFound(root);
+    function recordDispute(address submitter, bytes32 root, bytes32 reasonHash) external returns (bytes32 disputeId) {
+        if (!REGISTRY.isParticipant(msg.sender)) revert EvidenceNotAParticipant(msg.sender);
+        if (_anchors[submitter][root].submitter == address(0)) revert EvidenceAnchorNotFound(submitter, root);
+        disputeId = bytes32(++_disputeCount);
+        _disputes[disputeId] = EvidenceDispute({openedBy: msg.sender, openedAt: _time()});
+        emit EvidenceDisputeRecorded(disputeId, submitter, root, msg.sender, reasonHash);
+    }
+
+    /// @inheritdoc IDisputeRecords
+    function disputeRecordOf(bytes32 disputeId) external view returns (address openedBy, uint40 openedAt) {
+        EvidenceDispute memory d = _disputes[disputeId];
+        return (d.openedBy, d.openedAt);
     }
 
     /// @inheritdoc IEvidenceLedger
-    function verifyInclusion(bytes32 root, bytes32 leafValue, bytes32[] calldata proof) external view returns (bool) {
-        if (_anchors[root].submitter == address(0)) return false;
+    function anchorOf(address submitter, bytes32 root) external view returns (Anchor memory a) {
+        a = _anchors[submitter][root];
+        if (a.submitter == address(0)) revert EvidenceAnchorNotFound(submitter, root);
+    }
+
+    /// @inheritdoc IEvidenceLedger
+    function verifyInclusion(address submitter, bytes32 root, bytes32 leafValue, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        if (_anchors[submitter][root].submitter == address(0)) return false;
         // StandardMerkleTree leaf (double hash): a 64-byte inner node can never pass as a leaf.
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(leafValue))));
         return MerkleProof.verifyCalldata(proof, root, leaf);
     }
 
     /// @inheritdoc IEvidenceLedger
-    function acknowledgementOf(bytes32 root, address party) external view returns (uint40 time) {
-        time = _acks[root][party];
-        if (time == 0) revert EvidenceNotFound(root);
+    function acknowledgementOf(address submitter, bytes32 root, address party) external view returns (uint40 time) {
+        time = _acks[submitter][root][party];
+        if (time == 0) revert EvidenceAnchorNotFound(submitter, root);
     }
 
     /// @inheritdoc IEvidenceLedger
     function originOf(bytes32 digest) external view returns (Origin memory o) {
         o = _origins[digest];
-        if (o.status == 0) revert EvidenceNotFound(digest);
+        if (o.status == OriginStatus.None) revert EvidenceNotFound(digest);
     }
 
     /// @inheritdoc IEvidenceLedger
@@ -171,16 +205,19 @@ contract EvidenceLedger is EIP712, IEvidenceLedger {
         return _hashTypedDataV4(EvidenceTypes.hashReceipt(receipt));
     }
 
-    /// @dev The clock; a test contract overrides it.
-    function _time() internal view virtual returns (uint40) {
+    /// @dev The clock: block time in the width the records store.
+    function _time() private view returns (uint40) {
         return uint40(block.timestamp);
     }
 
     function _anchor(bytes32 root, uint32 count, uint8 kind) private {
-        if (root == bytes32(0) || count == 0) revert EvidenceInvalidAnchor(root, count, kind);
-        if (_anchors[root].submitter != address(0)) revert EvidenceAlreadyAnchored(root);
+        if (root == bytes32(0) || count == 0 || kind >= EvidenceTypes.ANCHOR_KIND_COUNT) {
+            revert EvidenceInvalidAnchor(root, count, kind);
+        }
+        mapping(bytes32 => Anchor) storage own = _anchors[msg.sender];
+        if (own[root].submitter != address(0)) revert EvidenceAlreadyAnchored(msg.sender, root);
         uint40 now_ = _time();
-        _anchors[root] = Anchor({submitter: msg.sender, anchoredAt: now_, count: count, kind: kind});
+        own[root] = Anchor({submitter: msg.sender, anchoredAt: now_, count: count, kind: kind});
         emit BatchAnchored(root, msg.sender, count, kind, now_);
     }
 
@@ -190,9 +227,11 @@ contract EvidenceLedger is EIP712, IEvidenceLedger {
         }
     }
 
-    /// @dev Recovers the signer (OpenZeppelin ECDSA: rejects wrong lengths, bad v and high s) and
-    /// requires a key of `party` valid both at signing time and now.
+    /// @dev Requires `party` to hold a participant role now, recovers the signer (OpenZeppelin ECDSA:
+    /// rejects wrong lengths, bad v and high s) and requires a key of `party` valid both at signing
+    /// time and now.
     function _checkSigner(address party, bytes32 digest, bytes calldata signature, uint256 signedAt) private view {
+        if (!REGISTRY.isParticipant(party)) revert EvidenceNotAParticipant(party);
         address signer = ECDSA.recoverCalldata(digest, signature);
         if (!REGISTRY.isKeyValid(party, signer, signedAt) || !REGISTRY.isKeyValid(party, signer, _time())) {
             revert EvidenceInvalidSigner(party, signer);

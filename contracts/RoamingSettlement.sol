@@ -426,8 +426,8 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
             revert SettlementInvalidClaim(cdrRoot, cdrCount, evidenceRoot, packageHash);
         }
         if (_claimedRoots[msg.sender][cdrRoot]) revert SettlementDuplicateClaim(cdrRoot);
-        // Reverts with the ledger's EvidenceNotFound when the root is not anchored.
-        address submitter = EVIDENCE.anchorOf(evidenceRoot).submitter;
+        // Reverts with the ledger's EvidenceAnchorNotFound when the caller did not anchor the root.
+        address submitter = EVIDENCE.anchorOf(msg.sender, evidenceRoot).submitter;
         if (submitter != msg.sender) revert SettlementEvidenceNotOwned(evidenceRoot, submitter);
     }
 

@@ -25,10 +25,12 @@ interface IParticipantRegistry is IAccessControl {
     /// members' 32-byte public keys.
     /// @param memberCount Number of leaves under `root`.
     /// @param publishedAt Time the version was published.
+    /// @param supersededAt Time the next version was published (0 while this one is the latest).
     struct GroupVersion {
         bytes32 root;
         uint32 memberCount;
         uint40 publishedAt;
+        uint40 supersededAt;
     }
 
     /// @notice Emitted when `key` is registered for `participant`.
@@ -39,6 +41,14 @@ interface IParticipantRegistry is IAccessControl {
 
     /// @notice Emitted when version `version` of group `groupId` is published.
     event GroupRootPublished(bytes32 indexed groupId, uint32 indexed version, bytes32 root, uint32 memberCount);
+
+    /// @notice Thrown when the new key's own signature over the key binding is missing or wrong
+    /// (proof of possession).
+    error RegistryInvalidKeyProof(address key);
+
+    /// @notice Thrown when the registrar binds a key without the participant's consent (a signature
+    /// over the key binding by the participant's account or by one of its keys valid now).
+    error RegistryMissingConsent(address participant);
 
     /// @notice Thrown when a key is registered twice (a key belongs to one participant forever).
     error RegistryKeyAlreadyRegistered(address key);
@@ -58,6 +68,13 @@ interface IParticipantRegistry is IAccessControl {
     /// @notice Thrown when a group version does not exist.
     error RegistryUnknownGroupVersion(bytes32 groupId, uint32 version);
 
+    /// @notice How long a superseded group version still proves membership, in seconds.
+    function GROUP_GRACE_PERIOD() external view returns (uint256);
+
+    /// @notice EIP-712 type hash of
+    /// `KeyBinding(address participant,address key,uint40 validFrom,uint40 validUntil)`.
+    function KEY_BINDING_TYPEHASH() external view returns (bytes32);
+
     /// @notice Role of the CA / registrar: grants participant roles, enrols keys, publishes groups.
     function REGISTRAR_ROLE() external view returns (bytes32);
 
@@ -73,7 +90,7 @@ interface IParticipantRegistry is IAccessControl {
     /// @notice Role of the data and communications company (DCC).
     function DCC_ROLE() external view returns (bytes32);
 
-    /// @notice Role of arbiters who rule on disputes.
+    /// @notice Role of arbiters who rule on disputes; administered by the default admin, not the registrar.
     function ARBITER_ROLE() external view returns (bytes32);
 
     /// @notice Role of accounts allowed to anchor evidence in the EvidenceLedger.
@@ -85,7 +102,24 @@ interface IParticipantRegistry is IAccessControl {
     /// @notice Registers signing `key` for `participant`, valid in `[validFrom, validUntil)`.
     /// @dev Callable by the registrar or by the participant itself (others revert with
     /// `AccessControlUnauthorizedAccount(caller, REGISTRAR_ROLE)`). `validFrom` may not lie in the past.
-    function addSigningKey(address participant, address key, uint40 validFrom, uint40 validUntil) external;
+    /// `keyProof` is the key's own ECDSA signature over {keyBindingDigest} (proof of possession, so
+    /// nobody registers another's key). When the registrar calls, `consent` is the participant's
+    /// signature over the same digest, by its account (ECDSA or ERC-1271) or by one of its keys valid
+    /// now; when the participant calls, its call is its consent and `consent` is ignored.
+    function addSigningKey(
+        address participant,
+        address key,
+        uint40 validFrom,
+        uint40 validUntil,
+        bytes calldata keyProof,
+        bytes calldata consent
+    ) external;
+
+    /// @notice EIP-712 digest (this registry's domain) of the binding of `key` to `participant`.
+    function keyBindingDigest(address participant, address key, uint40 validFrom, uint40 validUntil)
+        external
+        view
+        returns (bytes32);
 
     /// @notice Ends the validity of `key` at `max(effectiveAt, now)`; never retroactive, so evidence
     /// signed before stays verifiable.
@@ -108,7 +142,13 @@ interface IParticipantRegistry is IAccessControl {
     /// @notice Version `version` of `groupId`; reverts with {RegistryUnknownGroupVersion} if absent.
     function groupVersion(bytes32 groupId, uint32 version) external view returns (GroupVersion memory);
 
-    /// @notice True if `memberKey` is a leaf of version `version` of `groupId` under `proof`.
+    /// @notice True if version `version` of `groupId` exists and is the latest, or was superseded
+    /// less than {GROUP_GRACE_PERIOD} before `time`.
+    function isGroupVersionCurrent(bytes32 groupId, uint32 version, uint256 time) external view returns (bool);
+
+    /// @notice True if version `version` of `groupId` is current now (see {isGroupVersionCurrent}) and
+    /// `memberKey` is a leaf of it under `proof`: a member removed in a later version stops proving
+    /// membership once the grace period is over.
     function isGroupMember(bytes32 groupId, uint32 version, bytes32 memberKey, bytes32[] calldata proof)
         external
         view

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @title EIP-712 types of V2G evidence, version 1
+/// @title EIP-712 types of V2G evidence, version 2
 /// @notice Every message is `Type(Header header, TypeBody body)`: the header carries what the
-/// chain checks (salted session id, sequence number, nonce, validity window), the body carries
-/// the payload and reaches the chain only as its struct hash. The type strings here and the table
+/// chain checks (salted session id, sequence number, nonce, validity window, intended receiver and
+/// receipt deadline), the body carries the payload and reaches the chain only as its struct hash.
+/// Version 2 added `receiver` and `receiptDeadline` to the header (domain version "2"); version 1
+/// bundles stay verifiable off-chain with the version 1 table of `src/evidence/types.ts`. The type strings here and the table
 /// in `src/evidence/types.ts` are the same source of truth; a parity test compares every hash.
 library EvidenceTypes {
     /// @notice Common header of every message.
@@ -13,12 +15,17 @@ library EvidenceTypes {
     /// @param nonce Random value, unique per origin.
     /// @param issuedAt Signing time (seconds); the signing key must be valid at this time.
     /// @param expiresAt End of the validity window (seconds, inclusive).
+    /// @param receiver The participant the message is addressed to: only its receipt counts.
+    /// @param receiptDeadline Time by which `receiver` must receipt the message, else the origin may
+    /// record a refusal (signed, so nobody else can shorten or stretch it).
     struct Header {
         bytes32 sessionId;
         uint64 seq;
         bytes32 nonce;
         uint64 issuedAt;
         uint64 expiresAt;
+        address receiver;
+        uint64 receiptDeadline;
     }
 
     /// @notice The NRR: a receiver's signature over an NRO digest, its own time and a nonce.
@@ -96,15 +103,16 @@ library EvidenceTypes {
     uint8 internal constant PAYMENT = 6;
     uint8 internal constant MESSAGE_TYPE_COUNT = 7;
 
-    // "Header(bytes32 sessionId,uint64 seq,bytes32 nonce,uint64 issuedAt,uint64 expiresAt)"
-    bytes32 internal constant HEADER_TYPEHASH =
-        keccak256("Header(bytes32 sessionId,uint64 seq,bytes32 nonce,uint64 issuedAt,uint64 expiresAt)");
+    /// @notice Kinds of anchors: messages, receipts, charge detail records, bundles, authentications.
+    uint8 internal constant ANCHOR_KIND_COUNT = 5;
+
+    bytes32 internal constant HEADER_TYPEHASH = keccak256(bytes(_HEADER));
 
     bytes32 internal constant RECEIPT_TYPEHASH =
         keccak256("Receipt(bytes32 nroDigest,bytes32 sessionId,uint64 receivedAt,bytes32 nonce)");
 
     string private constant _HEADER =
-        "Header(bytes32 sessionId,uint64 seq,bytes32 nonce,uint64 issuedAt,uint64 expiresAt)";
+        "Header(bytes32 sessionId,uint64 seq,bytes32 nonce,uint64 issuedAt,uint64 expiresAt,address receiver,uint64 receiptDeadline)";
     string private constant _REQ_EV_BODY =
         "ReqEvBody(address pseudonym,bytes32 pseudonymCert,uint16 targetSocBp,uint64 departure,uint32 maxPowerW,uint8 preferences)";
     string private constant _SCHEDULE_BODY =
@@ -161,7 +169,11 @@ library EvidenceTypes {
     }
 
     function hashHeader(Header calldata h) internal pure returns (bytes32) {
-        return keccak256(abi.encode(HEADER_TYPEHASH, h.sessionId, h.seq, h.nonce, h.issuedAt, h.expiresAt));
+        return keccak256(
+            abi.encode(
+                HEADER_TYPEHASH, h.sessionId, h.seq, h.nonce, h.issuedAt, h.expiresAt, h.receiver, h.receiptDeadline
+            )
+        );
     }
 
     /// @notice Struct hash of a whole message from its header and its body's struct hash.

@@ -87,29 +87,41 @@ function sameDigest(action: string, expected: string, got: unknown): void {
     throw new EvidenceError("CHAIN", `${action}: the ledger computed another digest`, { expected, got });
 }
 
-/** Records a proof of origin (`recordOrigin`) and checks the ledger computed the same digest. */
+/**
+ * Records a proof of origin (`recordOrigin`) and checks the ledger computed the same digest. The
+ * receiver and the receipt deadline are those signed in the header; `signer` must be the origin
+ * itself or hold SUBMITTER_ROLE.
+ */
 export function recordOriginOnChain(
   signer: Signer,
   ledgerAddress: string,
   signed: SignedMessage,
-  receiptDeadline: number | bigint,
 ): Promise<ChainWrite<RecordedOnChain>> {
   const { type, header, body, party, signature, digest } = signed;
-  const call = (l: Contract) =>
-    l.recordOrigin!(MessageType[type], header, bodyHash(type, body), party, receiptDeadline, signature);
+  if (header.receiver === undefined || header.receiptDeadline === undefined) {
+    return Promise.reject(
+      new EvidenceError("BAD_INPUT", "only a version 2 message (with receiver and receipt deadline) can be recorded", {
+        digest,
+      }),
+    );
+  }
+  const call = (l: Contract) => l.recordOrigin!(MessageType[type], header, bodyHash(type, body), party, signature);
   return submit(signer, ledgerAddress, "recordOrigin", "OriginRecorded", call, ({ event, ...mined }) => {
     sameDigest("recordOrigin", digest, event.digest);
     return { digest, ...mined };
   });
 }
 
-/** Records a proof of receipt (`recordReceipt`) and checks the ledger computed the same digest. */
+/**
+ * Records a proof of receipt (`recordReceipt`) and checks the ledger computed the same digest.
+ * The ledger attributes it to the receiver the message named; `signed.receiver` must be that one.
+ */
 export function recordReceiptOnChain(
   signer: Signer,
   ledgerAddress: string,
   signed: SignedReceipt,
 ): Promise<ChainWrite<RecordedOnChain>> {
-  const call = (l: Contract) => l.recordReceipt!(signed.receipt, signed.receiver, signed.signature);
+  const call = (l: Contract) => l.recordReceipt!(signed.receipt, signed.signature);
   return submit(signer, ledgerAddress, "recordReceipt", "ReceiptRecorded", call, ({ event, ...mined }) => {
     sameDigest("recordReceipt", signed.digest, event.receiptDigest);
     return { digest: signed.digest, ...mined };
@@ -162,7 +174,7 @@ export async function anchorNextBatch(
     });
   if (!batch) return null;
   const ledger = ledgerAt(store.ledger, signer);
-  let anchor = await findAnchor(store, ledger, batch, options);
+  let anchor = await findAnchor(store, signer, ledger, batch, options);
   if (!anchor) {
     try {
       const call = (l: Contract) => l.anchorBatch!(batch.root, batch.count, code);
@@ -174,7 +186,7 @@ export async function anchorNextBatch(
     } catch (error) {
       // Someone anchored the same root meanwhile: the anchor exists, so find and record it.
       if (!(error instanceof EvidenceError && error.details.error === "EvidenceAlreadyAnchored")) throw error;
-      anchor = await findAnchor(store, ledger, batch, options);
+      anchor = await findAnchor(store, signer, ledger, batch, options);
       if (!anchor) throw error;
     }
   }
@@ -201,6 +213,7 @@ function anchorInfo(
 /** The anchoring of `batch` if it already happened (a sent transaction, or an event on the ledger). */
 async function findAnchor(
   store: EvidenceStore,
+  signer: Signer,
   ledger: Contract,
   batch: StoredBatch,
   options: AnchorOptions,
@@ -212,7 +225,8 @@ async function findAnchor(
     const log = logs.find((l) => l?.name === "BatchAnchored" && l.args.root === batch.root);
     if (receipt && log) return anchorInfo(store, receipt.hash, receipt.blockNumber, log.args.toObject());
   }
-  const filter = ledger.filters.BatchAnchored!(batch.root);
+  // Only this signer's own anchor of the root counts: anchors are keyed by (submitter, root).
+  const filter = ledger.filters.BatchAnchored!(batch.root, await signer.getAddress());
   let events;
   try {
     events = await ledger.queryFilter(filter, options.fromBlock ?? 0);

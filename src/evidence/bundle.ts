@@ -1,5 +1,6 @@
 /**
- * Evidence bundles (`"schema": "v2g-evidence-bundle/1"`, documented in docs/evidence-bundle.md):
+ * Evidence bundles (`"schema": "v2g-evidence-bundle/2"`, and `/1` for evidence signed under the
+ * version 1 type table; documented in docs/evidence-bundle.md):
  * everything that proves what happened in one session — signed messages, receipts, refusals,
  * Merkle proofs to anchored roots, the EIP-712 domain and a snapshot of the chain — as one JSON
  * file that a third party verifies offline (`verify.ts`). Loading validates it with zod.
@@ -20,9 +21,13 @@ import { RpcChainView, type ChainState } from "./chainView.js";
 import { EvidenceError } from "./errors.js";
 import type { SignedMessage, SignedReceipt } from "./messages.js";
 import type { EvidenceStore, RefusalRecord } from "./store.js";
-import { EVIDENCE_DOMAIN_NAME, EVIDENCE_DOMAIN_VERSION } from "./types.js";
+import { EVIDENCE_DOMAIN_NAME, EVIDENCE_DOMAIN_VERSION, EVIDENCE_TYPES_VERSIONS } from "./types.js";
 
-export const BUNDLE_SCHEMA_ID = "v2g-evidence-bundle/1";
+/** The schema id written today (type table version 2). */
+export const BUNDLE_SCHEMA_ID = "v2g-evidence-bundle/2";
+/** Every schema id read: `/n` carries evidence signed under type table version n. */
+export const BUNDLE_SCHEMA_IDS = ["v2g-evidence-bundle/1", BUNDLE_SCHEMA_ID] as const;
+export type BundleSchemaId = (typeof BUNDLE_SCHEMA_IDS)[number];
 
 export interface BundleBatch {
   root: string;
@@ -41,7 +46,7 @@ export interface BundleDomain {
 }
 
 export interface EvidenceBundle {
-  schema: typeof BUNDLE_SCHEMA_ID;
+  schema: BundleSchemaId;
   sessionId: string;
   createdAt: string;
   domain: BundleDomain;
@@ -75,30 +80,56 @@ const decimal = z
 const nullable = <T extends z.ZodTypeAny>(t: T) => t.nullable();
 const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
 
+/** Rejects two entries of `list` with the same key: one file must mean one thing to every reader. */
+function unique<T extends z.ZodTypeAny>(list: z.ZodArray<T>, what: string, keyOf: (x: z.infer<T>) => string) {
+  return list.superRefine((xs, ctx) => {
+    const seen = new Set<string>();
+    xs.forEach((x: z.infer<T>, i: number) => {
+      const k = keyOf(x).toLowerCase();
+      if (seen.has(k)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i], message: `duplicate ${what} ${k}` });
+      seen.add(k);
+    });
+  });
+}
+
 const chainStateSchema = strict({
   chainId: decimal,
   ledger: addressSchema,
   registry: addressSchema,
   blockNumber: uint,
   blockTime: uint,
-  anchors: z.array(
-    strict({ root: bytes32Schema, submitter: addressSchema, anchoredAt: uint, count: uint, kind: uint }),
+  anchors: unique(
+    z.array(strict({ root: bytes32Schema, submitter: addressSchema, anchoredAt: uint, count: uint, kind: uint })),
+    "anchor",
+    (a) => `${a.submitter}/${a.root}`,
   ),
-  keys: z.array(strict({ key: addressSchema, participant: addressSchema, validFrom: uint, validUntil: uint })),
-  origins: z.array(
-    strict({ digest: bytes32Schema, origin: addressSchema, recordedAt: uint, receiptDeadline: uint, status: uint }),
+  keys: unique(
+    z.array(strict({ key: addressSchema, participant: addressSchema, validFrom: uint, validUntil: uint })),
+    "key",
+    (k) => k.key,
   ),
-  receipts: z.array(strict({ nroDigest: bytes32Schema, receiver: addressSchema, receivedAt: uint, recordedAt: uint })),
+  origins: unique(
+    z.array(
+      strict({ digest: bytes32Schema, origin: addressSchema, recordedAt: uint, receiptDeadline: uint, status: uint }),
+    ),
+    "origin",
+    (o) => o.digest,
+  ),
+  receipts: unique(
+    z.array(strict({ nroDigest: bytes32Schema, receiver: addressSchema, receivedAt: uint, recordedAt: uint })),
+    "receipt",
+    (r) => r.nroDigest,
+  ),
 });
 
 /** The zod schema of a bundle file; parsing yields an `EvidenceBundle` with decoded value types. */
 export const bundleSchema = strict({
-  schema: z.literal(BUNDLE_SCHEMA_ID),
+  schema: z.enum(BUNDLE_SCHEMA_IDS),
   sessionId: bytes32Schema,
   createdAt: z.string().datetime(),
   domain: strict({
     name: z.literal(EVIDENCE_DOMAIN_NAME),
-    version: z.literal(EVIDENCE_DOMAIN_VERSION),
+    version: z.enum(EVIDENCE_TYPES_VERSIONS.map(String) as [string, ...string[]]),
     chainId: decimal,
     verifyingContract: addressSchema,
   }),
@@ -125,13 +156,25 @@ export const bundleSchema = strict({
     }),
   ),
   chainState: nullable(chainStateSchema),
+}).superRefine((b, ctx) => {
+  // Schema `/n` carries domain version "n", and every header is of type table version n.
+  const version = b.schema.slice(b.schema.lastIndexOf("/") + 1);
+  if (b.domain.version !== version) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["domain", "version"], message: `must be "${version}" in ${b.schema}` });
+  }
+  b.messages.forEach((m, i) => {
+    if ((m.header.receiver !== undefined) !== (version !== "1")) {
+      const message = `a version ${version} header ${version === "1" ? "has no" : "needs its"} receiver and receipt deadline`;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", i, "header"], message });
+    }
+  });
 });
 
 /** Validates a parsed JSON value as a bundle; anything else is `EvidenceError("BUNDLE_SCHEMA")`. */
 export function parseBundle(json: unknown): EvidenceBundle {
   const parsed = bundleSchema.safeParse(json);
   if (!parsed.success) {
-    throw new EvidenceError("BUNDLE_SCHEMA", "not a valid v2g-evidence-bundle/1 file", { issues: parsed.error.issues });
+    throw new EvidenceError("BUNDLE_SCHEMA", "not a valid v2g-evidence-bundle file", { issues: parsed.error.issues });
   }
   return parsed.data as EvidenceBundle;
 }
@@ -256,7 +299,7 @@ async function captureChainState(
     registry: live.registryAddress,
     blockNumber,
     blockTime,
-    anchors: present(await Promise.all(b.batches.map((x) => view.anchorOf(x.root)))),
+    anchors: present(await Promise.all(b.batches.map((x) => view.anchorOf(x.anchor.submitter, x.root)))),
     keys: present(await Promise.all(signers.map((s) => view.signingKey(s)))),
     origins: present(await Promise.all(digests.map((d) => view.originOf(d)))),
     receipts: present(await Promise.all(digests.map((d) => view.receiptOf(d)))),

@@ -16,7 +16,7 @@ export interface KeyRecord {
   validUntil: number;
 }
 
-/** An anchored root (EvidenceLedger `anchorOf`). */
+/** A submitter's anchor of a root (EvidenceLedger `anchorOf(submitter, root)`). */
 export interface AnchorRecord {
   root: string;
   submitter: string;
@@ -62,12 +62,13 @@ export interface ChainView {
   /** The key's record, or null if the key was never registered. */
   signingKey(key: string): Promise<KeyRecord | null>;
   isKeyValid(participant: string, key: string, time: number | bigint): Promise<boolean>;
-  anchorOf(root: string): Promise<AnchorRecord | null>;
+  /** `submitter`'s anchor of `root`: anchors are keyed by both, so a copied root is another anchor. */
+  anchorOf(submitter: string, root: string): Promise<AnchorRecord | null>;
   originOf(digest: string): Promise<OriginRecord | null>;
   receiptOf(nroDigest: string): Promise<ReceiptRecord | null>;
 }
 
-const NOT_FOUND = new Set(["EvidenceNotFound", "RegistryUnknownKey"]);
+const NOT_FOUND = new Set(["EvidenceNotFound", "EvidenceAnchorNotFound", "RegistryUnknownKey"]);
 
 /** Live reads over any ethers provider, optionally pinned to one block. */
 export class RpcChainView implements ChainView {
@@ -136,9 +137,10 @@ export class RpcChainView implements ChainView {
     );
   }
 
-  async anchorOf(root: string): Promise<AnchorRecord | null> {
+  async anchorOf(submitter: string, root: string): Promise<AnchorRecord | null> {
+    const by = parseAddress(submitter, "submitter");
     const id = parseBytes32(root, "root");
-    const a = await maybe("anchorOf", () => this.ledgerContract.anchorOf!(id, { blockTag: this.blockTag }));
+    const a = await maybe("anchorOf", () => this.ledgerContract.anchorOf!(by, id, { blockTag: this.blockTag }));
     if (!a) return null;
     return {
       root: id,
@@ -194,6 +196,8 @@ async function maybe<T>(action: string, call: () => Promise<T>): Promise<T | nul
   }
 }
 
+const anchorKey = (submitter: string, root: string) => `${submitter.toLowerCase()}/${root.toLowerCase()}`;
+
 /** Answers from a bundle's `chainState`: what the chain said when the bundle was built. */
 export class SnapshotChainView implements ChainView {
   private readonly keys: Map<string, KeyRecord>;
@@ -203,7 +207,7 @@ export class SnapshotChainView implements ChainView {
 
   constructor(private readonly state: ChainState) {
     this.keys = new Map(state.keys.map((k) => [k.key.toLowerCase(), k]));
-    this.anchors = new Map(state.anchors.map((a) => [a.root.toLowerCase(), a]));
+    this.anchors = new Map(state.anchors.map((a) => [anchorKey(a.submitter, a.root), a]));
     this.origins = new Map(state.origins.map((o) => [o.digest.toLowerCase(), o]));
     this.receipts = new Map(state.receipts.map((r) => [r.nroDigest.toLowerCase(), r]));
   }
@@ -231,8 +235,8 @@ export class SnapshotChainView implements ChainView {
     );
   }
 
-  async anchorOf(root: string): Promise<AnchorRecord | null> {
-    return this.anchors.get(root.toLowerCase()) ?? null;
+  async anchorOf(submitter: string, root: string): Promise<AnchorRecord | null> {
+    return this.anchors.get(anchorKey(submitter, root)) ?? null;
   }
 
   async originOf(digest: string): Promise<OriginRecord | null> {

@@ -10,7 +10,14 @@ import { getAddress } from "ethers";
 import { z } from "zod";
 import { EvidenceError } from "./errors.js";
 import type { SignedMessage, SignedReceipt } from "./messages.js";
-import { BODY_FIELDS, HEADER_FIELDS, MESSAGE_TYPE_NAMES, RECEIPT_FIELDS, type MessageTypeName } from "./types.js";
+import {
+  BODY_FIELDS,
+  HEADER_FIELDS,
+  HEADER_FIELDS_V1,
+  MESSAGE_TYPE_NAMES,
+  RECEIPT_FIELDS,
+  type MessageTypeName,
+} from "./types.js";
 
 type Fields = ReadonlyArray<{ name: string; type: string }>;
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -89,7 +96,19 @@ export function encodeStruct(fields: Fields, value: object): Record<string, Json
   return Object.fromEntries(fields.map((fd) => [fd.name, encodeValue(fd.type, v[fd.name])]));
 }
 
-const headerSchema = structSchema(HEADER_FIELDS);
+/** A version 2 header, or a version 1 header (without receiver and receipt deadline: both or neither). */
+const headerSchema = (structSchema(HEADER_FIELDS_V1) as z.AnyZodObject)
+  .extend(
+    Object.fromEntries(
+      HEADER_FIELDS.slice(HEADER_FIELDS_V1.length).map((fd) => [fd.name, typeSchema(fd.type).optional()]),
+    ),
+  )
+  .refine((h) => (h.receiver === undefined) === (h.receiptDeadline === undefined), {
+    message: "receiver and receiptDeadline come together (version 2) or not at all (version 1)",
+  });
+
+/** The header's fields in table order: version 2's when it carries a receiver, else version 1's. */
+const headerFieldsOf = (h: { receiver?: string }) => (h.receiver !== undefined ? HEADER_FIELDS : HEADER_FIELDS_V1);
 
 function messageVariant(type: MessageTypeName) {
   return z
@@ -128,7 +147,7 @@ export const signedReceiptSchema = z
 export function encodeMessage(m: SignedMessage): Record<string, Json> {
   return {
     type: m.type,
-    header: encodeStruct(HEADER_FIELDS, m.header),
+    header: encodeStruct(headerFieldsOf(m.header), m.header),
     body: encodeStruct(BODY_FIELDS[m.type], m.body),
     party: getAddress(m.party),
     signer: getAddress(m.signer),

@@ -5,6 +5,7 @@ export * from "./chainView.js";
 export * from "./codec.js";
 export * from "./contracts.js";
 export * from "./errors.js";
+export * from "./keys.js";
 export * from "./merkle.js";
 export type * from "./messages.js";
 export * from "./sign.js";

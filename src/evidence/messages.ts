@@ -9,6 +9,19 @@ export interface Header {
   nonce: string;
   issuedAt: bigint;
   expiresAt: bigint;
+  /**
+   * Version 2: the participant the message is addressed to (only its receipt counts). Set by
+   * `signMessage` from its `addressing` argument; absent in version 1 messages.
+   */
+  receiver?: string;
+  /** Version 2: time by which `receiver` must receipt the message (seconds). */
+  receiptDeadline?: bigint;
+}
+
+/** Whom a message is addressed to and by when its receipt is due: signed in the version 2 header. */
+export interface Addressing {
+  receiver: string;
+  receiptDeadline: bigint;
 }
 
 export interface Receipt {

@@ -2,10 +2,10 @@
  * Sign and verify proofs of origin (NRO) and of receipt (NRR) with EIP-712.
  * Recovery is strict: 65-byte signatures, v in {27, 28}, low s (as OpenZeppelin ECDSA).
  */
-import { getBytes, recoverAddress, Signature, TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
+import { getAddress, getBytes, recoverAddress, Signature, TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
 import { EvidenceError } from "./errors.js";
-import type { EvidenceMessage, Receipt, SignedMessage, SignedReceipt } from "./messages.js";
-import { bodyTypes, messageTypes, RECEIPT_TYPES, type MessageTypeName } from "./types.js";
+import type { Addressing, EvidenceMessage, Header, Receipt, SignedMessage, SignedReceipt } from "./messages.js";
+import { bodyTypes, domainTypesVersion, messageTypes, RECEIPT_TYPES, type MessageTypeName } from "./types.js";
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_N = SECP256K1_N >> 1n;
@@ -15,29 +15,107 @@ export function bodyHash<T extends MessageTypeName>(type: T, body: EvidenceMessa
   return TypedDataEncoder.hashStruct(`${type}Body`, bodyTypes(type), body as unknown as Record<string, unknown>);
 }
 
-/** The NRO digest: EIP-712 digest of `{header, body}` under `domain`. */
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/**
+ * The header as the domain's type-table version signs it: version 1 without, version 2 with the
+ * receiver and the receipt deadline (`EvidenceError("BAD_INPUT")` if a version 2 header lacks them).
+ */
+function signedHeader(domain: TypedDataDomain, header: Header): Header {
+  const { receiver, receiptDeadline, ...v1 } = header;
+  if (domainTypesVersion(domain) === 1) return v1;
+  if (receiver === undefined || receiptDeadline === undefined) {
+    throw new EvidenceError("BAD_INPUT", "a version 2 header needs its receiver and receipt deadline", {
+      receiver: receiver ?? null,
+      receiptDeadline: receiptDeadline?.toString() ?? null,
+    });
+  }
+  return { ...v1, receiver, receiptDeadline };
+}
+
+/**
+ * Puts `addressing` into the header of a message to be signed under a version 2 domain, after
+ * checking it: a checksummable receiver other than the origin, a uint64 deadline after issuedAt.
+ * Without `addressing`, the header's own receiver and deadline are taken if it has both.
+ */
+export function addressMessage<T extends MessageTypeName>(
+  msg: EvidenceMessage<T>,
+  party: string,
+  addressing: Addressing | undefined,
+): EvidenceMessage<T> {
+  const own = msg.header;
+  const given =
+    addressing ??
+    (own.receiver !== undefined && own.receiptDeadline !== undefined
+      ? { receiver: own.receiver, receiptDeadline: own.receiptDeadline }
+      : undefined);
+  if (!given) {
+    throw new EvidenceError("BAD_INPUT", "a message needs its receiver and receipt deadline (version 2)");
+  }
+  const { receiver, receiptDeadline } = given;
+  let address: string;
+  try {
+    address = getAddress(receiver);
+  } catch (cause) {
+    throw new EvidenceError("BAD_INPUT", "the receiver is not an address", { receiver: String(receiver) }, cause);
+  }
+  if (address.toLowerCase() === party.toLowerCase()) {
+    throw new EvidenceError("BAD_INPUT", "the receiver cannot be the origin", { receiver: address });
+  }
+  if (typeof receiptDeadline !== "bigint" || receiptDeadline <= msg.header.issuedAt || receiptDeadline > UINT64_MAX) {
+    throw new EvidenceError("BAD_INPUT", "the receipt deadline must be a uint64 after issuedAt", {
+      receiptDeadline: String(receiptDeadline),
+    });
+  }
+  if (
+    addressing &&
+    ((own.receiver !== undefined && own.receiver.toLowerCase() !== address.toLowerCase()) ||
+      (own.receiptDeadline !== undefined && own.receiptDeadline !== receiptDeadline))
+  ) {
+    throw new EvidenceError("BAD_INPUT", "the header already names another receiver or receipt deadline");
+  }
+  return { ...msg, header: { ...msg.header, receiver: address, receiptDeadline } };
+}
+
+/** The NRO digest: EIP-712 digest of `{header, body}` under `domain` (its version picks the header). */
 export function messageDigest(domain: TypedDataDomain, msg: EvidenceMessage): string {
-  return TypedDataEncoder.hash(domain, messageTypes(msg.type), { header: msg.header, body: msg.body });
+  const version = domainTypesVersion(domain);
+  return TypedDataEncoder.hash(domain, messageTypes(msg.type, version), {
+    header: signedHeader(domain, msg.header),
+    body: msg.body,
+  });
 }
 
 export function receiptDigest(domain: TypedDataDomain, receipt: Receipt): string {
   return TypedDataEncoder.hash(domain, RECEIPT_TYPES, receipt);
 }
 
-/** Signs `msg` with `key` (a registered signing key of `party`): the proof of origin. */
+/**
+ * Signs `msg` with `key` (a registered signing key of `party`): the proof of origin. Under a
+ * version 2 domain (every ledger deployed today) `addressing` names the receiver and the receipt
+ * deadline, which become part of the signed header; a missing or invalid one is
+ * `EvidenceError("BAD_INPUT")`. Under a version 1 domain it must be absent.
+ */
 export async function signMessage<T extends MessageTypeName>(
   key: Signer,
   party: string,
   domain: TypedDataDomain,
-  msg: EvidenceMessage<T>,
+  message: EvidenceMessage<T>,
+  addressing?: Addressing,
 ): Promise<SignedMessage<T>> {
-  const signature = await key.signTypedData(domain, messageTypes(msg.type), { header: msg.header, body: msg.body });
+  const version = domainTypesVersion(domain);
+  if (version === 1 && addressing) {
+    throw new EvidenceError("BAD_INPUT", "a version 1 message has no receiver or receipt deadline");
+  }
+  const msg = version === 1 ? message : addressMessage(message, party, addressing);
+  const header = signedHeader(domain, msg.header);
+  const signature = await key.signTypedData(domain, messageTypes(msg.type, version), { header, body: msg.body });
   const digest = messageDigest(domain, msg);
   const signer = recoverSigner(digest, signature);
   if (signer !== (await key.getAddress())) {
     throw new EvidenceError("BAD_SIGNATURE", "signature does not recover to the signing key", { digest });
   }
-  return { ...msg, party, signer, signature, digest };
+  return { ...msg, header, party, signer, signature, digest };
 }
 
 /** Signs a receipt over `nroDigest`: the proof of receipt. */

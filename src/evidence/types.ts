@@ -1,15 +1,21 @@
 /**
- * The versioned table of EIP-712 evidence types, version 1. One source of truth with
+ * The versioned table of EIP-712 evidence types, version 2 (and version 1, kept so that bundles
+ * signed under it stay verifiable). Version 2 is one source of truth with
  * `contracts/libraries/EvidenceTypes.sol`: a parity test compares every type hash and digest.
  *
  * Every message is `Name(Header header, NameBody body)`. The chain sees the header and the
- * body's struct hash only; the body stays off-chain.
+ * body's struct hash only; the body stays off-chain. The version of a signature is its domain's
+ * `version`: "1" signs the version 1 header, "2" the version 2 header with the intended
+ * receiver and the receipt deadline. Bodies and the receipt are the same in both versions.
  */
 import type { TypedDataDomain, TypedDataField } from "ethers";
+import { EvidenceError } from "./errors.js";
 
-export const EVIDENCE_TYPES_VERSION = 1;
+export const EVIDENCE_TYPES_VERSION = 2;
+export type EvidenceTypesVersion = 1 | 2;
+export const EVIDENCE_TYPES_VERSIONS: readonly EvidenceTypesVersion[] = [1, 2];
 export const EVIDENCE_DOMAIN_NAME = "V2G Evidence Ledger";
-export const EVIDENCE_DOMAIN_VERSION = "1";
+export const EVIDENCE_DOMAIN_VERSION = "2";
 
 /** Message types with their on-chain codes (`EvidenceTypes.sol`). */
 export const MessageType = {
@@ -36,13 +42,26 @@ export type AnchorKindName = keyof typeof AnchorKind;
 
 const f = (name: string, type: string): TypedDataField => ({ name, type });
 
-export const HEADER_FIELDS: TypedDataField[] = [
+/** The version 1 header (still read in version 1 bundles). */
+export const HEADER_FIELDS_V1: TypedDataField[] = [
   f("sessionId", "bytes32"),
   f("seq", "uint64"),
   f("nonce", "bytes32"),
   f("issuedAt", "uint64"),
   f("expiresAt", "uint64"),
 ];
+
+/** The header: version 1's fields, then the intended receiver and the receipt deadline. */
+export const HEADER_FIELDS: TypedDataField[] = [
+  ...HEADER_FIELDS_V1,
+  f("receiver", "address"),
+  f("receiptDeadline", "uint64"),
+];
+
+/** The header fields of `version`. */
+export function headerFields(version: EvidenceTypesVersion = EVIDENCE_TYPES_VERSION): TypedDataField[] {
+  return version === 1 ? HEADER_FIELDS_V1 : HEADER_FIELDS;
+}
 
 export const RECEIPT_FIELDS: TypedDataField[] = [
   f("nroDigest", "bytes32"),
@@ -98,10 +117,13 @@ export const BODY_FIELDS: Record<MessageTypeName, TypedDataField[]> = {
 };
 
 /** The EIP-712 `types` object of a message type (what a wallet is asked to sign). */
-export function messageTypes(type: MessageTypeName): Record<string, TypedDataField[]> {
+export function messageTypes(
+  type: MessageTypeName,
+  version: EvidenceTypesVersion = EVIDENCE_TYPES_VERSION,
+): Record<string, TypedDataField[]> {
   return {
     [type]: [f("header", "Header"), f("body", `${type}Body`)],
-    Header: HEADER_FIELDS,
+    Header: headerFields(version),
     [`${type}Body`]: BODY_FIELDS[type],
   };
 }
@@ -114,14 +136,30 @@ export function bodyTypes(type: MessageTypeName): Record<string, TypedDataField[
 export const RECEIPT_TYPES: Record<string, TypedDataField[]> = { Receipt: RECEIPT_FIELDS };
 export const HEADER_TYPES: Record<string, TypedDataField[]> = { Header: HEADER_FIELDS };
 
-/** The domain of a ledger deployment: binds signatures to one chain and one contract. */
-export function evidenceDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
+/**
+ * The domain of a ledger deployment: binds signatures to one chain and one contract, and (by
+ * its `version`) to one version of the type table. Ledgers deployed today sign version 2.
+ */
+export function evidenceDomain(
+  chainId: bigint | number,
+  verifyingContract: string,
+  version: EvidenceTypesVersion = EVIDENCE_TYPES_VERSION,
+): TypedDataDomain {
   return {
     name: EVIDENCE_DOMAIN_NAME,
-    version: EVIDENCE_DOMAIN_VERSION,
+    version: String(version),
     chainId: BigInt(chainId),
     verifyingContract,
   };
+}
+
+/** The type-table version a domain signs under; `EvidenceError("BAD_INPUT")` for any other. */
+export function domainTypesVersion(domain: TypedDataDomain): EvidenceTypesVersion {
+  const version = EVIDENCE_TYPES_VERSIONS.find((v) => String(v) === domain.version);
+  if (version === undefined) {
+    throw new EvidenceError("BAD_INPUT", "unknown evidence domain version", { version: String(domain.version) });
+  }
+  return version;
 }
 
 export function isMessageTypeName(value: unknown): value is MessageTypeName {

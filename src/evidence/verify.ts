@@ -9,7 +9,7 @@ import type { ChainView, KeyRecord } from "./chainView.js";
 import { verifyInclusion } from "./merkle.js";
 import type { SignedMessage } from "./messages.js";
 import { verifyMessageSignature, verifyReceiptSignature } from "./sign.js";
-import { evidenceDomain } from "./types.js";
+import { evidenceDomain, type EvidenceTypesVersion } from "./types.js";
 
 export const VERDICT_REASONS = [
   "bad_signature",
@@ -23,6 +23,7 @@ export const VERDICT_REASONS = [
   "missing_receipt",
   "wrong_domain",
   "session_mismatch",
+  "message_not_in_bundle",
 ] as const;
 export type Reason = (typeof VERDICT_REASONS)[number];
 export type ItemKind = "message" | "receipt" | "refusal" | "anchor";
@@ -93,7 +94,8 @@ export async function verifyBundle(bundle: EvidenceBundle, view: ChainView): Pro
       all.map((it) => ({ ...it, valid: false, reasons: ["wrong_domain"] })),
     );
 
-  const domain = evidenceDomain(bundle.domain.chainId, bundle.domain.verifyingContract);
+  const version = Number(bundle.domain.version) as EvidenceTypesVersion;
+  const domain = evidenceDomain(bundle.domain.chainId, bundle.domain.verifyingContract, version);
   const inSession = (sessionId: string) => same(sessionId, bundle.sessionId);
   const items: ItemVerdict[] = [];
   const judge = (it: (typeof all)[number], r: Reasons) => {
@@ -104,7 +106,9 @@ export async function verifyBundle(bundle: EvidenceBundle, view: ChainView): Pro
   // Proofs: which digests failed theirs, and when each digest was first anchored.
   const badProof = new Set<string>();
   const anchoredAt = new Map<string, number>();
-  const anchors = await Promise.all(batches.map((b) => view.anchorOf(b.root)));
+  // An anchor is looked up under the submitter the bundle names: a bundle that names another
+  // submitter than the one who anchored the root finds no anchor.
+  const anchors = await Promise.all(batches.map((b) => view.anchorOf(b.anchor.submitter, b.root)));
   batches.forEach((b, i) => {
     for (const { digest, proof } of b.proofs) {
       if (!verifyInclusion(b.root, digest, proof)) badProof.add(digest.toLowerCase());
@@ -180,7 +184,11 @@ export async function verifyBundle(bundle: EvidenceBundle, view: ChainView): Pro
     else await keyReasons(r, s.receiver, s.signer, s.receipt.receivedAt);
     // A receipt proves what another party received: the origin cannot receipt its own message.
     const nro = messageOf(s.receipt.nroDigest);
+    r.add("message_not_in_bundle", nro === undefined);
     r.add("wrong_party", nro !== undefined && same(nro.party, s.receiver));
+    // Version 2: only the receiver the message names can receipt it.
+    const named = nro?.header.receiver;
+    r.add("wrong_party", named !== undefined && !same(named, s.receiver));
     const onChain = await view.receiptOf(s.receipt.nroDigest);
     r.add("wrong_party", onChain !== null && !same(onChain.receiver, s.receiver));
     r.add("replayed", replayed(messages.length + i));
@@ -206,7 +214,14 @@ export async function verifyBundle(bundle: EvidenceBundle, view: ChainView): Pro
     const r = new Reasons();
     const a = anchors[i];
     r.add("root_not_anchored", !a);
-    r.add("proof_mismatch", !!a && (a.count !== b.count || a.kind !== b.kind || a.anchoredAt !== b.anchor.blockTime));
+    r.add(
+      "proof_mismatch",
+      !!a &&
+        (a.count !== b.count ||
+          a.kind !== b.kind ||
+          a.anchoredAt !== b.anchor.blockTime ||
+          !same(a.submitter, b.anchor.submitter)),
+    );
     // A failed proof of an item is judged on that item; of a digest that is no item, here.
     const stray = b.proofs.filter((p) => !itemDigests.has(p.digest.toLowerCase()));
     r.add(

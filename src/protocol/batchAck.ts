@@ -53,7 +53,7 @@ export async function acknowledgeAuthentications(
 /** The EvidenceLedger calls used here (an ethers contract satisfies it). */
 export interface AuthLedger {
   anchorBatch(root: string, count: number, kind: number): Promise<{ hash: string; wait(): Promise<unknown> }>;
-  verifyInclusion(root: string, leaf: string, proof: readonly string[]): Promise<boolean>;
+  verifyInclusion(submitter: string, root: string, leaf: string, proof: readonly string[]): Promise<boolean>;
 }
 
 /** Anchors the acknowledged root (`ledger` connected to the LAG's submitter account). */
@@ -97,7 +97,7 @@ export async function verifyAcknowledgementOnChain(
   let anchored: boolean;
   try {
     keyValid = await registry.isKeyValid(expectedLag, ack.receipt.signer, ack.receipt.receipt.receivedAt);
-    anchored = await ledger.verifyInclusion(ack.root, digest, [...proof]);
+    anchored = await ledger.verifyInclusion(expectedLag, ack.root, digest, [...proof]);
   } catch (cause) {
     throw new ProtocolError("CHAIN", "reading the acknowledgement's chain state failed", { cause });
   }

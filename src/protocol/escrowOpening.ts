@@ -16,11 +16,23 @@ import { guard, ProtocolError } from "./errors.js";
 import { decodeMessage } from "./messages.js";
 import { authDigest, authStatement, type AuthTranscript } from "./transcript.js";
 
+/** How many arbiters approve an opening, and which contracts' disputes openings may point at. */
+export interface EscrowOpeningsOptions {
+  /** k of the k-of-n arbiter approval (default 2). */
+  threshold?: number;
+  /** Dispute-recording contracts known from the start (the EvidenceLedger, RoamingSettlement). */
+  recorders?: string[];
+}
+
 /** Deploys `EscrowOpenings` reading roles from the registry at `registryAddress`. */
-export async function deployEscrowOpenings(deployer: Signer, registryAddress: string): Promise<DynamicContract> {
+export async function deployEscrowOpenings(
+  deployer: Signer,
+  registryAddress: string,
+  options: EscrowOpeningsOptions = {},
+): Promise<DynamicContract> {
   const artifact = loadArtifact("EscrowOpenings");
   const factory = new ContractFactory(artifact.abi as never[], artifact.bytecode, deployer);
-  const contract = await factory.deploy(registryAddress);
+  const contract = await factory.deploy(registryAddress, options.threshold ?? 2, options.recorders ?? []);
   await contract.waitForDeployment();
   return contract as unknown as DynamicContract;
 }
@@ -49,7 +61,8 @@ export interface EscrowOpeningResult {
 
 /**
  * Opens the escrow of `transcript` for dispute `disputeId`: refuses with `NO_DISPUTE` when no
- * dispute is recorded on-chain, `DISPUTE_MISMATCH` when it names another authentication,
+ * dispute is recorded on-chain or fewer than the contract's threshold of arbiters approved it
+ * (checked before anything is decrypted), `DISPUTE_MISMATCH` when it names another authentication,
  * `ALREADY_OPENED` when it was opened before, `BAD_SIGNATURE` when the escrow proof does not
  * verify; otherwise opens and records the opening (`escrowOpenings` connected to the CA).
  */
@@ -60,11 +73,13 @@ export async function openEscrowForDispute(
   transcript: AuthTranscript,
 ): Promise<EscrowOpeningResult> {
   const digest = guard(() => authDigest(transcript));
-  let dispute: { authDigest: string };
+  let dispute: { authDigest: string; approvals: bigint };
   let opened: boolean;
+  let threshold: bigint;
   try {
     dispute = await escrowOpenings.disputeOf(disputeId);
     opened = await escrowOpenings.isOpened(disputeId);
+    threshold = BigInt(await escrowOpenings.THRESHOLD());
   } catch (error) {
     if (revertName(escrowOpenings, error) === "EscrowUnknownDispute") {
       throw new ProtocolError("NO_DISPUTE", "no dispute with this id is recorded on-chain", { details: { disputeId } });
@@ -75,6 +90,11 @@ export async function openEscrowForDispute(
     throw new ProtocolError("DISPUTE_MISMATCH", "the dispute names another authentication", { details: { disputeId } });
   }
   if (opened) throw new ProtocolError("ALREADY_OPENED", "this dispute's escrow was already opened", { details: { disputeId } });
+  if (BigInt(dispute.approvals) < threshold) {
+    throw new ProtocolError("NO_DISPUTE", "the opening is not yet approved by enough arbiters", {
+      details: { disputeId, approvals: Number(dispute.approvals), threshold: Number(threshold) },
+    });
+  }
   const { publicKey, index } = guard(() => {
     const challenge = decodeMessage("AuthChallenge", transcript.challenge);
     const response = decodeMessage("AuthResponse", transcript.response);

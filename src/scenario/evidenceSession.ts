@@ -9,6 +9,7 @@ import { hexlify, keccak256, randomBytes, toUtf8Bytes, Wallet, type BaseWallet, 
 import { deployCore, type CoreDeployment } from "../chain/deploy.js";
 import { anchorNextBatch, recordOriginOnChain, recordReceiptOnChain, recordRefusalOnChain } from "../evidence/anchor.js";
 import { buildBundle, type EvidenceBundle } from "../evidence/bundle.js";
+import { registerSigningKey } from "../evidence/keys.js";
 import { RpcChainView, SnapshotChainView } from "../evidence/chainView.js";
 import type { EvidenceMessage, Header, SignedMessage, SignedReceipt } from "../evidence/messages.js";
 import { signMessage, signReceipt } from "../evidence/sign.js";
@@ -57,7 +58,8 @@ async function enrol(core: CoreDeployment, name: string, account: Signer, roles:
   const address = await account.getAddress();
   for (const role of roles) await (await core.registry.grantRole(await core.registry[`${role}_ROLE`](), address)).wait();
   const key = Wallet.createRandom();
-  await (await core.registry.addSigningKey(address, key.address, from, from + 365n * 24n * HOUR)).wait();
+  // The CA enrols the key; the key proves possession and the participant consents with its account.
+  await registerSigningKey(core.registry, key, { participant: address, validFrom: from, validUntil: from + 365n * 24n * HOUR }, { consent: account });
   return { name, account, address, key };
 }
 
@@ -100,8 +102,18 @@ export async function runEvidenceSession(
     seqs.set(origin.address, seq + 1n);
     return { sessionId, seq, nonce: hexlify(randomBytes(32)), issuedAt: now, expiresAt: now + 6n * HOUR };
   };
-  const sign = <T extends MessageTypeName>(origin: Party, type: T, body: EvidenceMessage<T>["body"]) =>
-    signMessage(origin.key, origin.address, domain, { type, header: header(origin), body } as EvidenceMessage<T>);
+  // Every message names its receiver and the deadline of its receipt (two hours unless said).
+  const sign = <T extends MessageTypeName>(
+    origin: Party,
+    type: T,
+    body: EvidenceMessage<T>["body"],
+    to: Party,
+    receiptDeadline = now + 2n * HOUR,
+  ) =>
+    signMessage(origin.key, origin.address, domain, { type, header: header(origin), body } as EvidenceMessage<T>, {
+      receiver: to.address,
+      receiptDeadline,
+    });
   const receive = (receiver: Party, m: SignedMessage) =>
     signReceipt(receiver.key, receiver.address, domain, {
       nroDigest: m.digest,
@@ -119,15 +131,15 @@ export async function runEvidenceSession(
     powerW: [7400, 7400, 3700, 0, -3700, 7400],
     costEstimate: 4_210_000n,
     revision: 0,
-  });
-  const csev = await sign(agg, "Csev", { scheduleDigest: schedule.digest, command: 0, powerW: 7400, effectiveAt: now });
+  }, dcc);
+  const csev = await sign(agg, "Csev", { scheduleDigest: schedule.digest, command: 0, powerW: 7400, effectiveAt: now }, dcc);
   const reading = await sign(meter, "MeterReading", {
     meterId: keccak256(hexlify(randomBytes(32))),
     readAt: now + HOUR,
     importWh: 18_500n,
     exportWh: 3_700n,
     ocmfHash: keccak256(toUtf8Bytes("OCMF|{...}|{...}")),
-  });
+  }, dcc);
   const cdr = await sign(host, "ChargeDetailRecord", {
     cdrId: keccak256(hexlify(randomBytes(32))),
     hostSupplier: host.address,
@@ -137,7 +149,7 @@ export async function runEvidenceSession(
     energyWh: 14_800n,
     amount: 4_440_000n,
     readingsRoot: reading.digest,
-  });
+  }, home);
   const messages: SignedMessage[] = [schedule, csev, reading, cdr];
   const receipts = [await receive(dcc, schedule), await receive(dcc, csev), await receive(dcc, reading), await receive(home, cdr)];
   log(`signed ${messages.length} messages (NRO) and ${receipts.length} receipts (NRR) for session ${sessionId.slice(0, 10)}…`);
@@ -155,23 +167,22 @@ export async function runEvidenceSession(
     batches.push(batch);
     log(`anchored the ${kind.toLowerCase()} batch ${batch.root.slice(0, 10)}… of ${batch.count} digests (${anchored!.gasUsed} gas)`);
   }
-  const ack = await (await core.ledger.connect(home.account).acknowledgeBatch(batches[0]!.root)).wait();
+  const ack = await (await core.ledger.connect(home.account).acknowledgeBatch(agg.address, batches[0]!.root)).wait();
   gas.acknowledgeBatch = ack.gasUsed;
   log(`${home.name} acknowledged the messages batch on-chain (${ack.gasUsed} gas)`);
 
   // The CDR's NRO and its NRR are also recorded on-chain, attributed to their signers.
-  const deadline = now + 2n * HOUR;
-  const origin = await (await recordOriginOnChain(ca!, core.ledgerAddress, cdr, deadline)).wait();
+  const origin = await (await recordOriginOnChain(host.account, core.ledgerAddress, cdr)).wait();
   gas.recordOrigin = await gasOf(provider, origin.txHash);
   const nrr = await (await recordReceiptOnChain(host.account, core.ledgerAddress, receipts[3]!)).wait();
   gas.recordReceipt = await gasOf(provider, nrr.txHash);
   log(`recorded the CDR's NRO (${gas.recordOrigin} gas) and the home supplier's NRR (${gas.recordReceipt} gas) on-chain`);
 
   // A control message whose receiver never answers: the origin records the refusal after the deadline.
-  const stop = await sign(agg, "Csev", { scheduleDigest: schedule.digest, command: 1, powerW: 0, effectiveAt: now + HOUR });
+  const stop = await sign(agg, "Csev", { scheduleDigest: schedule.digest, command: 1, powerW: 0, effectiveAt: now + HOUR }, dcc, now + HOUR);
   store.putMessage(stop);
   messages.push(stop);
-  await (await recordOriginOnChain(agg.account, core.ledgerAddress, stop, now + HOUR)).wait();
+  await (await recordOriginOnChain(agg.account, core.ledgerAddress, stop)).wait();
   if (advance) {
     await advance(Number(HOUR) + 1);
     const refusal = await (await recordRefusalOnChain(agg.account, core.ledgerAddress, stop.digest, store)).wait();

@@ -121,13 +121,13 @@ export class ContractViews {
     }
   }
 
-  /** The anchor of `root` in the ledger, or null when it is not anchored. */
-  async anchorOf(root: string): Promise<{ submitter: string; anchoredAt: number; count: number; kind: number } | null> {
+  /** `submitter`'s anchor of `root` in the ledger, or null when it did not anchor it. */
+  async anchorOf(submitter: string, root: string): Promise<{ submitter: string; anchoredAt: number; count: number; kind: number } | null> {
     try {
-      const [a] = await ContractViews.read(this.rpc, this.from, this.ledger, ledgerIface, "anchorOf", [root]);
+      const [a] = await ContractViews.read(this.rpc, this.from, this.ledger, ledgerIface, "anchorOf", [submitter, root]);
       return { submitter: String(a.submitter), anchoredAt: Number(a.anchoredAt), count: Number(a.count), kind: Number(a.kind) };
     } catch (error) {
-      if (error instanceof ChainError && error.details.error === "EvidenceNotFound") return null;
+      if (error instanceof ChainError && error.details.error === "EvidenceAnchorNotFound") return null;
       throw error;
     }
   }

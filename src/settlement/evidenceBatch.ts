@@ -5,7 +5,7 @@
  * recorded in the store exactly as `anchorNextBatch` records one, but the `anchorBatch`
  * transaction goes through the bot's Outbox, the only sender of the account's transactions.
  */
-import { getAddress, id } from "ethers";
+import { getAddress, id, zeroPadValue } from "ethers";
 import { isChainError } from "../chain/errors.js";
 import type { IntentRecord, WriteResult } from "../chain/outbox.js";
 import { buildBatch, proofFor } from "../evidence/merkle.js";
@@ -71,12 +71,12 @@ export async function followAnchor(ctx: BotContext, root: string, intent: Intent
 
 /** The anchoring of `root` found on the chain (an earlier transaction of any run), or null. */
 async function findAnchor(ctx: BotContext, root: string): Promise<AnchorInfo | null> {
-  const onChain = await ctx.views.anchorOf(root);
+  const onChain = await ctx.views.anchorOf(ctx.account, root);
   if (!onChain) return null;
   const head = await ctx.rpc.blockNumber();
   let logs;
   try {
-    logs = await ctx.rpc.getLogs({ fromBlock: ctx.config.startBlock, toBlock: head, address: ctx.ledger, topics: [BATCH_ANCHORED, root] });
+    logs = await ctx.rpc.getLogs({ fromBlock: ctx.config.startBlock, toBlock: head, address: ctx.ledger, topics: [BATCH_ANCHORED, root, zeroPadValue(ctx.account, 32)] });
   } catch (error) {
     if (isChainError(error, "RPC_ERROR")) return null;
     throw error;

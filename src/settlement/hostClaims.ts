@@ -76,7 +76,7 @@ export async function advanceClaims(ctx: BotContext, report: TickReport): Promis
       setStage(ctx, c.cdrRoot, (stage = "anchored"), { note: null });
     }
     if (stage === "anchored") {
-      const anchor = await ctx.views.anchorOf(c.evidenceRoot!);
+      const anchor = await ctx.views.anchorOf(ctx.account, c.evidenceRoot!);
       if (!anchor || getAddress(anchor.submitter) !== ctx.account) {
         note(ctx, c, "evidence root is not anchored by this account on the chain yet", report);
         continue;

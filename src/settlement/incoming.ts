@@ -41,7 +41,7 @@ function verifyEnv(ctx: BotContext): VerifyEnv {
     account: ctx.account, chainId: ctx.chainId, settlement: ctx.settlement, ledger: ctx.ledger,
     periodSeconds: ctx.config.periodSeconds, domain: ctx.domain,
     keyValid: (participant, key, time) => keys.isValid(participant, key, time),
-    anchorSubmitter: async (root) => (await ctx.views.anchorOf(root))?.submitter ?? null,
+    anchorSubmitter: async (root, creditor) => (await ctx.views.anchorOf(creditor, root))?.submitter ?? null,
     seenBefore: (digest, cdrId, claimId) =>
       ctx.db.get("SELECT 1 FROM received_cdrs WHERE (digest = ? OR cdr_id = ?) AND claim_id != ?",
         digest.toLowerCase(), cdrId.toLowerCase(), claimId.toString()) !== undefined,

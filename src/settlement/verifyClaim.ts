@@ -41,7 +41,7 @@ export interface VerifyEnv {
   /** True if `key` belonged to `participant` and was valid at `time` (registry). */
   keyValid(participant: string, key: string, time: bigint): Promise<boolean>;
   /** The account that anchored `root` in the ledger, or null. */
-  anchorSubmitter(root: string): Promise<string | null>;
+  anchorSubmitter(root: string, creditor: string): Promise<string | null>;
   /** True if this CDR (by digest or by CDR id) was received in another claim than `claimId`. */
   seenBefore(digest: string, cdrId: string, claimId: bigint): boolean;
 }
@@ -181,7 +181,7 @@ async function checkClaim(claim: IncomingClaim, env: VerifyEnv, pkg: PackageHead
   if (!complete) return "TREE_INCOMPLETE";
   if (leaves.length !== claim.cdrCount) return "COUNT_MISMATCH";
   if (leaves.reduce((sum, l) => sum + l.amount, 0n) !== claim.amount) return "SUM_MISMATCH";
-  const submitter = await env.anchorSubmitter(claim.evidenceRoot);
+  const submitter = await env.anchorSubmitter(claim.evidenceRoot, claim.creditor);
   if (submitter === null || getAddress(submitter) !== getAddress(claim.creditor)) return "EVIDENCE_NOT_OWNED";
   return null;
 }

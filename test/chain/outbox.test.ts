@@ -213,20 +213,21 @@ describe("chain/outbox: signed transactions with bot-owned nonces", function () 
   describe("reverts", () => {
     it("should decode a mined revert and end it done when its error means the effect already happened", async () => {
       const outbox = await h.openOutbox(h.openDb());
-      const intent = h.anchorIntent("anchor-raced");
+      // The same root queued twice (anchors are keyed by submitter): the second send finds it anchored.
+      const first = h.anchorIntent("anchor-first");
+      const intent = h.anchorIntent("anchor-raced", first.root);
       const nonceBefore = await h.nonceOf(h.wallet.address);
+      outbox.enqueue(first);
       outbox.enqueue(intent);
       await outbox.signPending();
-      // Another submitter anchors the same root between signing and sending.
-      await (await h.f.ledger.connect(h.f.participants.supplierA).anchorBatch(intent.root, 1, AnchorKind.Receipts)).wait();
       const result = await outbox.wait(intent.key, { intervalMs: 10 });
       expect(result.status).to.equal("done");
-      expect(result.revert).to.include({ name: "EvidenceAlreadyAnchored", signature: "EvidenceAlreadyAnchored(bytes32)" });
-      expect(result.revert!.args).to.deep.equal([intent.root]);
+      expect(result.revert).to.include({ name: "EvidenceAlreadyAnchored", signature: "EvidenceAlreadyAnchored(address,bytes32)" });
+      expect(result.revert!.args).to.deep.equal([h.wallet.address, intent.root]);
       expect(result.txHash).to.equal(outbox.get(intent.key)!.txHash);
       expect(outbox.get(intent.key)!.receipt!.status).to.equal(0);
       expect(outbox.get(intent.key)!.attempts).to.equal(0);
-      expect(await h.nonceOf(h.wallet.address)).to.equal(nonceBefore + 1);
+      expect(await h.nonceOf(h.wallet.address)).to.equal(nonceBefore + 2);
     });
 
     it("should dead-letter any other revert without retrying, and mine it after an operator re-queues it", async () => {
@@ -257,7 +258,8 @@ describe("chain/outbox: signed transactions with bot-owned nonces", function () 
     it("should settle an intent whose estimate reverts without using a nonce", async () => {
       const outbox = await h.openOutbox(h.openDb());
       const intent = h.anchorIntent("anchor-known");
-      await (await h.f.ledger.connect(h.f.participants.supplierA).anchorBatch(intent.root, 1, AnchorKind.Receipts)).wait();
+      const self = h.wallet.connect(h.connection.ethers.provider);
+      await (await h.f.ledger.connect(self).anchorBatch(intent.root, 1, AnchorKind.Receipts)).wait();
       const pendingBefore = await h.nonceOf(h.wallet.address, "pending");
       outbox.enqueue(intent);
       const result = await outbox.wait(intent.key, { intervalMs: 10 });

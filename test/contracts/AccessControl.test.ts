@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { hexlify, randomBytes, Wallet, ZeroHash, type Signer } from "ethers";
 import { evidenceFixture } from "../helpers/fixtures.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
-import { ensureEscrowOpenings, escrowOpeningsAt } from "../protocol/helpers/escrowOpenings.js";
+import { ensureEscrowOpenings, escrowOpeningsAt, mockDisputeRecordsAt } from "../protocol/helpers/escrowOpenings.js";
 
 type Fixture = Awaited<ReturnType<typeof evidenceFixture>>;
 
@@ -55,7 +55,7 @@ const TABLE: Privileged[] = [
     contract: (f) => f.registry,
     role: (f) => f.roles.REGISTRAR,
     allowed: (f) => [f.registrar.address, f.participants.dcc.address],
-    call: async (c, f) => c.addSigningKey(f.participants.dcc.address, Wallet.createRandom().address, 2n ** 39n, 2n ** 39n + 10n),
+    call: async (c, f) => c.addSigningKey(f.participants.dcc.address, Wallet.createRandom().address, 2n ** 39n, 2n ** 39n + 10n, "0x", "0x"),
   },
   {
     name: "ParticipantRegistry.revokeSigningKey (another participant's key)",
@@ -97,7 +97,41 @@ const TABLE: Privileged[] = [
     contract: (f) => f.ledger,
     role: (f) => f.roles.SUBMITTER,
     allowed: (f) => [f.participants.supplierA, f.participants.supplierB, f.participants.aggregator, f.participants.meter, f.participants.dcc].map((s) => s.address),
-    call: (c) => c.acknowledgeBatch(rand()),
+    call: (c) => c.acknowledgeBatch(Wallet.createRandom().address, rand()),
+  },
+  {
+    name: "ParticipantRegistry.grantRole(ARBITER) (the default admin's, not the registrar's)",
+    contract: (f) => f.registry,
+    role: () => ZeroHash,
+    allowed: (f) => [f.admin.address],
+    call: (c, f) => c.grantRole(f.roles.ARBITER, Wallet.createRandom().address),
+  },
+  {
+    name: "ParticipantRegistry.revokeRole(ARBITER)",
+    contract: (f) => f.registry,
+    role: () => ZeroHash,
+    allowed: (f) => [f.admin.address],
+    call: (c, f) => c.revokeRole(f.roles.ARBITER, f.participants.arbiter.address),
+  },
+  {
+    name: "EscrowOpenings.approveOpening",
+    contract: (f) => escrowOpeningsAt(f),
+    role: (f) => f.roles.ARBITER,
+    allowed: (f) => [f.participants.arbiter.address],
+    call: async (c, f) => {
+      await ensureEscrowOpenings(f);
+      return c.approveOpening(rand());
+    },
+  },
+  {
+    name: "EscrowOpenings.addDisputeRecorder",
+    contract: (f) => escrowOpeningsAt(f),
+    role: () => ZeroHash,
+    allowed: (f) => [f.admin.address],
+    call: async (c, f) => {
+      await ensureEscrowOpenings(f);
+      return c.addDisputeRecorder(f.registryAddress);
+    },
   },
   {
     name: "EscrowOpenings.recordDispute",
@@ -106,7 +140,7 @@ const TABLE: Privileged[] = [
     allowed: (f) => [f.participants.arbiter.address],
     call: async (c, f) => {
       await ensureEscrowOpenings(f);
-      return c.recordDispute(rand(), rand(), rand());
+      return c.recordDispute(rand(), mockDisputeRecordsAt(f), rand(), rand(), rand());
     },
   },
   {

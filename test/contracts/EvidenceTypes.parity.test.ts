@@ -3,7 +3,15 @@ import fc from "fast-check";
 import { hexlify, keccak256, randomBytes, toUtf8Bytes, TypedDataEncoder } from "ethers";
 import type { DynamicContract } from "../../src/chain/deploy.js";
 import { bodyHash, messageDigest, receiptDigest } from "../../src/evidence/sign.js";
-import { HEADER_TYPES, MESSAGE_TYPE_NAMES, MessageType, messageTypes, RECEIPT_TYPES } from "../../src/evidence/types.js";
+import {
+  EVIDENCE_DOMAIN_NAME,
+  EVIDENCE_DOMAIN_VERSION,
+  HEADER_TYPES,
+  MESSAGE_TYPE_NAMES,
+  MessageType,
+  messageTypes,
+  RECEIPT_TYPES,
+} from "../../src/evidence/types.js";
 import { evidenceFixture } from "../helpers/fixtures.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
 import { arbBody, arbField } from "../helpers/samples.js";
@@ -14,6 +22,8 @@ const arbHeader = fc.record({
   nonce: arbField("bytes32"),
   issuedAt: arbField("uint64"),
   expiresAt: arbField("uint64"),
+  receiver: arbField("address"),
+  receiptDeadline: arbField("uint64"),
 });
 
 describe("EvidenceTypes parity (TypeScript table == Solidity library)", () => {
@@ -59,6 +69,16 @@ describe("EvidenceTypes parity (TypeScript table == Solidity library)", () => {
       );
     });
   }
+
+  it("should sign under the same domain, version 2, on both sides", async () => {
+    const { ledger } = await connection.networkHelpers.loadFixture(fixture);
+    const [, name, version] = await ledger.eip712Domain();
+    expect([name, version]).to.deep.equal([EVIDENCE_DOMAIN_NAME, EVIDENCE_DOMAIN_VERSION]);
+    expect(EVIDENCE_DOMAIN_VERSION).to.equal("2");
+    expect(TypedDataEncoder.from(HEADER_TYPES).encodeType("Header")).to.equal(
+      "Header(bytes32 sessionId,uint64 seq,bytes32 nonce,uint64 issuedAt,uint64 expiresAt,address receiver,uint64 receiptDeadline)",
+    );
+  });
 
   it("should hash receipts identically", async () => {
     const { ledger, domain } = await connection.networkHelpers.loadFixture(fixture);

@@ -54,7 +54,7 @@ describe("Anchoring and on-chain records", function () {
     const batch = await anchorNextBatch(store, account("aggregator"), { kind: "Receipts" });
     expect(batch?.count).to.equal(2);
     expect(batch?.leaves).to.have.members(rs.map((r) => r.digest));
-    const onChain = await fx.ledger.anchorOf(batch!.root);
+    const onChain = await fx.ledger.anchorOf(fx.participants.aggregator.address, batch!.root);
     expect(onChain.count).to.equal(2n);
     expect(onChain.kind).to.equal(BigInt(AnchorKind.Receipts));
     const tx = await conn.ethers.provider.getTransactionReceipt(batch!.anchor!.txHash);
@@ -89,11 +89,10 @@ describe("Anchoring and on-chain records", function () {
 
   it("should record origin and receipt with the same digests as the ledger, and decode replays", async () => {
     const { ms, rs, fx, account, t0 } = await setup();
-    const now = BigInt(await conn.networkHelpers.time.latest());
-    const origin = await (await recordOriginOnChain(account("meter"), fx.ledgerAddress, ms[0]!, now + 600n)).wait();
+    const origin = await (await recordOriginOnChain(account("meter"), fx.ledgerAddress, ms[0]!)).wait();
     expect(origin.digest).to.equal(ms[0]!.digest);
     await chainError(
-      recordOriginOnChain(account("meter"), fx.ledgerAddress, ms[0]!, now + 600n),
+      recordOriginOnChain(account("meter"), fx.ledgerAddress, ms[0]!),
       "EvidenceAlreadyRecorded",
     );
     const forged = await signReceipt(fx.keys.supplierA!, fx.participants.meter.address, fx.domain, rs[0]!.receipt);
@@ -107,9 +106,9 @@ describe("Anchoring and on-chain records", function () {
     const { store, fx, account, sign } = await setup();
     const sid = randomId();
     const now = BigInt(await conn.networkHelpers.time.latest());
-    const payment = await sign("supplierB", "Payment", sid, 0n, now);
+    const payment = await sign("supplierB", "Payment", sid, 0n, now, 86_400n, "supplierA", now + 600n);
     store.putMessage(payment);
-    await (await recordOriginOnChain(account("supplierB"), fx.ledgerAddress, payment, now + 600n)).wait();
+    await (await recordOriginOnChain(account("supplierB"), fx.ledgerAddress, payment)).wait();
     const refuse = (who: "supplierA" | "supplierB") =>
       recordRefusalOnChain(account(who), fx.ledgerAddress, payment.digest, store);
     await chainError(refuse("supplierB"), "EvidenceDeadlineNotReached");

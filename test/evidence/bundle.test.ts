@@ -110,7 +110,15 @@ describe("Evidence bundles", function () {
     const f = await load();
     const json = () => JSON.parse(f.bundleJson) as Record<string, any>;
     const cases: [string, (j: Record<string, any>) => void][] = [
-      ["schema", (j) => (j.schema = "v2g-evidence-bundle/2")],
+      ["schema", (j) => (j.schema = "v2g-evidence-bundle/3")],
+      ["domain.version", (j) => (j.domain.version = "1")],
+      ["messages.0.header", (j) => delete j.messages[0].header.receiver],
+      ["messages.0.header", (j) => delete j.messages[0].header.receiptDeadline],
+      // A file means one thing to every reader: no list of the chain's answers repeats an entry.
+      ["chainState.anchors.2", (j) => j.chainState.anchors.push({ ...j.chainState.anchors[0], count: 99 })],
+      ["chainState.keys.4", (j) => j.chainState.keys.push({ ...j.chainState.keys[0], validUntil: 1 })],
+      ["chainState.origins.2", (j) => j.chainState.origins.push({ ...j.chainState.origins[0], status: 1 })],
+      ["chainState.receipts.1", (j) => j.chainState.receipts.push({ ...j.chainState.receipts[0], receiver: j.chainState.keys[0].participant })],
       ["messages", (j) => delete j.messages],
       ["(root)", (j) => (j.extra = true)],
       ["messages.0.digest", (j) => (j.messages[0].digest = "0x1234")],
@@ -134,5 +142,25 @@ describe("Evidence bundles", function () {
       .to.throw(EvidenceError)
       .with.property("code", "BUNDLE_SCHEMA");
     expect(parseBundle(JSON.parse(JSON.stringify(bundleToJson(f.bundle))))).to.deep.equal(f.bundle);
+  });
+
+  it("should still verify a version 1 bundle (signed before the type table's version 2) offline", () => {
+    const v1 = readBundle(join(import.meta.dirname, "fixtures", "bundle-v1.json"));
+    expect(v1.schema).to.equal("v2g-evidence-bundle/1");
+    expect(v1.domain.version).to.equal("1");
+    expect(v1.messages.every((m) => m.header.receiver === undefined)).to.equal(true);
+    return verifyBundle(v1, new SnapshotChainView(v1.chainState!)).then((verdict) => {
+      expect(verdict.items.filter((i) => !i.valid)).to.deep.equal([]);
+      expect(verdict.summary.items).to.equal(13);
+      expect(verdict.ok).to.equal(true);
+    });
+  });
+
+  it("should refuse a version 1 bundle whose message was changed", async () => {
+    const v1 = readBundle(join(import.meta.dirname, "fixtures", "bundle-v1.json"));
+    v1.messages[0]!.header.seq += 1n;
+    const verdict = await verifyBundle(v1, new SnapshotChainView(v1.chainState!));
+    expect(verdict.items[0]!.reasons).to.include("bad_signature");
+    expect(verdict.ok).to.equal(false);
   });
 });

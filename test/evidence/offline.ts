@@ -23,14 +23,21 @@ export function party(seed?: string): OfflineParty {
 
 export const randomId = (): string => hexlify(randomBytes(32));
 
+/** The receiver a message is addressed to unless a test names one. */
+export const RECEIVER = party();
+
 export async function signed(
   from: OfflineParty,
   sessionId: string,
   seq: bigint,
   type: MessageTypeName = "Csev",
   issuedAt = 1_700_000_000n,
+  to: OfflineParty = RECEIVER,
 ): Promise<SignedMessage> {
-  return signMessage(from.key, from.address, domain, message(type, header(sessionId, seq, issuedAt)));
+  return signMessage(from.key, from.address, domain, message(type, header(sessionId, seq, issuedAt)), {
+    receiver: to.address,
+    receiptDeadline: issuedAt + 3600n,
+  });
 }
 
 export async function receiptOf(to: OfflineParty, m: SignedMessage, nonce = randomId()): Promise<SignedReceipt> {

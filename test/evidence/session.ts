@@ -26,6 +26,14 @@ import { randomId } from "./offline.js";
 export type Fixture = Awaited<ReturnType<typeof evidenceFixture>>;
 export type PartyName = "aggregator" | "meter" | "supplierA" | "supplierB";
 
+/** Who receives a party's messages unless a test says otherwise. */
+export const COUNTERPART: Record<PartyName, PartyName> = {
+  aggregator: "meter",
+  meter: "aggregator",
+  supplierA: "supplierB",
+  supplierB: "supplierA",
+};
+
 export interface SessionTools {
   fx: Fixture;
   conn: TestConnection;
@@ -34,7 +42,10 @@ export interface SessionTools {
   dir: string;
   /** Time the session's messages were issued (the keys are valid from shortly before). */
   t0: bigint;
-  /** Signs a message of `from` (with its registered key unless `key` is given). */
+  /**
+   * Signs a message of `from` with its registered key, addressed to `to` (by default the party
+   * that usually answers `from`), its receipt due `deadline` (by default one hour after issuedAt).
+   */
   sign(
     from: PartyName,
     type: MessageTypeName,
@@ -42,6 +53,8 @@ export interface SessionTools {
     seq: bigint,
     issuedAt?: bigint,
     ttl?: bigint,
+    to?: PartyName,
+    deadline?: bigint,
   ): Promise<SignedMessage>;
   /** Signs `to`'s receipt of `m`. */
   receipt(to: PartyName, m: SignedMessage, receivedAt?: bigint): Promise<SignedReceipt>;
@@ -64,8 +77,11 @@ export function tools(
     storePath,
     dir,
     t0,
-    sign: (from, type, sessionId, seq, issuedAt = t0, ttl = 86_400n) =>
-      signMessage(fx.keys[from]!, address(from), fx.domain, message(type, header(sessionId, seq, issuedAt, ttl))),
+    sign: (from, type, sessionId, seq, issuedAt = t0, ttl = 86_400n, to = COUNTERPART[from], deadline = issuedAt + 3600n) =>
+      signMessage(fx.keys[from]!, address(from), fx.domain, message(type, header(sessionId, seq, issuedAt, ttl)), {
+        receiver: address(to),
+        receiptDeadline: deadline,
+      }),
     receipt: (to, m, receivedAt = m.header.issuedAt + 2n) =>
       signReceipt(fx.keys[to]!, address(to), fx.domain, {
         nroDigest: m.digest,
@@ -105,7 +121,7 @@ export async function sessionFixture(conn: TestConnection): Promise<SessionFixtu
   const { fx, store } = t;
   const sessionId = randomId();
   const messages = {
-    schedule: await t.sign("aggregator", "Schedule", sessionId, 0n),
+    schedule: await t.sign("aggregator", "Schedule", sessionId, 0n, t.t0, 86_400n, "supplierB"),
     csev1: await t.sign("aggregator", "Csev", sessionId, 1n),
     csev2: await t.sign("aggregator", "Csev", sessionId, 2n),
     reading: await t.sign("meter", "MeterReading", sessionId, 0n),
@@ -123,11 +139,10 @@ export async function sessionFixture(conn: TestConnection): Promise<SessionFixtu
   store.putReceipts(receipts);
 
   // The CDR and its receipt go on-chain; the payment's receiver never answers, so it is refused.
-  const now = BigInt(await conn.networkHelpers.time.latest());
-  await (await recordOriginOnChain(t.account("supplierA"), fx.ledgerAddress, messages.cdr, now + 3600n)).wait();
+  await (await recordOriginOnChain(t.account("supplierA"), fx.ledgerAddress, messages.cdr)).wait();
   await (await recordReceiptOnChain(t.account("supplierB"), fx.ledgerAddress, receipts[4]!)).wait();
-  await (await recordOriginOnChain(t.account("supplierB"), fx.ledgerAddress, messages.payment, now + 600n)).wait();
-  await conn.networkHelpers.time.increase(700);
+  await (await recordOriginOnChain(t.account("supplierB"), fx.ledgerAddress, messages.payment)).wait();
+  await conn.networkHelpers.time.increaseTo(messages.payment.header.receiptDeadline! + 1n);
   await (await recordRefusalOnChain(t.account("supplierB"), fx.ledgerAddress, messages.payment.digest, store)).wait();
 
   await anchorNextBatch(store, t.account("aggregator"), { kind: "Messages" });

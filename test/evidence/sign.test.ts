@@ -9,6 +9,7 @@ import { arbBody, arbField, header } from "../helpers/samples.js";
 
 const key = Wallet.createRandom();
 const domain = evidenceDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+const to = { receiver: Wallet.createRandom().address, receiptDeadline: 1_700_003_600n };
 
 /** Changes one field value to a different valid value of the same type. */
 function mutate(value: unknown, type: string, seed: number): unknown {
@@ -40,7 +41,7 @@ describe("NRO / NRR signatures", () => {
       fc.asyncProperty(cases, async ([type, body, fieldSeed, inHeader, seed]) => {
         const t = type as MessageTypeName;
         const h = header(hexlify(new Uint8Array(32).fill(7)), 3n, 1_700_000_000n);
-        const signed = await signMessage(key, "0x000000000000000000000000000000000000dEaD", domain, { type: t, header: h, body } as never);
+        const signed = await signMessage(key, "0x000000000000000000000000000000000000dEaD", domain, { type: t, header: h, body } as never, to);
         expect(verifyMessageSignature(domain, signed)).to.equal(true);
         const fields = inHeader ? HEADER_FIELDS : BODY_FIELDS[t];
         const field = fields[fieldSeed % fields.length]!;
@@ -58,12 +59,44 @@ describe("NRO / NRR signatures", () => {
   it("should not accept an NRO signature as an NRR or in another domain", async () => {
     const h = header(hexlify(new Uint8Array(32).fill(1)), 0n, 1_700_000_000n);
     const body = fc.sample(arbBody("Csev"), { numRuns: 1, seed: 5 })[0]!;
-    const nro = await signMessage(key, key.address, domain, { type: "Csev", header: h, body } as never);
+    const nro = await signMessage(key, key.address, domain, { type: "Csev", header: h, body } as never, to);
     const nrr = await signReceipt(key, key.address, domain, { nroDigest: nro.digest, sessionId: h.sessionId, receivedAt: h.issuedAt, nonce: h.nonce });
     expect(verifyReceiptSignature(domain, nrr)).to.equal(true);
     expect(verifyReceiptSignature(domain, { ...nrr, signature: nro.signature })).to.equal(false);
     expect(verifyMessageSignature(evidenceDomain(1n, domain.verifyingContract!), nro)).to.equal(false);
     expect(verifyMessageSignature({ ...domain, verifyingContract: Wallet.createRandom().address }, nro)).to.equal(false);
+  });
+
+  it("should sign the receiver and the receipt deadline, and refuse them missing or invalid with BAD_INPUT", async () => {
+    const h = header(hexlify(new Uint8Array(32).fill(2)), 0n, 1_700_000_000n);
+    const body = fc.sample(arbBody("Csev"), { numRuns: 1, seed: 3 })[0]!;
+    const msg = { type: "Csev", header: h, body } as never;
+    const party = Wallet.createRandom().address;
+    const signed = await signMessage(key, party, domain, msg, to);
+    expect(signed.header.receiver).to.equal(to.receiver);
+    expect(signed.header.receiptDeadline).to.equal(to.receiptDeadline);
+    const bad: [string, Parameters<typeof signMessage>[4]][] = [
+      ["missing", undefined],
+      ["not an address", { receiver: "0x1234", receiptDeadline: to.receiptDeadline }],
+      ["the origin itself", { receiver: party, receiptDeadline: to.receiptDeadline }],
+      ["deadline at issuedAt", { receiver: to.receiver, receiptDeadline: h.issuedAt }],
+      ["deadline beyond uint64", { receiver: to.receiver, receiptDeadline: 1n << 64n }],
+    ];
+    for (const [what, addressing] of bad) {
+      const error = await signMessage(key, party, domain, msg, addressing).then(
+        () => expect.fail(`${what}: signed`),
+        (e: unknown) => e,
+      );
+      expect(error, what).to.be.instanceOf(EvidenceError).with.property("code", "BAD_INPUT");
+    }
+    // A version 1 domain signs the version 1 header, and takes no addressing.
+    const v1 = evidenceDomain(31337n, domain.verifyingContract!, 1);
+    const old = await signMessage(key, party, v1, msg);
+    expect(old.header).to.not.have.property("receiver");
+    expect(verifyMessageSignature(v1, old)).to.equal(true);
+    expect(old.digest).to.not.equal(signed.digest);
+    const refused = await signMessage(key, party, v1, msg, to).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(EvidenceError).with.property("code", "BAD_INPUT");
   });
 
   it("should reject malformed signatures with a typed error", () => {

@@ -3,6 +3,7 @@ import { anchorNextBatch } from "../../src/evidence/anchor.js";
 import { buildBundle, type EvidenceBundle } from "../../src/evidence/bundle.js";
 import { RpcChainView, SnapshotChainView, type ChainView } from "../../src/evidence/chainView.js";
 import { buildBatch } from "../../src/evidence/merkle.js";
+import { signReceipt } from "../../src/evidence/sign.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { verifyBundle, type ItemKind, type Reason } from "../../src/evidence/verify.js";
 import { createNetwork } from "../helpers/network.js";
@@ -200,5 +201,56 @@ describe("Evidence verdicts: one reason per tampering", function () {
     const b = freshBundle(f);
     const i = await resign(f, b, f.messages.csev2.digest, { header: { sessionId: randomId() } });
     await expectOnly(f, b, [{ kind: "message", index: i, reasons: ["session_mismatch"] }]);
+  });
+
+  it("root_not_anchored: an anchor attributed to another submitter than the one who anchored it", async () => {
+    const f = await load();
+    const b = freshBundle(f);
+    const other = f.fx.participants.supplierA.address;
+    b.batches[0]!.anchor.submitter = other;
+    await expectOnly(f, b, [{ kind: "anchor", index: 0, reasons: ["root_not_anchored"] }]);
+    // The same lie told in the snapshot too: only the chain can refute it.
+    const c = freshBundle(f);
+    c.batches[0]!.anchor.submitter = other;
+    c.chainState!.anchors.find((a) => a.root === c.batches[0]!.root)!.submitter = other;
+    const rpc = await verifyBundle(c, await RpcChainView.connect(conn.ethers.provider, f.fx.ledgerAddress));
+    expect(rpc.items.filter((i) => !i.valid).map(({ kind, index, reasons }) => ({ kind, index, reasons }))).to.deep.equal([
+      { kind: "anchor", index: 0, reasons: ["root_not_anchored"] },
+    ]);
+  });
+
+  it("proof_mismatch: a snapshot whose anchor names another submitter than the bundle", async () => {
+    const f = await load();
+    const b = freshBundle(f);
+    const a = b.chainState!.anchors.find((x) => x.root === b.batches[0]!.root)!;
+    // Keyed by (submitter, root), the snapshot's record must still be the one the bundle names.
+    const view = new SnapshotChainView(b.chainState!);
+    const original = view.anchorOf.bind(view);
+    view.anchorOf = async (s, r) => {
+      const found = await original(s, r);
+      return found && found.root === a.root ? { ...found, submitter: f.fx.participants.supplierA.address } : found;
+    };
+    const verdict = await verifyBundle(b, view);
+    expect(verdict.items.filter((i) => !i.valid).map(({ kind, index, reasons }) => ({ kind, index, reasons }))).to.deep.equal([
+      { kind: "anchor", index: 0, reasons: ["proof_mismatch"] },
+    ]);
+  });
+
+  it("message_not_in_bundle: a receipt whose message the bundle does not carry", async () => {
+    const f = await load();
+    const b = freshBundle(f);
+    b.messages.splice(indexOf(b, f.messages.reading.digest), 1);
+    const ri = b.receipts.findIndex((r) => r.receipt.nroDigest === f.messages.reading.digest);
+    await expectOnly(f, b, [{ kind: "receipt", index: ri, reasons: ["message_not_in_bundle"] }]);
+  });
+
+  it("wrong_party: a receipt by another participant than the receiver the message names", async () => {
+    const f = await load();
+    const b = freshBundle(f);
+    const ri = b.receipts.findIndex((r) => r.receipt.nroDigest === f.messages.reading.digest);
+    const old = b.receipts[ri]!;
+    const squatter = f.fx.participants.supplierA.address;
+    b.receipts[ri] = await signReceipt(f.fx.keys.supplierA!, squatter, f.fx.domain, { ...old.receipt, nonce: randomId() });
+    await expectOnly(f, b, [{ kind: "receipt", index: ri, reasons: ["wrong_party"] }]);
   });
 });

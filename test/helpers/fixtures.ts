@@ -1,6 +1,7 @@
 /** A deployed registry and ledger with one participant per role and registered signing keys. */
 import { Wallet, type HDNodeWallet } from "ethers";
 import { deployCore, type CoreDeployment } from "../../src/chain/deploy.js";
+import { registerSigningKey } from "../../src/evidence/keys.js";
 import { evidenceDomain } from "../../src/evidence/types.js";
 import type { TestConnection } from "./network.js";
 
@@ -22,7 +23,8 @@ export async function evidenceFixture(connection: TestConnection) {
   await registry.grantRole(roles.AGGREGATOR, aggregator!.address);
   await registry.grantRole(roles.METER, meter!.address);
   await registry.grantRole(roles.DCC, dcc!.address);
-  await registry.grantRole(roles.ARBITER, arbiter!.address);
+  // The arbiter role is the default admin's to grant, not the registrar's.
+  await core.registry.grantRole(roles.ARBITER, arbiter!.address);
   for (const p of [supplierA!, supplierB!, aggregator!, meter!, dcc!]) await registry.grantRole(roles.SUBMITTER, p.address);
 
   // One signing key per participant, valid from a minute ahead for a year.
@@ -31,7 +33,7 @@ export async function evidenceFixture(connection: TestConnection) {
   for (const [name, p] of Object.entries(participants)) {
     const key = Wallet.createRandom();
     keys[name] = key;
-    await registry.addSigningKey(p.address, key.address, from, from + 365n * 86400n);
+    await registerSigningKey(registry, key, { participant: p.address, validFrom: from, validUntil: from + 365n * 86400n }, { consent: p });
   }
   await networkHelpers.time.increase(120);
   const domain = evidenceDomain(core.chainId, core.ledgerAddress);

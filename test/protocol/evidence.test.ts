@@ -60,7 +60,7 @@ describe("Protocol: batch acknowledgement of authentications (NRO/NRR evidence)"
     const b = await batch();
     expect(b.ack.count).to.equal(5);
     await (await anchorAcknowledgement(b.ledger, b.ack)).wait();
-    const anchor = await b.f.ledger.anchorOf(b.ack.root);
+    const anchor = await b.f.ledger.anchorOf(b.lagAccount, b.ack.root);
     expect(Number(anchor.kind)).to.equal(AnchorKind.Authentications);
     expect(anchor.submitter).to.equal(b.lagAccount);
     for (const vehicle of b.vehicles) {

@@ -24,7 +24,7 @@ describe("Anonymous authentication scenario (the demo)", () => {
     expect(result.authenticated).to.equal(4);
     expect(result.refusedReplays).to.equal(1);
     expect(result.attributesSeen).to.deep.equal(["subscribers of supplier S_B"]);
-    const anchor = await f.ledger.anchorOf(result.ackRoot);
+    const anchor = await f.ledger.anchorOf(f.participants.aggregator.address, result.ackRoot);
     expect(anchor.submitter).to.equal(f.participants.aggregator.address);
     expect(lines.join("\n")).to.match(/DOUBLE_AUTHENTICATION/);
   });

@@ -151,7 +151,7 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
           .to.be.revertedWithCustomError(f.settlement, "AccessControlUnauthorizedAccount")
           .withArgs(s.address, f.roles.ARBITER);
       }
-      await as(f.registry, f.registrar).grantRole(f.roles.ARBITER, f.supplierB.address);
+      await as(f.registry, f.admin).grantRole(f.roles.ARBITER, f.supplierB.address);
       await expect(as(f.settlement, f.supplierB).resolveClaimDispute(2, false, BUNDLE))
         .to.be.revertedWithCustomError(f.settlement, "SettlementArbiterIsParty")
         .withArgs(2n, f.supplierB.address);

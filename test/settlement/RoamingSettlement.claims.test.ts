@@ -172,13 +172,14 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
         .withArgs(root, 1n, evidence, ZeroHash);
       const unanchored = hexlify(randomBytes(32));
       await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, unanchored, pkg))
-        .to.be.revertedWithCustomError(f.ledger, "EvidenceNotFound")
-        .withArgs(unanchored);
+        .to.be.revertedWithCustomError(f.ledger, "EvidenceAnchorNotFound")
+        .withArgs(f.supplierB.address, unanchored);
       const othersEvidence = hexlify(randomBytes(32));
       await as(f.ledger, f.supplierC).anchorBatch(othersEvidence, 1, 2);
+      // Another's anchor of a root is not the claimant's: anchors are keyed by (submitter, root).
       await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, othersEvidence, pkg))
-        .to.be.revertedWithCustomError(f.settlement, "SettlementEvidenceNotOwned")
-        .withArgs(othersEvidence, f.supplierC.address);
+        .to.be.revertedWithCustomError(f.ledger, "EvidenceAnchorNotFound")
+        .withArgs(f.supplierB.address, othersEvidence);
       await expect(b.submitClaim(PERIOD, f.supplierA.address, 1, root, 1, evidence, pkg)).to.emit(
         f.settlement,
         "ClaimSubmitted",
@@ -412,7 +413,7 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
           .to.be.revertedWithCustomError(f.settlement, "AccessControlUnauthorizedAccount")
           .withArgs(s.address, f.roles.ARBITER);
       }
-      await as(f.registry, f.registrar).grantRole(f.roles.ARBITER, f.supplierB.address);
+      await as(f.registry, f.admin).grantRole(f.roles.ARBITER, f.supplierB.address);
       await expect(as(f.settlement, f.supplierB).resolveDispute(disputeId, false, BUNDLE))
         .to.be.revertedWithCustomError(f.settlement, "SettlementArbiterIsParty")
         .withArgs(disputeId, f.supplierB.address);

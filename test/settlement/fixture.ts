@@ -78,7 +78,8 @@ export async function deploySettlement(connection: TestConnection, tokenName: To
     await asRegistrar.grantRole(roles.SUPPLIER, s.address);
     await asRegistrar.grantRole(roles.SUBMITTER, s.address);
   }
-  await asRegistrar.grantRole(roles.ARBITER, arbiter!.address);
+  // The arbiter role is the registry's default admin's to grant.
+  await as(registry, admin!).grantRole(roles.ARBITER, arbiter!.address);
   await settlement.grantRole(roles.PAUSER, pauser!.address);
   for (const s of suppliers) await fund(token, settlement, s, INITIAL_DEPOSIT);
   const { chainId } = await ethers.provider.getNetwork();
@@ -133,6 +134,8 @@ export function makeCdrs(
       nonce: hexlify(randomBytes(32)),
       issuedAt: start + BigInt(i) * 3600n,
       expiresAt: start + BigInt(i) * 3600n + 30n * 86400n,
+      receiver: home,
+      receiptDeadline: start + BigInt(i) * 3600n + 86400n,
     };
     const body = {
       cdrId: hexlify(randomBytes(32)),

@@ -1,19 +1,28 @@
 /**
  * EscrowOpenings beside the evidence fixture, at an address known before it is deployed: a fixed
- * test deployer's first contract. `escrowOpeningsAt(f)` is synchronous (for the access-control
- * table's `contract`); `ensureEscrowOpenings(f)` deploys it on the fixture's chain if missing.
+ * test deployer's second contract (its first is a stand-in for the settlement's dispute records).
+ * `escrowOpeningsAt(f)` is synchronous (for the access-control table's `contract`);
+ * `ensureEscrowOpenings(f)` deploys both on the fixture's chain if missing, with a threshold of
+ * two arbiters and the fixture's EvidenceLedger and the stand-in as known dispute recorders.
  */
-import { Contract, getCreateAddress, keccak256, parseEther, toUtf8Bytes, Wallet, type Signer } from "ethers";
+import { Contract, ContractFactory, getCreateAddress, keccak256, parseEther, toUtf8Bytes, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../../../src/chain/artifacts.js";
 import type { DynamicContract } from "../../../src/chain/deploy.js";
 import { deployEscrowOpenings } from "../../../src/protocol/index.js";
 
 const DEPLOYER = new Wallet(keccak256(toUtf8Bytes("v2g escrow openings test deployer")));
-const ADDRESS = getCreateAddress({ from: DEPLOYER.address, nonce: 0 });
+const MOCK_RECORDS = getCreateAddress({ from: DEPLOYER.address, nonce: 0 });
+const ADDRESS = getCreateAddress({ from: DEPLOYER.address, nonce: 1 });
 
 interface Base {
   readonly admin: Signer;
   readonly registryAddress: string;
+  readonly ledgerAddress: string;
+}
+
+/** The stand-in for RoamingSettlement's dispute records (`openDispute(id)` by anyone). */
+export function mockDisputeRecordsAt(f: Base): DynamicContract {
+  return new Contract(MOCK_RECORDS, loadArtifact("MockDisputeRecords", "test/MockDisputeRecords.sol").abi as never[], f.admin) as unknown as DynamicContract;
 }
 
 /** The contract at its predicted address, connected to the fixture's admin. */
@@ -28,7 +37,13 @@ export async function ensureEscrowOpenings(f: Base): Promise<DynamicContract> {
   if ((await provider.getCode(ADDRESS)) === "0x") {
     if ((await provider.getTransactionCount(DEPLOYER.address)) !== 0) throw new Error("test deployer already used on this chain");
     await (await f.admin.sendTransaction({ to: DEPLOYER.address, value: parseEther("1") })).wait();
-    const deployed = await deployEscrowOpenings(DEPLOYER.connect(provider), f.registryAddress);
+    const mock = loadArtifact("MockDisputeRecords", "test/MockDisputeRecords.sol");
+    const deployer = DEPLOYER.connect(provider);
+    await (await new ContractFactory(mock.abi as never[], mock.bytecode, deployer).deploy()).waitForDeployment();
+    const deployed = await deployEscrowOpenings(deployer, f.registryAddress, {
+      threshold: 2,
+      recorders: [f.ledgerAddress, MOCK_RECORDS],
+    });
     if ((await deployed.getAddress()) !== ADDRESS) throw new Error("EscrowOpenings deployed at an unexpected address");
   }
   return escrowOpeningsAt(f);

@@ -44,7 +44,7 @@ export async function offlineCdr(p: OfflineParties, body: Partial<Cdr["body"]> =
       cdrId: keccak256(randomBytes(32)), hostSupplier: p.host, homeSupplier: p.home, start: end - 1200n, end,
       energyWh: 9_000n, amount: 3_000_000n, readingsRoot: hexlify(randomBytes(32)), ...body,
     },
-  });
+  }, { receiver: p.home, receiptDeadline: end + 86_400n });
 }
 
 /** The claim and package of `messages` (leaves from the messages unless given). */

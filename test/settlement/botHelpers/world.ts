@@ -12,6 +12,7 @@ import { deployCore, type DynamicContract } from "../../../src/chain/deploy.js";
 import type { SignedMessage } from "../../../src/evidence/messages.js";
 import { signMessage } from "../../../src/evidence/sign.js";
 import { EvidenceStore } from "../../../src/evidence/store.js";
+import { registerSigningKey } from "../../../src/evidence/keys.js";
 import { evidenceDomain } from "../../../src/evidence/types.js";
 import { SettlementBot } from "../../../src/settlement/bot.js";
 import { parseConfig, type BotConfigInput } from "../../../src/settlement/config.js";
@@ -74,7 +75,7 @@ export async function createWorld() {
     const cdrKey = Wallet.createRandom();
     await (await admin!.sendTransaction({ to: wallet.address, value: parseEther("10") })).wait();
     for (const r of ["SUPPLIER", "SUBMITTER"]) await (await registry.grantRole(await role(r), wallet.address)).wait();
-    await (await registry.addSigningKey(wallet.address, cdrKey.address, keyFrom, keyFrom + 365n * 86_400n)).wait();
+    await registerSigningKey(registry, cdrKey, { participant: wallet.address, validFrom: keyFrom, validUntil: keyFrom + 365n * 86_400n }, { consent: wallet });
     await (await token.mint(wallet.address, DEPOSIT)).wait();
     await (await token.connect(wallet).approve(settlementAddress, DEPOSIT)).wait();
     await (await settlement.connect(wallet).deposit(DEPOSIT)).wait();
@@ -124,7 +125,7 @@ export async function createWorld() {
           cdrId: keccak256(randomBytes(32)), hostSupplier: by.wallet.address, homeSupplier: o.home ?? for_.wallet.address,
           start: end - 1800n, end, energyWh: 11_000n, amount: o.amount ?? 4_000_000n, readingsRoot: hexlify(randomBytes(32)),
         },
-      });
+      }, { receiver: o.home ?? for_.wallet.address, receiptDeadline: now + 86_400n });
     },
     /** A bot of `s` opened on its files (a new instance every call, as after a restart). */
     async openBot(s: Supplier, overrides: Partial<BotConfigInput> = {}): Promise<SettlementBot> {
