@@ -19,22 +19,34 @@ export interface CliContext {
 
 /**
  * Runs a command body and turns failures into an exit code and a one-line message:
- * usage errors, unreadable or invalid files and chain failures are bad input (2).
+ * usage errors, unreadable or invalid files and chain failures are bad input (2). With `json`,
+ * the message is `{"error": {message, code, details}}` on standard output instead.
  */
-export async function guarded(io: CliIo, body: () => Promise<ExitCodeValue>): Promise<ExitCodeValue> {
+export async function guarded(
+  io: CliIo,
+  body: () => Promise<ExitCodeValue>,
+  json = false,
+): Promise<ExitCodeValue> {
   try {
     return await body();
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`error: ${error.message}`);
+      if (json) io.out(jsonError(error.message, "USAGE", {}));
+      else io.err(`error: ${error.message}`);
       return ExitCode.BadInput;
     }
     if (error instanceof EvidenceError) {
-      io.err(`error: ${error.message} [${error.code}]${detailLine(error)}`);
+      if (json) io.out(jsonError(error.message, error.code, error.details));
+      else io.err(`error: ${error.message} [${error.code}]${detailLine(error)}`);
       return error.code === "NOT_FOUND" ? ExitCode.NotFound : ExitCode.BadInput;
     }
     throw error;
   }
+}
+
+function jsonError(message: string, code: string, details: Record<string, unknown>): string {
+  const plain = JSON.parse(JSON.stringify(details, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
+  return JSON.stringify({ error: { message, code, details: plain } }, null, 2);
 }
 
 function detailLine(error: EvidenceError): string {

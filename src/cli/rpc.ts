@@ -9,12 +9,19 @@ export interface Connection {
 }
 
 /** Provider factory; tests pass one that returns an in-process provider. */
-export type Connect = (url: string) => Promise<Connection>;
+export type Connect = (url: string, timeoutMs?: number) => Promise<Connection>;
 
-/** Asks the node for its chain id first (with a timeout), then returns a provider fixed to it. */
-export const connectRpc: Connect = async (url) => {
+/** How long one call to the node may take unless `--rpc-timeout` says otherwise. */
+export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks the node for its chain id first, then returns a provider fixed to it. Every call, the
+ * first and all later ones, gives up after `timeoutMs`: a node that accepts the connection and
+ * never answers is an error, never a hang.
+ */
+export const connectRpc: Connect = async (url, timeoutMs = DEFAULT_RPC_TIMEOUT_MS) => {
   const req = new FetchRequest(url);
-  req.timeout = 10_000;
+  req.timeout = timeoutMs;
   req.setHeader("content-type", "application/json");
   req.body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
   let chainId: bigint;
@@ -25,6 +32,8 @@ export const connectRpc: Connect = async (url) => {
   } catch (cause) {
     throw new UsageError(`cannot reach a JSON-RPC node at ${url}: ${(cause as Error).message}`);
   }
-  const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true });
+  const calls = new FetchRequest(url);
+  calls.timeout = timeoutMs;
+  const provider = new JsonRpcProvider(calls, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
   return { provider, close: () => provider.destroy() };
 };

@@ -1,5 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { expect } from "chai";
 import { runBundle } from "../../src/cli/commands/bundle.js";
 import { runVerify } from "../../src/cli/commands/verify.js";
@@ -120,5 +123,119 @@ describe("CLI: bundle and verify", function () {
     expect(await runCli(["--help"], help, deps)).to.equal(ExitCode.Ok);
     expect(help.stdout.join("")).to.contain("verify");
     expect(readFileSync(file, "utf8")).to.equal(f.bundleJson);
+  });
+
+  it("should take --ledger only EIP-55 checksummed, as the files do", async () => {
+    const f = await load();
+    const good = join(f.dir, "ledger-case.json");
+    writeFileSync(good, f.bundleJson);
+    const io = bufferIo();
+    const lower = f.fx.ledgerAddress.toLowerCase();
+    expect(await runVerify({ file: good, rpc: RPC, ledger: lower }, io, deps)).to.equal(ExitCode.BadInput);
+    expect(io.stderr.join("")).to.match(/--ledger must be EIP-55 checksummed/);
+    expect(await runVerify({ file: good, rpc: RPC, ledger: f.fx.ledgerAddress }, bufferIo(), deps)).to.equal(ExitCode.Ok);
+  });
+
+  it("should resolve relative paths from the user's folder, also under npm run (INIT_CWD)", async () => {
+    const f = await load();
+    writeFileSync(join(f.dir, "relative.json"), f.bundleJson);
+    const before = process.env.INIT_CWD;
+    process.env.INIT_CWD = f.dir;
+    try {
+      expect(await runVerify({ file: "relative.json" }, bufferIo(), deps)).to.equal(ExitCode.Ok);
+      const io = bufferIo();
+      expect(await runBundle({ sessionId: f.sessionId, store: f.storePath, out: "relative-out.json" }, io, deps)).to.equal(ExitCode.Ok);
+      expect(existsSync(join(f.dir, "relative-out.json"))).to.equal(true);
+    } finally {
+      if (before === undefined) delete process.env.INIT_CWD;
+      else process.env.INIT_CWD = before;
+    }
+  });
+
+  it("should print errors as JSON with --json", async () => {
+    const f = await load();
+    const io = bufferIo();
+    expect(await runVerify({ file: join(f.dir, "absent.json"), json: true }, io, deps)).to.equal(ExitCode.BadInput);
+    expect(io.stderr).to.deep.equal([]);
+    const printed = JSON.parse(io.stdout.join("")) as { error: { message: string; code: string } };
+    expect(printed.error.code).to.equal("USAGE");
+    expect(printed.error.message).to.match(/does not exist/);
+    const bad = join(f.dir, "bad-schema.json");
+    writeFileSync(bad, JSON.stringify({ ...JSON.parse(f.bundleJson), schema: "other/1" }));
+    const schema = bufferIo();
+    expect(await runVerify({ file: bad, json: true }, schema, deps)).to.equal(ExitCode.BadInput);
+    const err = JSON.parse(schema.stdout.join("")) as { error: { code: string; details: { issues: { path: string[] }[] } } };
+    expect(err.error.code).to.equal("BUNDLE_SCHEMA");
+    expect(err.error.details.issues.map((i) => i.path.join("."))).to.include("schema");
+  });
+
+  describe("a node that accepts connections and never answers", () => {
+    let port = 0;
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => void sockets.push(socket));
+    before(async () => {
+      await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+      port = (server.address() as { port: number }).port;
+    });
+    after(async () => {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((ok) => server.close(ok));
+    });
+
+    it("should end verify with exit 2 after --rpc-timeout, with the reason", async () => {
+      const f = await load();
+      const file = join(f.dir, "silent-node.json");
+      writeFileSync(file, f.bundleJson);
+      const io = bufferIo();
+      expect(await runVerify({ file, rpc: `http://127.0.0.1:${port}`, rpcTimeout: "1" }, io)).to.equal(ExitCode.BadInput);
+      expect(io.stderr.join("")).to.match(/cannot reach a JSON-RPC node/);
+      const bad = bufferIo();
+      expect(await runVerify({ file, rpc: RPC, rpcTimeout: "0" }, bad, deps)).to.equal(ExitCode.BadInput);
+      expect(bad.stderr.join("")).to.match(/--rpc-timeout/);
+    });
+
+    it("should let the CLI process exit promptly after printing the error", async () => {
+      const f = await load();
+      const file = join(f.dir, "silent-node-process.json");
+      writeFileSync(file, f.bundleJson);
+      const started = Date.now();
+      const child = spawn(resolve("node_modules/.bin/tsx"), ["src/cli/main.ts", "verify", file, "--rpc", `http://127.0.0.1:${port}`, "--rpc-timeout", "1"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((ok) => {
+        const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        child.on("exit", (c) => {
+          clearTimeout(kill);
+          ok(c);
+        });
+      });
+      expect(stderr).to.match(/cannot reach a JSON-RPC node/);
+      expect(code).to.equal(ExitCode.BadInput);
+      // One second of timeout plus start-up: far from the minutes a silent socket used to hold it.
+      expect(Date.now() - started).to.be.below(20_000);
+    });
+  });
+
+  it("should print --help without the contracts' build artifacts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "v2g-cli-"));
+    try {
+      cpSync("src", join(dir, "src"), { recursive: true });
+      cpSync("package.json", join(dir, "package.json"));
+      cpSync("tsconfig.json", join(dir, "tsconfig.json"));
+      symlinkSync(resolve("node_modules"), join(dir, "node_modules"));
+      const child = spawn(resolve("node_modules/.bin/tsx"), ["src/cli/main.ts", "--help"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((ok) => child.on("exit", ok));
+      expect(err).to.equal("");
+      expect(code).to.equal(0);
+      expect(out).to.contain("verify").and.to.contain("settlement-bot");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,11 +7,10 @@
 import type { Command } from "commander";
 import { describeError, isChainError } from "../../chain/errors.js";
 import { httpProvider, type Eip1193Provider } from "../../chain/rpc.js";
-import { SettlementBot } from "../../settlement/bot.js";
-import { accountFromEnv, loadConfig, type BotConfig } from "../../settlement/config.js";
+import type { SettlementBot } from "../../settlement/bot.js";
+import type { BotConfig } from "../../settlement/config.js";
 import type { BotLogger, TickReport } from "../../settlement/context.js";
 import { isSettlementError } from "../../settlement/errors.js";
-import { runLoop } from "../../settlement/loop.js";
 import type { CliContext } from "../context.js";
 import { ExitCode, type CliIo, type ExitCodeValue } from "../io.js";
 
@@ -56,6 +55,13 @@ function jsonLogger(io: CliIo): BotLogger {
 export async function runSettlementBot(opts: SettlementBotOptions, io: CliIo, deps: SettlementBotDeps = defaultSettlementBotDeps): Promise<ExitCodeValue> {
   let bot: SettlementBot;
   let config: BotConfig;
+  // Loaded when the command runs, not when the CLI starts: they read the contracts' build
+  // artifacts, which `--help` and the evidence commands do not need.
+  const [{ SettlementBot }, { accountFromEnv, loadConfig }, { runLoop }] = await Promise.all([
+    import("../../settlement/bot.js"),
+    import("../../settlement/config.js"),
+    import("../../settlement/loop.js"),
+  ]);
   try {
     config = loadConfig(opts.config);
     const signer = accountFromEnv(config, deps.env);

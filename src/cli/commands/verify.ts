@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { readBundle } from "../../evidence/bundle.js";
 import { RpcChainView, SnapshotChainView, type ChainView } from "../../evidence/chainView.js";
 import { verifyBundle, type Verdict } from "../../evidence/verify.js";
-import { parseAddressArg, parseExistingFile, parseRpcUrl, UsageError } from "../args.js";
+import { parseAddressArg, parseExistingFile, parseRpcUrl, parseTimeoutSeconds, UsageError } from "../args.js";
 import { defaultDeps, guarded, type CliContext, type CliDeps } from "../context.js";
 import { ExitCode, type CliIo, type ExitCodeValue } from "../io.js";
 
@@ -13,6 +13,8 @@ export interface VerifyOptions {
   rpc?: string;
   /** Ledger to check against (default: the bundle's `domain.verifyingContract`); needs `rpc`. */
   ledger?: string;
+  /** Longest wait for one answer of the node, in seconds (default 10). */
+  rpcTimeout?: string;
   json?: boolean;
 }
 
@@ -23,10 +25,11 @@ export async function runVerify(opts: VerifyOptions, io: CliIo, deps: CliDeps = 
     const rpc = opts.rpc === undefined ? undefined : parseRpcUrl(opts.rpc);
     const ledger = opts.ledger === undefined ? undefined : parseAddressArg(opts.ledger, "--ledger");
     if (ledger && !rpc) throw new UsageError("--ledger needs --rpc");
+    const timeout = opts.rpcTimeout === undefined ? undefined : parseTimeoutSeconds(opts.rpcTimeout, "--rpc-timeout");
     const bundle = readBundle(file);
     let verdict: Verdict;
     if (rpc) {
-      const conn = await deps.connect(rpc);
+      const conn = await deps.connect(rpc, timeout);
       try {
         const view = await RpcChainView.connect(conn.provider, ledger ?? bundle.domain.verifyingContract);
         verdict = await verifyBundle(bundle, view);
@@ -45,7 +48,7 @@ export async function runVerify(opts: VerifyOptions, io: CliIo, deps: CliDeps = 
         : formatVerdict(verdict, rpc ? `node ${rpc}` : "the bundle's chain snapshot"),
     );
     return verdict.ok ? ExitCode.Ok : ExitCode.NotOk;
-  });
+  }, opts.json);
 }
 
 /** A human-readable verdict: one line per item, then the summary. */
@@ -64,11 +67,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command("verify")
     .description("verify an evidence bundle offline (exit 0 valid, 1 invalid, 2 bad input)")
-    .argument("<bundle>", "evidence bundle JSON file (schema v2g-evidence-bundle/1)")
+    .argument("<bundle>", "evidence bundle JSON file (schema v2g-evidence-bundle/2 or /1)")
     .option("--rpc <url>", "check against a JSON-RPC node instead of the bundle's chain snapshot")
-    .option("--ledger <address>", "EvidenceLedger to check against (default: the bundle's domain)")
-    .option("--json", "print the verdict as JSON")
-    .action(async (file: string, o: { rpc?: string; ledger?: string; json?: boolean }) => {
+    .option("--rpc-timeout <seconds>", "longest wait for one answer of the node (default 10)")
+    .option("--ledger <address>", "EvidenceLedger to check against, EIP-55 checksummed (default: the bundle's domain)")
+    .option("--json", "print the verdict, or the error, as JSON")
+    .action(async (file: string, o: { rpc?: string; rpcTimeout?: string; ledger?: string; json?: boolean }) => {
       ctx.exitCode = await runVerify({ file, ...o }, ctx.io, ctx.deps);
     });
 }
