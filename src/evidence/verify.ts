@@ -204,6 +204,9 @@ export async function verifyBundle(bundle: EvidenceBundle, view: ChainView): Pro
     r.add("wrong_party", nro !== undefined && !same(nro.party, f.origin));
     const o = await view.originOf(f.nroDigest);
     r.add("root_not_anchored", !o || o.status !== REFUSED || o.receiptDeadline !== f.deadline);
+    // Version 2: the deadline is the one the message signed.
+    const signedDeadline = nro?.header.receiptDeadline;
+    r.add("root_not_anchored", signedDeadline !== undefined && BigInt(f.deadline) !== signedDeadline);
     r.add("wrong_party", o !== null && !same(o.origin, f.origin));
     r.add("replayed", refusedTwice.has(i));
     judge(all[messages.length + receipts.length + i]!, r);

@@ -253,4 +253,13 @@ describe("Evidence verdicts: one reason per tampering", function () {
     b.receipts[ri] = await signReceipt(f.fx.keys.supplierA!, squatter, f.fx.domain, { ...old.receipt, nonce: randomId() });
     await expectOnly(f, b, [{ kind: "receipt", index: ri, reasons: ["wrong_party"] }]);
   });
+
+  it("root_not_anchored: a refusal whose deadline is not the one its message signed", async () => {
+    const f = await load();
+    const b = freshBundle(f);
+    // The refusal and the snapshot agree on a later deadline; the signed header does not.
+    b.refusals[0]!.deadline += 600;
+    b.chainState!.origins.find((o) => o.digest === b.refusals[0]!.nroDigest)!.receiptDeadline += 600;
+    await expectOnly(f, b, [{ kind: "refusal", index: 0, reasons: ["root_not_anchored"] }], "snapshot");
+  });
 });
