@@ -194,6 +194,16 @@ describe("CLI: bundle and verify", function () {
       expect(bad.stderr.join("")).to.match(/--rpc-timeout/);
     });
 
+    it("should end bundle --rpc with exit 2 after --rpc-timeout, writing nothing", async () => {
+      const f = await load();
+      const out = join(f.dir, "silent-node-bundle.json");
+      const io = bufferIo();
+      const opts = { sessionId: f.sessionId, store: f.storePath, out, rpc: `http://127.0.0.1:${port}`, rpcTimeout: "1" };
+      expect(await runBundle(opts, io)).to.equal(ExitCode.BadInput);
+      expect(io.stderr.join("")).to.match(/cannot reach a JSON-RPC node/);
+      expect(existsSync(out)).to.equal(false);
+    });
+
     it("should let the CLI process exit promptly after printing the error", async () => {
       const f = await load();
       const file = join(f.dir, "silent-node-process.json");
