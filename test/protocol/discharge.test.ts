@@ -78,10 +78,11 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     expect(fa.sessionId).to.deep.equal(fd.sessionId);
     expect(fa.counter).to.equal(fd.counter);
     expect(fa.requestId).to.deep.equal(fd.requestId);
-    expect(fa.envelope.subarray(0, 33)).to.deep.equal(fd.envelope.subarray(0, 33)); // version and ephemeral key
-    // …and the bytes that differ are ciphertext (only the CA holds its key) or the operator MAC.
+    expect(fa.envelope[0]).to.equal(fd.envelope[0]); // version
+    // …and the bytes that differ are the hedged ephemeral key (a hash of fresh randomness the LAG
+    // never sees, over the sealed content), ciphertext (only the CA holds its key) or the operator MAC.
     const envelopeStart = a.length - 32 - ENVELOPE_BYTES;
-    const ciphertext = (k: number) => k >= envelopeStart + 33 && k < envelopeStart + ENVELOPE_BYTES;
+    const ciphertext = (k: number) => k >= envelopeStart + 1 && k < envelopeStart + ENVELOPE_BYTES;
     const operator = (k: number) => k >= a.length - 32;
     const diff = differing(a, d);
     expect(diff.length).to.be.greaterThan(0);
@@ -90,7 +91,7 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     const forwardA = acceptRun.lagDesk.onAnswer(acceptRun.sessions[0]!.lag, a);
     const forwardD = declineRun.lagDesk.onAnswer(declineRun.sessions[0]!.lag, d);
     const fStart = forwardA.length - 32 - ENVELOPE_BYTES;
-    expect(differing(forwardA, forwardD).filter((k) => !(k >= fStart + 33 && k < fStart + ENVELOPE_BYTES) && k < forwardA.length - 32)).to.deep.equal([]);
+    expect(differing(forwardA, forwardD).filter((k) => !(k >= fStart + 1 && k < fStart + ENVELOPE_BYTES) && k < forwardA.length - 32)).to.deep.equal([]);
     // The ciphertext is not a function of the answer: two accepts share no envelope bytes pattern.
     const again = await setup();
     const a1 = decodeMessage("DischargeAnswer", answer(again, 0, true)).envelope;

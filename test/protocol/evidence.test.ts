@@ -101,7 +101,7 @@ describe("Protocol: batch acknowledgement of authentications (NRO/NRR evidence)"
     world.clock.now = BigInt(await connection.networkHelpers.time.latest());
     const base = world.lag();
     const log = new RunLog();
-    const auth = new LagAuthenticator(world.ctx(), base.identity, world.ca.publicKeys, base.groups, undefined, log);
+    const auth = new LagAuthenticator(world.ctx(), base.identity, world.ca.publicKeys, base.groups, { log });
     const toCa = openLagCaChannel(world.b, base.identity, world.ca.publicKeys);
     const requests = new CaDischargeDesk(world.ca);
     const discharge = new LagDischargeDesk(world.ctx(), world.ca.publicKeys, toCa, log);
