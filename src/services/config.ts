@@ -31,7 +31,7 @@ export const lagConfigSchema = z
     groupFiles: z.array(file).min(1),
     keyImages: z.union([z.object({ sqlite: file }).strict(), z.object({ postgresUrlEnv: envName }).strict()]),
     workers: z.number().int().min(1).max(256).default(availableParallelism()),
-    maxQueued: z.number().int().min(0).max(100_000).default(256),
+    maxQueued: z.number().int().min(0).max(100_000).default(64),
     rateLimit: z.object({ max: z.number().int().min(1).max(1_000_000), windowMs: z.number().int().min(100).max(3_600_000) }).strict().default({ max: 120, windowMs: 60_000 }),
     bodyLimit: z.number().int().min(1024).max(1 << 20).default(16_384),
     protocol: z

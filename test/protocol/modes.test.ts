@@ -20,6 +20,7 @@ import {
   proportionalSplit,
   type LagSession,
   type VehicleAuthResult,
+  type VehicleCredential,
 } from "../../src/protocol/index.js";
 import { expectCode, fastBackend, text, World, type Lag } from "./helpers/world.js";
 
@@ -32,12 +33,12 @@ async function neighbourhood() {
   const lag: Lag = world.lag();
   lag.groups.commit(world.ca.groups.get(s3pGroup, 1n));
   lag.groups.addMembers(s3pGroup, 1n, s3pKeys.map((k) => k.publicKey));
-  const s3p = (i: number): { vehicle: VehicleAuthResult; lag: LagSession; response: Uint8Array } => {
+  const s3p = (i: number): { vehicle: VehicleAuthResult; lag: LagSession; response: Uint8Array; credential: VehicleCredential } => {
     const credential = world.ca.credential(s3pKeys[i]!, s3pGroup, 1n, 4, "s3p");
     const run = new VehicleAuth(world.ctx(), credential, world.ca.publicKeys);
     const response = run.onChallenge(lag.auth.challenge());
     const atLag = lag.auth.onResponse(response);
-    return { vehicle: run.onConfirm(atLag.confirm), lag: atLag.session, response };
+    return { vehicle: run.onConfirm(atLag.confirm), lag: atLag.session, response, credential };
   };
   const load = (i: number) => {
     const r = world.authenticate(i, lag);
@@ -106,9 +107,9 @@ describe("Protocol: discharging modes", function () {
     const lagDesk = new LagStatusDesk(n.world.ctx(), n.lag.identity.lagId, n.world.ca.publicKeys, toCa);
     const caDesk = new CaStatusDesk(n.world.ca);
     const suppliers = [n.s3p(0), n.s3p(1), n.s3p(2)];
-    const reports = suppliers.map((p) => new VehicleStatusReport(n.world.ctx(), p.vehicle, n.world.ca.publicKeys));
+    const reports = suppliers.map((p) => new VehicleStatusReport(n.world.ctx(), p.vehicle, n.world.ca.publicKeys, p.credential));
     const delivered = [4200n, 800n, 1500n];
-    const seen = reports.map((r, i) => lagDesk.onReport(suppliers[i]!.lag, r.report(delivered[i]!)));
+    const seen = reports.map((r, i) => lagDesk.onReport(suppliers[i]!.lag, r.report(delivered[i]!, lagDesk.announce(suppliers[i]!.lag))));
     expect(seen).to.not.deep.equal(delivered);
     const result = lagDesk.onResult(caDesk.onBatch(lagDesk.closeBatch()));
     expect(result.aggregate).to.equal(6500n);
