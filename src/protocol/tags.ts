@@ -17,6 +17,8 @@ export const PROTOCOL_TAGS = {
   /** Encodings of the CA statements. */
   caAggregate: "v2g/protocol/ca/aggregate",
   caVerdict: "v2g/protocol/ca/verdict",
+  /** HKDF info: the encryption key of one direction of a session channel. */
+  sessionEncryption: "v2g/protocol/session/enc",
   /** HKDF salt/info and id of the LAG–CA channel. */
   lagCaKey: "v2g/protocol/lag-ca/key",
   lagCaId: "v2g/protocol/lag-ca/id",

@@ -73,11 +73,14 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     // Two runs with the same randomness: the only difference is the vehicle's answer.
     const runs = await Promise.all([setup("same-seed"), setup("same-seed")]);
     const [acceptRun, declineRun] = runs as [Setup, Setup];
-    const a = answer(acceptRun, 0, true);
-    const d = answer(declineRun, 0, false);
-    expect(a.length).to.equal(d.length);
-    const fa = decodeMessage("DischargeAnswer", a);
-    const fd = decodeMessage("DischargeAnswer", d);
+    const wireA = answer(acceptRun, 0, true);
+    const wireD = answer(declineRun, 0, false);
+    expect(wireA.length).to.equal(wireD.length);
+    // What the LAG reads of each (it is the channel's other end).
+    const fa = acceptRun.sessions[0]!.lag.channel.read("DischargeAnswer", wireA, acceptRun.world.clock.now);
+    const fd = declineRun.sessions[0]!.lag.channel.read("DischargeAnswer", wireD, declineRun.world.clock.now);
+    const a = encodeMessage("DischargeAnswer", fa);
+    const d = encodeMessage("DischargeAnswer", fd);
     // Every field the LAG can read is equal: session, counter, request, the vehicle's group, ring and key image…
     expect(fa.sessionId).to.deep.equal(fd.sessionId);
     expect(fa.counter).to.equal(fd.counter);
@@ -98,13 +101,14 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     expect(diff.length).to.be.greaterThan(0);
     expect(diff.filter((k) => !ciphertext(k) && !scalars(k) && !operator(k))).to.deep.equal([]);
     // The same holds for what the LAG forwards to the CA.
-    const forwardA = acceptRun.lagDesk.onAnswer(acceptRun.sessions[0]!.lag, a);
-    const forwardD = declineRun.lagDesk.onAnswer(declineRun.sessions[0]!.lag, d);
-    expect(differing(forwardA, forwardD).filter((k) => !ciphertext(k) && !scalars(k) && !operator(k))).to.deep.equal([]);
+    const forwardA = acceptRun.lagDesk.onAnswer(acceptRun.sessions[0]!.lag, wireA);
+    const forwardD = declineRun.lagDesk.onAnswer(declineRun.sessions[0]!.lag, wireD);
+    const plainForward = (run: Setup, bytes: Uint8Array) => encodeMessage("DischargeForward", run.world.ca.channel(bytes).channel.read("DischargeForward", bytes, run.world.clock.now));
+    expect(differing(plainForward(acceptRun, forwardA), plainForward(declineRun, forwardD)).filter((k) => !ciphertext(k) && !scalars(k) && !operator(k))).to.deep.equal([]);
     // The ciphertext is not a function of the answer: two accepts share no envelope bytes pattern.
     const again = await setup();
-    const a1 = decodeMessage("DischargeAnswer", answer(again, 0, true)).envelope;
-    const a2 = decodeMessage("DischargeAnswer", answer(again, 1, true)).envelope;
+    const a1 = again.sessions[0]!.lag.channel.read("DischargeAnswer", answer(again, 0, true), again.world.clock.now).envelope;
+    const a2 = again.sessions[1]!.lag.channel.read("DischargeAnswer", answer(again, 1, true), again.world.clock.now).envelope;
     expect(differing(a1, a2).length).to.be.greaterThan(ENVELOPE_BYTES - 8);
     // The CA, and only the CA, reads the answers.
     expect(acceptRun.caDesk.onForward(forwardA).applied).to.equal(true);
@@ -135,7 +139,7 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     expectCode(() => s.lagDesk.onAnswer(s.sessions[0]!.lag, bytes), "REPLAYED");
     s.caDesk.onForward(forward);
     expectCode(() => s.caDesk.onForward(forward), "REPLAYED");
-    const { sessionId: _id, counter: _counter, operator: _op, ...f } = decodeMessage("DischargeForward", forward);
+    const { sessionId: _id, counter: _counter, operator: _op, ...f } = s.world.ca.channel(forward).channel.read("DischargeForward", forward, s.world.clock.now);
     const resealed = s.toCa.seal("DischargeForward", f, s.world.clock.now);
     expectCode(() => s.caDesk.onForward(resealed), "REPLAYED");
   });
@@ -155,7 +159,7 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     // An envelope answered for request A, forwarded under request B.
     const other = s.caDesk.issue(s.lag.identity.lagId, 0n, 1n, s.world.clock.now, s.world.clock.now + 900n);
     const otherId = decodeMessage("DischargeRequest", other).requestId;
-    const { sessionId: _id, counter: _counter, operator: _op, ...signed } = decodeMessage("DischargeAnswer", answer(s, 0, true));
+    const { sessionId: _id, counter: _counter, operator: _op, ...signed } = s.sessions[0]!.lag.channel.read("DischargeAnswer", answer(s, 0, true), s.world.clock.now);
     const moved = s.toCa.seal("DischargeForward", { ...signed, requestId: otherId }, s.world.clock.now);
     expectCode(() => s.caDesk.onForward(moved), "BAD_SIGNATURE");
     // Expired.
@@ -165,9 +169,9 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     expectCode(() => s.sessions[2]!.discharge.onOffer(s.lagDesk.offer(s.sessions[2]!.lag, s.request)), "EXPIRED");
   });
   describe("a dishonest LAG", function () {
-    /** The fields of a forward the LAG would seal (everything but the channel framing). */
-    function fieldsOf(bytes: Uint8Array) {
-      const { sessionId: _id, counter: _counter, operator: _op, ...fields } = decodeMessage("DischargeAnswer", bytes);
+    /** The fields of a vehicle's answer as the LAG reads them (everything but the channel framing). */
+    function fieldsOf(s: Setup, i: number, bytes: Uint8Array) {
+      const { sessionId: _id, counter: _counter, operator: _op, ...fields } = s.sessions[i]!.lag.channel.read("DischargeAnswer", bytes, s.world.clock.now);
       return fields;
     }
 
@@ -179,7 +183,7 @@ describe("Protocol: FC → discharging with hidden answers", function () {
       // The LAG seals its own accept (sequence 2^64 − 1) and attaches the vehicle's proof.
       const plaintext = encodeAnswer({ sequence: 2n ** 64n - 1n, kind: "accept", body: new Uint8Array(0) });
       const envelope = sealEnvelope(s.world.b, s.world.ca.publicKeys.envelopeKey, plaintext, dischargeAad(id));
-      const override = s.toCa.seal("DischargeForward", { ...fieldsOf(decline), envelope }, s.world.clock.now);
+      const override = s.toCa.seal("DischargeForward", { ...fieldsOf(s, 0, decline), envelope }, s.world.clock.now);
       expectCode(() => s.caDesk.onForward(override), "BAD_SIGNATURE");
       expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 0, declined: 1 });
     });
@@ -187,7 +191,7 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     it("should not fabricate accepts: no member key, no proof the CA accepts", async function () {
       const s = await setup();
       const id = decodeMessage("DischargeRequest", s.request).requestId;
-      const honest = fieldsOf(answer(s, 1, false));
+      const honest = fieldsOf(s, 1, answer(s, 1, false));
       const accept = () => sealEnvelope(s.world.b, s.world.ca.publicKeys.envelopeKey, encodeAnswer({ sequence: 1n, kind: "accept", body: new Uint8Array(0) }), dischargeAad(id));
       // A signature of its own making over a real ring of members.
       const forgedSignature = decodeLsagSignature(honest.signature);

@@ -25,7 +25,7 @@ interface Setup {
   toCa: SessionChannel;
   lagDesk: LagStatusDesk;
   caDesk: CaStatusDesk;
-  vehicles: { lag: LagSession; report: VehicleStatusReport }[];
+  vehicles: { lag: LagSession; channel: SessionChannel; report: VehicleStatusReport }[];
 }
 
 async function setup(count: number, seed?: string): Promise<Setup> {
@@ -34,7 +34,7 @@ async function setup(count: number, seed?: string): Promise<Setup> {
   const toCa = openLagCaChannel(world.b, lag.identity, world.ca.publicKeys);
   const vehicles = Array.from({ length: count }, (_, i) => {
     const r = world.authenticate(i, lag);
-    return { lag: r.lag.session, report: new VehicleStatusReport(world.ctx(), r.vehicle, world.ca.publicKeys, world.vehicles[i]!.credential) };
+    return { lag: r.lag.session, channel: r.vehicle.channel, report: new VehicleStatusReport(world.ctx(), r.vehicle, world.ca.publicKeys, world.vehicles[i]!.credential) };
   });
   return {
     world,
@@ -101,7 +101,7 @@ describe("Protocol: discharging → charging with pseudo-status", function () {
     // (the hedged ephemeral key of the envelope and the proof's scalars are hashes over them).
     const maskedAt = 2 + 16 + 8 + 16;
     const cipherFrom = maskedAt + 8 + 1;
-    const fa = decodeMessage("StatusReport", a);
+    const fa = low!.vehicles[0]!.lag.channel.read("StatusReport", a, low!.world.clock.now);
     const sigStart = a.length - 32 - fa.signature.length;
     const keyImage = (k: number) => k >= sigStart + 4 + 32 && k < sigStart + 4 + 64;
     const differ = [...a.keys()].filter((k) => a[k] !== b[k]);
@@ -117,13 +117,13 @@ describe("Protocol: discharging → charging with pseudo-status", function () {
     };
     for (const q of [quarters(0n), quarters(2n ** 40n)]) for (const n of q) expect(n).to.be.within(60, 140);
     // The envelope holding the mask is sealed to the CA; the report has no other readable field.
-    const fields = decodeMessage("StatusReport", a);
+    const fields = fa;
     expect(Object.keys(fields).sort()).to.deep.equal(["counter", "envelope", "groupId", "groupVersion", "masked", "operator", "ring", "roundId", "sessionId", "signature"]);
     expect(fields.envelope.length).to.equal(ENVELOPE_BYTES);
     // Group, version and ring are those every member of the ring shows; the key image is scoped to this round.
     // The per-vehicle replies the LAG relays are ciphertexts under keys it never saw.
     low!.lagDesk.onReport(low!.vehicles[1]!.lag, reportOf(low!, 1, 10n));
-    const result = decodeMessage("StatusResult", low!.caDesk.onBatch(low!.lagDesk.closeBatch()));
+    const result = low!.toCa.read("StatusResult", low!.caDesk.onBatch(low!.lagDesk.closeBatch()), low!.world.clock.now);
     expect(result.replies.map((r) => Buffer.from(r).toString("hex"))).to.satisfy((rs: string[]) => rs[0] !== rs[1]);
   });
 
@@ -133,7 +133,7 @@ describe("Protocol: discharging → charging with pseudo-status", function () {
     expectCode(() => s.lagDesk.closeBatch(), "BATCH_TOO_SMALL");
     // A LAG that bypasses its own check still gets no aggregate of one.
     const round = s.lagDesk.announce(s.vehicles[1]!.lag);
-    const report = decodeMessage("StatusReport", s.vehicles[1]!.report.report(43n, round));
+    const report = s.vehicles[1]!.lag.channel.read("StatusReport", s.vehicles[1]!.report.report(43n, round), s.world.clock.now);
     const single = s.toCa.seal("StatusBatch", { batchId: new Uint8Array(16), roundId: report.roundId, entries: [entryOf(report)] }, s.world.clock.now);
     expectCode(() => s.caDesk.onBatch(single), "BATCH_TOO_SMALL");
   });
@@ -151,11 +151,11 @@ describe("Protocol: discharging → charging with pseudo-status", function () {
     const { deliveries } = s.lagDesk.onResult(resultBytes);
     expectCode(() => s.lagDesk.onResult(resultBytes), "REPLAYED");
     // A delivery re-sealed by the LAG with a different aggregate: the CA's signature fails.
-    const d0 = decodeMessage("StatusDelivery", deliveries[0]!.bytes);
+    const d0 = s.vehicles[0]!.channel.read("StatusDelivery", deliveries[0]!.bytes, s.world.clock.now);
     const lie = s.vehicles[0]!.lag.channel.seal("StatusDelivery", { batchId: d0.batchId, aggregate: d0.aggregate + 1n, count: d0.count, reply: d0.reply, caSignature: d0.caSignature }, s.world.clock.now);
     expectCode(() => s.vehicles[0]!.report.onDelivery(lie), "BAD_SIGNATURE");
     // Vehicle 1 handed vehicle 2's reply: it does not decrypt.
-    const d2 = decodeMessage("StatusDelivery", deliveries[2]!.bytes);
+    const { sessionId: _id, counter: _counter, operator: _op, ...d2 } = s.vehicles[2]!.channel.read("StatusDelivery", deliveries[2]!.bytes, s.world.clock.now);
     const swapped = s.vehicles[1]!.lag.channel.seal("StatusDelivery", d2, s.world.clock.now);
     expectCode(() => s.vehicles[1]!.report.onDelivery(swapped), "DECRYPTION_FAILED");
     expect(s.vehicles[2]!.report.onDelivery(deliveries[2]!.bytes).status).to.equal(7n);
@@ -168,7 +168,7 @@ describe("Protocol: discharging → charging with pseudo-status", function () {
   describe("a dishonest LAG", function () {
     it("should not pad a batch with an entry of its own to read one vehicle's status from the aggregate", async function () {
       const s = await setup(2);
-      const report = decodeMessage("StatusReport", reportOf(s, 0, 31_337n));
+      const report = s.vehicles[0]!.lag.channel.read("StatusReport", reportOf(s, 0, 31_337n), s.world.clock.now);
       // The LAG's own entry: status 0 under a mask it chose, in an envelope to the CA, with the
       // target's proof, with a proof over a ring it made up, or with no valid signature.
       const round = report.roundId;
@@ -194,14 +194,16 @@ describe("Protocol: discharging → charging with pseudo-status", function () {
 
     it("should not reuse a vehicle's entry in another round, nor a round for a second batch", async function () {
       const s = await setup(4);
-      const first = [0, 1].map((i) => decodeMessage("StatusReport", reportOf(s, i, BigInt(100 + i))));
+      const first = [0, 1].map((i) => s.vehicles[i]!.lag.channel.read("StatusReport", reportOf(s, i, BigInt(100 + i)), s.world.clock.now));
       // The entries answer round 1: moved into a batch of another round, their proofs fail.
       const moved = s.toCa.seal("StatusBatch", { batchId: new Uint8Array(16).fill(1), roundId: new Uint8Array(16).fill(9), entries: first.map(entryOf) }, s.world.clock.now);
       expectCode(() => s.caDesk.onBatch(moved), "BAD_SIGNATURE");
       const batch = s.toCa.seal("StatusBatch", { batchId: new Uint8Array(16).fill(2), roundId: first[0]!.roundId, entries: first.map(entryOf) }, s.world.clock.now);
       s.caDesk.onBatch(batch);
       // Two more vehicles answer the same (old) round: the CA closed it.
-      const late = [2, 3].map((i) => decodeMessage("StatusReport", s.vehicles[i]!.report.report(7n, s.vehicles[i]!.lag.channel.seal("StatusRound", { roundId: first[0]!.roundId }, s.world.clock.now))));
+      const late = [2, 3].map((i) =>
+        s.vehicles[i]!.lag.channel.read("StatusReport", s.vehicles[i]!.report.report(7n, s.vehicles[i]!.lag.channel.seal("StatusRound", { roundId: first[0]!.roundId }, s.world.clock.now)), s.world.clock.now),
+      );
       const again = s.toCa.seal("StatusBatch", { batchId: new Uint8Array(16).fill(3), roundId: first[0]!.roundId, entries: late.map(entryOf) }, s.world.clock.now);
       expectCode(() => s.caDesk.onBatch(again), "REPLAYED");
     });
