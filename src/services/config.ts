@@ -34,6 +34,7 @@ export const lagConfigSchema = z
     maxQueued: z.number().int().min(0).max(100_000).default(64),
     rateLimit: z.object({ max: z.number().int().min(1).max(1_000_000), windowMs: z.number().int().min(100).max(3_600_000) }).strict().default({ max: 120, windowMs: 60_000 }),
     bodyLimit: z.number().int().min(1024).max(1 << 20).default(16_384),
+    maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
     protocol: z
       .object({
         challengeSeconds: seconds.optional(),
@@ -130,6 +131,7 @@ export async function lagServiceOptions(c: LagConfig, ctx: PartyContext, logger:
     maxQueued: c.maxQueued,
     rateLimit: c.rateLimit,
     bodyLimit: c.bodyLimit,
+    maxConnections: c.maxConnections,
     logger,
   };
 }

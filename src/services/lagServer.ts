@@ -52,6 +52,8 @@ export interface LagServiceOptions {
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** Largest request body (bytes). */
   readonly bodyLimit: number;
+  /** Most open connections (HTTP keep-alive and WebSocket alike); beyond, new ones are dropped. */
+  readonly maxConnections?: number;
   readonly logger: Logger;
 }
 
@@ -66,6 +68,8 @@ export interface LagService {
 }
 
 const OCTETS = "application/octet-stream";
+/** Default bound on open connections: each holds a socket and, on the WebSocket, one message. */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
 
 /** Starts a LAG service; resolves once it listens. */
 export async function startLagService(o: LagServiceOptions): Promise<LagService> {
@@ -174,6 +178,7 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
     });
   });
 
+  app.server.maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await app.listen({ host: o.host, port: o.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : o.port;

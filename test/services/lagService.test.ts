@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
@@ -133,6 +134,36 @@ describe("Services: the LAG service on loopback", function () {
         expect(metrics).to.match(new RegExp(`^v2g_lag_requests_shed_total\\{reason="concurrency"\\} ${refused.length}$`, "m"));
       } finally {
         client.close();
+        await lag.stop();
+      }
+    });
+
+    it("should drop connections beyond maxConnections, so idle sockets cannot exhaust the LAG", async function () {
+      const lag = await startLocalLag(local, { maxConnections: 3 });
+      const { port } = new URL(lag.url);
+      const sockets: Socket[] = [];
+      try {
+        const open = () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect({ host: "127.0.0.1", port: Number(port) }, () => resolve(socket));
+            sockets.push(socket);
+          });
+        for (let i = 0; i < 3; i++) await open();
+        const extra = await open();
+        const closed = await new Promise<boolean>((resolve) => {
+          extra.once("close", () => resolve(true));
+          setTimeout(() => resolve(false), 2_000);
+        });
+        expect(closed, "the fourth connection was kept").to.equal(true);
+        for (const s of sockets.splice(0, 3)) s.destroy();
+        // Once the idle sockets are gone, vehicles are served again.
+        await new Promise((r) => setTimeout(r, 100));
+        const client = new LagClient(lag.url);
+        const d = local.deployment;
+        expect((await authenticateAtLag(client, local.ctx, d.credentials[31]!, d.ca.publicKeys)).lagId).to.deep.equal(d.lag.lagId);
+        client.close();
+      } finally {
+        for (const s of sockets) s.destroy();
         await lag.stop();
       }
     });
