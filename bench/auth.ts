@@ -18,6 +18,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import {
   authOperator,
   checkAnonymousAuth,
+  committedMembers,
   concatBytes,
   createNobleBackend,
   createSodiumBackend,
@@ -113,6 +114,7 @@ export function authFixture(b: AnyBackend, n: number): AnonymousAuthCheck {
   const operatorTag = authOperator(lagSessionKey(b, keyAgreement), "vehicle-auth", transcript);
   return {
     permit,
+    members: committedMembers(statement.ring),
     caPermitKey: caPermit!.publicKey,
     now: 1_700_000_000n,
     keyAgreement,

@@ -1,7 +1,8 @@
 /**
  * HPKE-style envelope to a recipient key (the CA), for answers only the CA may read.
  *
- *   e fresh, epk = e·G, shared = encode(e·R)                         (R: recipient key)
+ *   e = SHA-512(frame("v2g/envelope/ephemeral", [z, R, aad, pt])) mod ℓ   (z: 32 fresh random bytes)
+ *   epk = e·G, shared = encode(e·R)                                  (R: recipient key)
  *   key ‖ nonce = HKDF-SHA-256(ikm = shared, salt = frame("v2g/envelope/salt", [u8 version]),
  *                              info = frame("v2g/envelope/key", [epk, R]), 32 + 12 bytes)
  *   padded = u16be(|pt|) ‖ pt ‖ zeros, always ENVELOPE_PADDED_BYTES long
@@ -10,16 +11,21 @@
  *
  * Every envelope has the same length whatever it carries, so an observer (the LAG)
  * cannot tell an "accept" from a "decline". The key and nonce are fresh per envelope
- * because e is. Use a recipient key reserved for envelopes (not the escrow key Y).
+ * because e is. e is hedged as the signatures' nonces are: a random source that repeats
+ * (a cloned VM, a broken generator) still gives a fresh e for every other plaintext or
+ * associated data, so it never reuses a ChaCha20-Poly1305 key and nonce for two messages
+ * (only an identical plaintext under identical associated data repeats, as the same envelope).
+ * Use a recipient key reserved for envelopes (not the escrow key Y).
  */
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import type { GroupBackend } from "./backend.js";
-import { assertBytes, concatBytes, isAllZero, systemRandom, type RandomSource } from "./bytes.js";
+import { assertBytes, concatBytes, drawRandom, isAllZero, systemRandom, type RandomSource } from "./bytes.js";
 import { frame } from "./encoding.js";
-import { CryptoAuthError, CryptoInputError } from "./errors.js";
-import { generateKeyPair } from "./keys.js";
+import { CryptoAuthError, CryptoFailureError, CryptoInputError } from "./errors.js";
+import { publicKeyOf, type KeyPair } from "./keys.js";
+import { isZeroScalar } from "./scalar.js";
 import { diffieHellman } from "./session.js";
 import { TAGS } from "./tags.js";
 
@@ -44,6 +50,17 @@ function fullAad(epk: Uint8Array, aad: Uint8Array): Uint8Array {
   return frame(TAGS.envelopeAad, [Uint8Array.of(ENVELOPE_VERSION), epk, aad]);
 }
 
+/** e from fresh randomness and every input of the envelope (see the header). */
+function hedgedEphemeral<P>(b: GroupBackend<P>, recipientKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, rng: RandomSource): KeyPair {
+  assertBytes(recipientKey, "recipientKey", 32);
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const z = drawRandom(rng, 32);
+    const secretKey = b.scalarReduceWide(sha512(frame(TAGS.envelopeEphemeral, [z, recipientKey, aad, plaintext])));
+    if (!isZeroScalar(secretKey)) return { secretKey, publicKey: publicKeyOf(b, secretKey) };
+  }
+  throw new CryptoFailureError("RANDOMNESS", "could not derive a non-zero envelope key");
+}
+
 /** Seals `plaintext` (≤ ENVELOPE_PLAINTEXT_MAX bytes) to `recipientKey`, bound to `aad`. */
 export function sealEnvelope<P>(
   b: GroupBackend<P>,
@@ -54,7 +71,7 @@ export function sealEnvelope<P>(
 ): Uint8Array {
   assertBytes(plaintext, "plaintext", { min: 0, max: ENVELOPE_PLAINTEXT_MAX });
   assertBytes(aad, "aad", { min: 0, max: AAD_MAX });
-  const ephemeral = generateKeyPair(b, rng);
+  const ephemeral = hedgedEphemeral(b, recipientKey, plaintext, aad, rng);
   const shared = diffieHellman(b, ephemeral.secretKey, recipientKey);
   const { key, nonce } = keys(shared, ephemeral.publicKey, recipientKey);
   const padded = new Uint8Array(ENVELOPE_PADDED_BYTES);

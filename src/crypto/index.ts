@@ -43,6 +43,7 @@ export {
   MAX_MESSAGE_BYTES,
   MAX_RING_SIZE,
   MIN_RING_SIZE,
+  ringSizeBound,
   type EscrowStatement,
   type RingLimits,
   type RingStatement,
@@ -104,4 +105,10 @@ export {
   unmaskAggregate,
   type MaskedStatus,
 } from "./masking.js";
-export { checkAnonymousAuth, type AnonymousAuthCheck, type AnonymousAuthResult } from "./lag-check.js";
+export {
+  checkAnonymousAuth,
+  committedMembers,
+  type AnonymousAuthCheck,
+  type AnonymousAuthResult,
+  type CommittedMembers,
+} from "./lag-check.js";

@@ -41,9 +41,24 @@ export interface RingLimits {
   readonly maxRingSize?: number;
 }
 
+/**
+ * The largest ring `limits` allow: `maxRingSize` must be an integer in
+ * MIN_RING_SIZE..MAX_RING_SIZE (`NaN`, fractions or out-of-range values would otherwise
+ * switch the bound off or make every ring fail); throws `CryptoInputError` (`OUT_OF_RANGE`).
+ */
+export function ringSizeBound(limits: RingLimits = {}): number {
+  const max = limits.maxRingSize ?? MAX_RING_SIZE;
+  if (!Number.isInteger(max) || max < MIN_RING_SIZE || max > MAX_RING_SIZE) {
+    throw new CryptoInputError("OUT_OF_RANGE", `maxRingSize must be an integer in ${MIN_RING_SIZE}..${MAX_RING_SIZE}`, {
+      details: `got ${String(max)}`,
+    });
+  }
+  return max;
+}
+
 /** Checks ring size, member encodings and distinctness (no curve arithmetic). */
 export function checkRing(ring: unknown, limits: RingLimits = {}): asserts ring is readonly Uint8Array[] {
-  const max = Math.min(limits.maxRingSize ?? MAX_RING_SIZE, MAX_RING_SIZE);
+  const max = ringSizeBound(limits);
   if (!Array.isArray(ring)) throw new CryptoInputError("INVALID_TYPE", "ring must be an array");
   if (ring.length < MIN_RING_SIZE || ring.length > max) {
     throw new CryptoInputError("RING_SIZE", `ring size must be ${MIN_RING_SIZE}..${max}`, {

@@ -18,7 +18,7 @@
  */
 import { assertBytes, concatBytes, u16be } from "./bytes.js";
 import { CryptoInputError } from "./errors.js";
-import { MAX_RING_SIZE, MIN_RING_SIZE, type RingLimits } from "./ring.js";
+import { MAX_RING_SIZE, MIN_RING_SIZE, ringSizeBound, type RingLimits } from "./ring.js";
 import {
   checkEscrowShape,
   checkLsagShape,
@@ -72,7 +72,7 @@ export function decodeSignature(bytes: Uint8Array, limits: RingLimits = {}): Rin
   if (kindByte !== KIND_LSAG && kindByte !== KIND_LSAG_ESCROW) {
     throw new CryptoInputError("INVALID_ENCODING", `unknown signature kind ${kindByte}`);
   }
-  const max = Math.min(limits.maxRingSize ?? MAX_RING_SIZE, MAX_RING_SIZE);
+  const max = ringSizeBound(limits);
   if (n < MIN_RING_SIZE || n > max) {
     throw new CryptoInputError("RING_SIZE", `ring size must be ${MIN_RING_SIZE}..${max}`, { details: `got ${n}` });
   }

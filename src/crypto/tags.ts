@@ -36,6 +36,8 @@ export const TAGS = {
   envelopeKey: "v2g/envelope/key",
   /** HKDF salt: envelope. */
   envelopeSalt: "v2g/envelope/salt",
+  /** SHA-512: hedged ephemeral secret of an envelope. */
+  envelopeEphemeral: "v2g/envelope/ephemeral",
   /** Encoding of the associated data of an envelope. */
   envelopeAad: "v2g/envelope/aad",
 } as const;

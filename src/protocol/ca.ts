@@ -139,7 +139,7 @@ export class CentralAuthority {
 
   /** Enrols a group version (the caller publishes `record.root` in the registry). */
   enrolGroup(groupId: Uint8Array, version: bigint, members: readonly Uint8Array[], attribute: string): GroupVersionRecord {
-    const record: GroupVersionRecord = { groupId, version, root: groupRoot(members), memberCount: members.length, attribute };
+    const record: GroupVersionRecord = { groupId, version, root: groupRoot(members), memberCount: members.length, attribute, publishedAt: this.ctx.clock() };
     this.groups.commit(record);
     this.groups.addMembers(groupId, version, members);
     this.memberLists.set(`${bytesToHex(groupId)}/${version}`, [...members]);

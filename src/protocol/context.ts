@@ -2,7 +2,7 @@
  * What every party of the protocols shares: the clock, the timing parameters, the randomness,
  * and the scope of linkability derived from the clock.
  */
-import { systemRandom, type GroupBackend, type RandomSource } from "../crypto/index.js";
+import { MAX_RING_SIZE, MIN_RING_SIZE, systemRandom, type GroupBackend, type RandomSource } from "../crypto/index.js";
 import { ProtocolError } from "./errors.js";
 
 /** The current time in Unix seconds. Tests inject a controllable one. */
@@ -28,6 +28,13 @@ export interface ProtocolConfig {
   readonly maxRingSize: number;
   /** Smallest number of vehicles in a pseudo-status aggregate. */
   readonly minStatusBatch: number;
+  /**
+   * How long a superseded group version is still accepted after its successor is published
+   * (vehicles fetch their new credential meanwhile); 0 accepts only the latest version.
+   */
+  readonly groupGraceSeconds: bigint;
+  /** Most challenges a LAG holds unanswered at once (bounds its memory under a flood). */
+  readonly maxPendingChallenges: number;
 }
 
 export const DEFAULT_CONFIG: ProtocolConfig = {
@@ -37,7 +44,27 @@ export const DEFAULT_CONFIG: ProtocolConfig = {
   clockSkewSeconds: 30n,
   maxRingSize: 64,
   minStatusBatch: 2,
+  groupGraceSeconds: 900n,
+  maxPendingChallenges: 65_536,
 };
+
+/** Throws `INVALID_CONFIG` unless every value of `config` is in its range. */
+export function checkConfig(config: ProtocolConfig): ProtocolConfig {
+  const fail = (field: string, range: string): never => {
+    throw new ProtocolError("INVALID_CONFIG", `${field} must be ${range}`, { details: { field, value: (config as unknown as Record<string, unknown>)[field] } });
+  };
+  const positive = ["epochSeconds", "challengeSeconds", "sessionSeconds"] as const;
+  for (const field of positive) if (typeof config[field] !== "bigint" || config[field] <= 0n) fail(field, "a positive bigint");
+  for (const field of ["clockSkewSeconds", "groupGraceSeconds"] as const) {
+    if (typeof config[field] !== "bigint" || config[field] < 0n) fail(field, "a non-negative bigint");
+  }
+  if (!Number.isInteger(config.maxRingSize) || config.maxRingSize < MIN_RING_SIZE || config.maxRingSize > MAX_RING_SIZE) {
+    fail("maxRingSize", `an integer in ${MIN_RING_SIZE}..${MAX_RING_SIZE}`);
+  }
+  if (!Number.isInteger(config.minStatusBatch) || config.minStatusBatch < 2) fail("minStatusBatch", "an integer of at least 2");
+  if (!Number.isInteger(config.maxPendingChallenges) || config.maxPendingChallenges < 1) fail("maxPendingChallenges", "a positive integer");
+  return config;
+}
 
 /** Everything a party needs from its environment. */
 export interface PartyContext {
@@ -52,7 +79,7 @@ export function partyContext(backend: Backend, overrides: Partial<Omit<PartyCont
   return {
     backend,
     clock: overrides.clock ?? systemClock,
-    config: overrides.config ?? DEFAULT_CONFIG,
+    config: checkConfig(overrides.config ?? DEFAULT_CONFIG),
     rng: overrides.rng ?? systemRandom,
   };
 }

@@ -2,15 +2,18 @@
  * Battery status FC → discharging. The CA signs a discharge request; the LAG forwards it to
  * each vehicle session under its operator; the vehicle answers accept or decline inside a
  * fixed-length envelope only the CA can open, and may answer again (a higher sequence number
- * inside the envelope wins at the CA). The LAG forwards the envelope with a per-session slot
- * and its channel operator; it cannot tell an accept from a decline.
+ * inside the envelope wins at the CA). The vehicle ring-signs the envelope with its credential
+ * (`answerProof.ts`): the key image, scoped to (LAG, request), is the vehicle's slot at the CA.
+ * The LAG forwards envelope and proof under its channel operator; it cannot tell an accept from
+ * a decline, and — holding no member key — it cannot fabricate an answer, override one in any
+ * slot, or choose the slot: the CA applies only answers whose proof verifies against a current
+ * committed group version, the latest sequence per key image.
  *
  *   CA ──DischargeRequest(signed)──▶ LAG ──DischargeOffer(op)──▶ BV
- *   BV ──DischargeAnswer(envelope, op)──▶ LAG ──DischargeForward(slot, envelope, op)──▶ CA
+ *   BV ──DischargeAnswer(envelope, proof, op)──▶ LAG ──DischargeForward(envelope, proof, op)──▶ CA
  *
  * Vehicle machine per request: (none) --offer--> offered --answer--> answered --answer--> …
  */
-import { sha256 } from "@noble/hashes/sha2.js";
 import {
   bytesToHex,
   ctEqual,
@@ -19,12 +22,15 @@ import {
   frame,
   openEnvelope,
   sealEnvelope,
+  u16be,
+  u64be,
 } from "../crypto/index.js";
-import { verifyCaStatement, type CaPublicKeys, type CentralAuthority } from "./ca.js";
+import { answerScope, signAnswerProof, verifyAnswerProof, type AnswerProof } from "./answerProof.js";
+import { verifyCaStatement, type CaPublicKeys, type CentralAuthority, type VehicleCredential } from "./ca.js";
 import type { SessionChannel } from "./channel.js";
 import { checkWindow, randomBytesOf, type PartyContext } from "./context.js";
 import { guard, ProtocolError } from "./errors.js";
-import { decodeMessage, encodeMessage, REQUEST_ID_BYTES, type MessageOf } from "./messages.js";
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, REQUEST_ID_BYTES, type MessageOf } from "./messages.js";
 import { ReplayGuard } from "./replay.js";
 import { messageDigest, type RunLog } from "./runLog.js";
 import type { LagSession, VehicleSession } from "./sessions.js";
@@ -34,7 +40,16 @@ import { PROTOCOL_TAGS } from "./tags.js";
 export type DischargeRequest = MessageOf<"DischargeRequest">;
 
 const statementOf = (bytes: Uint8Array): Uint8Array => bytes.subarray(0, bytes.length - 64);
-const aadOf = (requestId: Uint8Array): Uint8Array => frame(PROTOCOL_TAGS.dischargeAad, [requestId]);
+/** Associated data of a discharge answer's envelope (binds it to its request). */
+export const dischargeAad = (requestId: Uint8Array): Uint8Array => frame(PROTOCOL_TAGS.dischargeAad, [requestId]);
+
+/** The scope of the answers to one request: a vehicle's key image in it is its slot at the CA. */
+export const dischargeScope = (lagId: Uint8Array, requestId: Uint8Array) => answerScope(PROTOCOL_TAGS.dischargeScope, lagId, requestId);
+
+/** The message a vehicle ring-signs: the envelope it answers with, bound to LAG, request and group version. */
+export function dischargeMessage(lagId: Uint8Array, requestId: Uint8Array, envelope: Uint8Array, groupId: Uint8Array, groupVersion: bigint): Uint8Array {
+  return frame(PROTOCOL_TAGS.dischargeMessage, [u16be(PROTOCOL_VERSION), lagId, requestId, envelope, groupId, u64be(groupVersion)]);
+}
 
 /** Decodes a discharge request and checks the CA's signature (`BAD_SIGNATURE`). */
 export function verifyDischargeRequest(ctx: PartyContext, ca: CaPublicKeys, bytes: Uint8Array): DischargeRequest {
@@ -75,7 +90,11 @@ export class CaDischargeDesk {
     return request;
   }
 
-  /** Accepts a forwarded answer: `applied` is false when a later answer of the slot is already held. */
+  /**
+   * Accepts a forwarded answer: `applied` is false when a later answer of the same vehicle (key
+   * image) is already held. An answer without a valid proof is refused (`BAD_SIGNATURE`,
+   * `NOT_IN_GROUP`, `UNKNOWN_GROUP`, `SUPERSEDED_GROUP`) and changes nothing.
+   */
   onForward(bytes: Uint8Array): { readonly requestId: Uint8Array; readonly applied: boolean } {
     return guard(() => {
       const now = this.ca.ctx.clock();
@@ -84,13 +103,17 @@ export class CaDischargeDesk {
       const request = this.requests.get(bytesToHex(forward.requestId));
       if (request === undefined || !ctEqual(request.lagId, lagId)) throw new ProtocolError("UNKNOWN_REQUEST", "no such request for this LAG");
       checkWindow(now, request.notBefore, request.notAfter, this.ca.ctx.config, "discharge request");
+      // Only an answer a member of a current group version signed counts; its key image is its slot.
+      const message = dischargeMessage(lagId, forward.requestId, forward.envelope, forward.groupId, forward.groupVersion);
+      const { config } = this.ca.ctx;
+      const slot = verifyAnswerProof(this.ca.ctx.backend, this.ca.groups, forward, dischargeScope(lagId, forward.requestId), message, { now, graceSeconds: config.groupGraceSeconds });
       this.envelopes.claim(forward.envelope, request.notAfter + 3600n, now, "discharge answer envelope");
-      const answer = decodeAnswer(openEnvelope(this.ca.ctx.backend, this.ca.envelopeKeys, forward.envelope, aadOf(forward.requestId)));
+      const answer = decodeAnswer(openEnvelope(this.ca.ctx.backend, this.ca.envelopeKeys, forward.envelope, dischargeAad(forward.requestId)));
       if (answer.kind === "status") throw new ProtocolError("MALFORMED", "a discharge answer must accept or decline");
       const slots = this.latest.get(bytesToHex(forward.requestId)) as Map<string, { sequence: bigint; accept: boolean }>;
-      const held = slots.get(bytesToHex(forward.slot));
+      const held = slots.get(bytesToHex(slot));
       const applied = held === undefined || answer.sequence > held.sequence;
-      if (applied) slots.set(bytesToHex(forward.slot), { sequence: answer.sequence, accept: answer.kind === "accept" });
+      if (applied) slots.set(bytesToHex(slot), { sequence: answer.sequence, accept: answer.kind === "accept" });
       return { requestId: forward.requestId, applied };
     });
   }
@@ -107,7 +130,6 @@ export class CaDischargeDesk {
 
 /** The LAG's desk: offers requests to sessions and forwards the sealed answers. */
 export class LagDischargeDesk {
-  private readonly slotSecret: Uint8Array;
   private readonly offered = new Map<string, DischargeRequest>();
 
   constructor(
@@ -115,9 +137,7 @@ export class LagDischargeDesk {
     private readonly ca: CaPublicKeys,
     private readonly toCa: SessionChannel,
     private readonly log?: RunLog,
-  ) {
-    this.slotSecret = randomBytesOf(ctx, 32);
-  }
+  ) {}
 
   private key(session: LagSession, requestId: Uint8Array): string {
     return `${bytesToHex(session.channel.id)}/${bytesToHex(requestId)}`;
@@ -132,7 +152,7 @@ export class LagDischargeDesk {
     });
   }
 
-  /** Checks a vehicle's answer and seals its forward to the CA. The LAG sees only lengths and its own fields. */
+  /** Checks a vehicle's answer and seals its forward to the CA. The LAG sees only lengths, its own fields and the proof. */
   onAnswer(session: LagSession, bytes: Uint8Array): Uint8Array {
     return guard(() => {
       const now = this.ctx.clock();
@@ -141,8 +161,8 @@ export class LagDischargeDesk {
       if (request === undefined) throw new ProtocolError("OUT_OF_ORDER", "answer to a request this session was not offered");
       checkWindow(now, request.notBefore, request.notAfter, this.ctx.config, "discharge request");
       this.log?.record("discharge-answer", messageDigest(bytes));
-      const slot = sha256(frame(PROTOCOL_TAGS.dischargeSlot, [this.slotSecret, session.channel.id, answer.requestId])).slice(0, 16);
-      return this.toCa.seal("DischargeForward", { requestId: answer.requestId, slot, envelope: answer.envelope }, now);
+      const { requestId, envelope, groupId, groupVersion, ring, signature } = answer;
+      return this.toCa.seal("DischargeForward", { requestId, envelope, groupId, groupVersion, ring, signature }, now);
     });
   }
 }
@@ -161,6 +181,7 @@ export class VehicleDischarge {
     private readonly ctx: PartyContext,
     private readonly session: VehicleSession,
     private readonly ca: CaPublicKeys,
+    private readonly credential: VehicleCredential,
     initial: BatteryState = "fc",
   ) {
     this.channel = session.channel;
@@ -194,8 +215,11 @@ export class VehicleDischarge {
       checkWindow(now, entry.request.notBefore, entry.request.notAfter, this.ctx.config, "discharge request");
       const sequence = entry.sequence + 1n;
       const plaintext = encodeAnswer({ sequence, kind: accept ? "accept" : "decline", body: new Uint8Array(0) });
-      const envelope = sealEnvelope(this.ctx.backend, this.ca.envelopeKey, plaintext, aadOf(requestId), this.ctx.rng);
-      const bytes = this.channel.seal("DischargeAnswer", { requestId, envelope }, now);
+      const envelope = sealEnvelope(this.ctx.backend, this.ca.envelopeKey, plaintext, dischargeAad(requestId), this.ctx.rng);
+      const { lagId } = this.session;
+      const c = this.credential;
+      const proof: AnswerProof = signAnswerProof(this.ctx, c, dischargeScope(lagId, requestId), dischargeMessage(lagId, requestId, envelope, c.groupId, c.groupVersion));
+      const bytes = this.channel.seal("DischargeAnswer", { requestId, envelope, ...proof, ring: [...proof.ring] }, now);
       entry.sequence = sequence;
       this.battery = accept ? "discharging" : "fc";
       return bytes;

@@ -38,6 +38,14 @@ export type ProtocolErrorCode =
   | "UNKNOWN_GROUP"
   /** A ring member is not in the committed group version. */
   | "NOT_IN_GROUP"
+  /** The group version was superseded (members revoked) longer ago than the grace period. */
+  | "SUPERSEDED_GROUP"
+  /** The party holds as much pending work as it is configured to; try again later. */
+  | "OVERLOADED"
+  /** A configuration value is outside its allowed range. */
+  | "INVALID_CONFIG"
+  /** A store this party depends on did not answer; nothing was recorded. */
+  | "UNAVAILABLE"
   /** A discharge request, batch or round this party did not issue or does not know. */
   | "UNKNOWN_REQUEST"
   /** The scope (LAG id, epoch) is not the one the verifier expects. */

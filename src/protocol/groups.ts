@@ -10,7 +10,7 @@
  * rings across sessions never narrows the anonymity set (no intersection attack).
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { bytesToHex, hexToBytes } from "../crypto/index.js";
+import { bytesToHex, committedMembers, hexToBytes, type CommittedMembers } from "../crypto/index.js";
 import { ProtocolError } from "./errors.js";
 import { GROUP_ID_BYTES } from "./messages.js";
 
@@ -64,6 +64,12 @@ export interface GroupVersionRecord {
   readonly memberCount: number;
   /** What the group means (e.g. "subscribers of supplier S_B"): all a LAG learns of a vehicle. */
   readonly attribute: string;
+  /**
+   * When the version was published (the registry's `publishedAt`, Unix seconds). Publishing it
+   * supersedes the previous version; when unknown, the previous version counts as superseded
+   * since time 0 (no grace).
+   */
+  readonly publishedAt?: bigint;
 }
 
 /** Committed group versions and, where known, their verified member lists. */
@@ -71,6 +77,7 @@ export class GroupDirectory {
   private readonly versions = new Map<string, GroupVersionRecord>();
   private readonly members = new Map<string, Set<string>>();
   private readonly wholeRings = new Map<string, true>();
+  private readonly latest = new Map<string, bigint>();
 
   private static key(groupId: Uint8Array, version: bigint): string {
     return `${bytesToHex(groupId)}/${version}`;
@@ -82,6 +89,37 @@ export class GroupDirectory {
       throw new ProtocolError("MALFORMED", "invalid group version record");
     }
     this.versions.set(GroupDirectory.key(record.groupId, record.version), record);
+    const group = bytesToHex(record.groupId);
+    if ((this.latest.get(group) ?? -1n) < record.version) this.latest.set(group, record.version);
+  }
+
+  /** The latest committed version of `groupId` (undefined if none). */
+  latestVersion(groupId: Uint8Array): bigint | undefined {
+    return this.latest.get(bytesToHex(groupId));
+  }
+
+  /**
+   * Revocation: throws `SUPERSEDED_GROUP` unless `version` is the latest committed version of
+   * its group, or its successor was published less than `graceSeconds` before `now`
+   * (accepted while now < publishedAt(version + 1) + grace).
+   */
+  checkCurrent(groupId: Uint8Array, version: bigint, now: bigint, graceSeconds: bigint): void {
+    const latest = this.latestVersion(groupId);
+    if (latest === undefined || version >= latest) return;
+    const supersededAt = this.versions.get(GroupDirectory.key(groupId, version + 1n))?.publishedAt ?? 0n;
+    if (now >= supersededAt + graceSeconds) {
+      throw new ProtocolError("SUPERSEDED_GROUP", "group version was superseded", {
+        details: { groupId: hex(groupId), version, latest, supersededAt, graceSeconds },
+      });
+    }
+  }
+
+  /** The committed member set of a version whose ring `checkRing` accepted. */
+  membersFor(groupId: Uint8Array, version: bigint, ring: readonly Uint8Array[]): CommittedMembers {
+    const known = this.members.get(GroupDirectory.key(groupId, version));
+    if (known !== undefined) return { has: (member) => known.has(bytesToHex(member)) };
+    // Without a member list only a whole-version ring is accepted: the ring is the member set.
+    return committedMembers(ring);
   }
 
   /** Adds the member list of a committed version after checking it against the root. */
@@ -130,7 +168,7 @@ export class GroupDirectory {
 
 /** The registry calls this module reads (an ethers contract satisfies it). */
 export interface GroupRegistryReader {
-  groupVersion(groupId: string, version: bigint | number): Promise<{ root: string; memberCount: bigint | number }>;
+  groupVersion(groupId: string, version: bigint | number): Promise<{ root: string; memberCount: bigint | number; publishedAt?: bigint | number }>;
   latestGroupVersion(groupId: string): Promise<bigint | number>;
 }
 
@@ -146,7 +184,8 @@ export async function loadGroupVersion(
   try {
     const v = version ?? BigInt(await registry.latestGroupVersion(hex(groupId)));
     const g = await registry.groupVersion(hex(groupId), v);
-    record = { groupId, version: v, root: hexToBytes(g.root.slice(2)), memberCount: Number(g.memberCount), attribute };
+    const publishedAt = g.publishedAt === undefined ? undefined : BigInt(g.publishedAt);
+    record = { groupId, version: v, root: hexToBytes(g.root.slice(2)), memberCount: Number(g.memberCount), attribute, ...(publishedAt === undefined ? {} : { publishedAt }) };
   } catch (cause) {
     throw new ProtocolError("UNKNOWN_GROUP", "group version not found in the registry", { cause });
   }

@@ -5,11 +5,17 @@
  *   (new) --challenge()--> challenged --AuthResponse ok / AuthConfirm--> established
  *                                     --AuthResponse refused----------> failed
  *
- * A response is checked cheapest first: session known and still challenged (else
- * `WRONG_SESSION` / `REPLAYED`), within the challenge window, timestamp fresh, the ring drawn
- * from a committed group version, the key image not yet used in this scope; then
- * `checkAnonymousAuth` (own permit, session key and the vehicle's operator, ring signature with
- * escrow proof); then the key image is claimed. The LAG learns the group attribute and role.
+ * A response is checked cheapest first (`prepare`): session known and still challenged (else
+ * `WRONG_SESSION` / `REPLAYED`), within the challenge window, timestamp fresh, the group version
+ * current or within its grace period (`SUPERSEDED_GROUP`), the ring drawn from that committed
+ * version; then `checkAnonymousAuth` (own permit, committed members, session key and the
+ * vehicle's operator, ring signature with escrow proof) — inline, or on a worker pool in a
+ * service; then the key image is claimed in the durable `KeyImageStore` shared by every process
+ * of this LAG id, and only then is `AuthConfirm` built. The LAG learns the group attribute and
+ * role.
+ *
+ * Forward secrecy: the challenge's ephemeral secret is zeroed and dropped as soon as its
+ * response is processed (accepted or refused), and unanswered challenges are swept by age.
  */
 import {
   authOperator,
@@ -20,19 +26,23 @@ import {
   generateKeyPair,
   transcriptHash,
   checkAnonymousAuth,
+  type AnonymousAuthCheck,
+  type AnonymousAuthResult,
   type KeyPair,
   type Permit,
+  type Scope,
 } from "../crypto/index.js";
 import type { CaPublicKeys } from "./ca.js";
 import { SessionChannel } from "./channel.js";
-import { checkWindow, epochOf, randomBytesOf, type PartyContext } from "./context.js";
-import { guard, ProtocolError } from "./errors.js";
+import { checkConfig, checkWindow, epochOf, randomBytesOf, type PartyContext } from "./context.js";
+import { guard, toProtocolError, ProtocolError } from "./errors.js";
 import type { GroupDirectory } from "./groups.js";
 import { decodeMessage, encodeMessage, NONCE_BYTES, SESSION_ID_BYTES, withoutOperator, type MessageOf } from "./messages.js";
-import { KeyImageStore } from "./replay.js";
+import { isSyncKeyImageStore, MemoryKeyImageStore, type KeyImageStore } from "./replay.js";
 import { roleOf } from "./roles.js";
 import type { RunLog } from "./runLog.js";
 import { SessionTable, type LagSession } from "./sessions.js";
+import type { GroupVersionRecord } from "./groups.js";
 import { AUTH_LABELS, authDigest, authStatement, scopeOf, type AuthTranscript } from "./transcript.js";
 
 /** A LAG's identity: its id, static key-agreement key L and the CA permit for L. */
@@ -44,14 +54,31 @@ export interface LagIdentity {
 }
 
 /** States of one session at the LAG. */
-export type LagAuthState = "challenged" | "established" | "failed";
+export type LagAuthState = "challenged" | "verifying" | "established" | "failed";
 
 interface Pending {
   state: LagAuthState;
   readonly challengeBytes: Uint8Array;
   readonly challenge: MessageOf<"AuthChallenge">;
-  readonly ephemeral: KeyPair;
+  /** Held until the response is processed, then zeroed and dropped. */
+  ephemeral: KeyPair | undefined;
 }
+
+/** A response that passed every check short of the cryptographic one (`LagAuthenticator.prepare`). */
+export interface PreparedResponse {
+  /** The inputs of `checkAnonymousAuth` (plain data: a worker thread can run it). */
+  readonly check: AnonymousAuthCheck;
+  readonly scope: Scope;
+  readonly sessionId: Uint8Array;
+  /** @internal */
+  readonly pending: Pending;
+  readonly response: MessageOf<"AuthResponse">;
+  readonly bytes: Uint8Array;
+  readonly group: GroupVersionRecord;
+}
+
+/** Runs `checkAnonymousAuth` somewhere (inline, or on a worker pool). */
+export type AuthVerifier = (check: AnonymousAuthCheck) => AnonymousAuthResult | Promise<AnonymousAuthResult>;
 
 /** An accepted authentication. */
 export interface LagAuthResult {
@@ -60,35 +87,54 @@ export interface LagAuthResult {
   readonly transcript: AuthTranscript;
 }
 
+/** Options of a LAG's authentication desk. */
+export interface LagAuthOptions {
+  /** Established sessions (shared with the sub-protocol desks). */
+  readonly sessions?: SessionTable<LagSession>;
+  readonly log?: RunLog;
+  /** The key-image store shared by every process of this LAG id (default: this process's memory). */
+  readonly keyImages?: KeyImageStore;
+}
+
 /** The LAG's authentication desk. */
 export class LagAuthenticator {
   /** Key images accepted per scope. */
-  readonly keyImages = new KeyImageStore();
+  readonly keyImages: KeyImageStore;
   /** Established sessions (shared with the sub-protocol desks). */
   readonly sessions: SessionTable<LagSession>;
   /** Transcripts of the authentications accepted since the last batch acknowledgement. */
   readonly accepted: AuthTranscript[] = [];
   private readonly pending = new Map<string, Pending>();
   private readonly permit: Permit;
+  private readonly log: RunLog | undefined;
+  private prunedBefore = -1n;
+  private sessionsSweptAt = 0n;
 
   constructor(
     private readonly ctx: PartyContext,
     readonly identity: LagIdentity,
     private readonly ca: CaPublicKeys,
     private readonly groups: GroupDirectory,
-    sessions?: SessionTable<LagSession>,
-    private readonly log?: RunLog,
+    options: LagAuthOptions = {},
   ) {
+    checkConfig(ctx.config);
     this.permit = guard(() => decodePermit(identity.permit));
     if (!ctEqual(this.permit.aggregatorId, identity.lagId) || !ctEqual(this.permit.aggregatorKey, identity.staticKeys.publicKey)) {
       throw new ProtocolError("BAD_PERMIT", "the permit names another LAG id or static key");
     }
-    this.sessions = sessions ?? new SessionTable<LagSession>();
+    this.sessions = options.sessions ?? new SessionTable<LagSession>();
+    this.keyImages = options.keyImages ?? new MemoryKeyImageStore();
+    this.log = options.log;
   }
 
-  /** State of a session (undefined if unknown). */
+  /** State of a session (undefined if unknown or swept). */
   stateOf(sessionId: Uint8Array): LagAuthState | undefined {
     return this.pending.get(bytesToHex(sessionId))?.state;
+  }
+
+  /** Number of challenges held (answered or not) until they age out. */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
   /** A fresh challenge: new session id, nonce and ephemeral key, the current epoch, a short window. */
@@ -96,8 +142,10 @@ export class LagAuthenticator {
     return guard(() => {
       const now = this.ctx.clock();
       const epoch = epochOf(now, this.ctx.config);
-      this.keyImages.forgetBefore(epoch - 1n);
-      this.sweep(now);
+      this.sweep(now, epoch);
+      if (this.pending.size >= this.ctx.config.maxPendingChallenges) {
+        throw new ProtocolError("OVERLOADED", "too many challenges are pending", { details: { pending: this.pending.size } });
+      }
       const ephemeral = generateKeyPair(this.ctx.backend, this.ctx.rng);
       const challenge: MessageOf<"AuthChallenge"> = {
         sessionId: randomBytesOf(this.ctx, SESSION_ID_BYTES),
@@ -115,42 +163,70 @@ export class LagAuthenticator {
     });
   }
 
-  /** Verifies a vehicle's response; on success returns the confirmation and the new session. */
+  /**
+   * Verifies a vehicle's response inline and, with a synchronous key-image store, returns the
+   * confirmation and the new session. A service uses `respond` (worker pool, any store).
+   */
   onResponse(bytes: Uint8Array): LagAuthResult {
+    const store = this.keyImages;
+    if (!isSyncKeyImageStore(store)) throw new ProtocolError("INTERNAL", "this key-image store is asynchronous: use respond()");
+    const prepared = this.prepare(bytes);
+    return this.settle(prepared.pending, () => {
+      const result = checkAnonymousAuth(this.ctx.backend, prepared.check);
+      this.refuseUnless(result);
+      if (!store.claimNow(prepared.scope, result.keyImage)) throw doubleAuthentication(prepared.scope);
+      return this.confirm(prepared, result);
+    });
+  }
+
+  /** Verifies a response with `verify` (e.g. a worker pool), claims its key image in the store, then confirms. */
+  async respond(bytes: Uint8Array, verify: AuthVerifier = (check) => checkAnonymousAuth(this.ctx.backend, check)): Promise<LagAuthResult> {
+    const prepared = this.prepare(bytes);
+    try {
+      const result = await verify(prepared.check);
+      this.refuseUnless(result);
+      if (!(await this.keyImages.claim(prepared.scope, result.keyImage))) throw doubleAuthentication(prepared.scope);
+      return this.confirm(prepared, result);
+    } catch (error) {
+      prepared.pending.state = "failed";
+      throw toProtocolError(error);
+    } finally {
+      this.forgetEphemeral(prepared.pending);
+    }
+  }
+
+  /** The cheap checks of a response, in order of cost; marks the session as being verified. */
+  prepare(bytes: Uint8Array): PreparedResponse {
     const response = guard(() => decodeMessage("AuthResponse", bytes));
     const pending = this.pending.get(bytesToHex(response.sessionId));
     if (pending === undefined) throw new ProtocolError("WRONG_SESSION", "no challenge with this session id");
     if (pending.state !== "challenged") throw new ProtocolError("REPLAYED", `session is already ${pending.state}`);
-    try {
-      return guard(() => this.verify(pending, response, bytes));
-    } catch (error) {
-      pending.state = "failed";
-      throw error;
-    }
+    pending.state = "verifying";
+    return this.settle(pending, () => this.checkCheap(pending, response, bytes), false);
   }
 
-  private verify(pending: Pending, response: MessageOf<"AuthResponse">, bytes: Uint8Array): LagAuthResult {
-    const { config, backend: b } = this.ctx;
+  private checkCheap(pending: Pending, response: MessageOf<"AuthResponse">, bytes: Uint8Array): PreparedResponse {
+    const { config } = this.ctx;
     const { challenge, challengeBytes } = pending;
     const now = this.ctx.clock();
     checkWindow(now, challenge.notBefore, challenge.notAfter, config, "challenge");
     checkWindow(response.timestamp, challenge.notBefore, challenge.notAfter, config, "response timestamp");
     if (response.timestamp > now + config.clockSkewSeconds) throw new ProtocolError("NOT_YET_VALID", "response dated in the future");
     if (response.ring.length > config.maxRingSize) throw new ProtocolError("MALFORMED", "ring larger than this LAG accepts");
-    const role = roleOf(response.role);
+    roleOf(response.role);
+    this.groups.checkCurrent(response.groupId, response.groupVersion, now, config.groupGraceSeconds);
     const group = this.groups.checkRing(response.groupId, response.groupVersion, response.ring);
     const signature = decodeEscrowSignature(response.signature, { maxRingSize: config.maxRingSize });
-    const scope = scopeOf(challenge);
-    if (this.keyImages.has(scope, signature.keyImage)) {
-      throw new ProtocolError("DOUBLE_AUTHENTICATION", "this vehicle already authenticated in this scope");
-    }
+    const ephemeral = pending.ephemeral;
+    if (ephemeral === undefined) throw new ProtocolError("REPLAYED", "the challenge's key is already spent");
     const transcript = [challengeBytes, withoutOperator(bytes)];
-    const result = checkAnonymousAuth(b, {
+    const check: AnonymousAuthCheck = {
       permit: this.permit,
+      members: this.groups.membersFor(response.groupId, response.groupVersion, response.ring),
       caPermitKey: this.ca.permitKey,
       now,
       keyAgreement: {
-        ephemeral: pending.ephemeral,
+        ephemeral,
         static: this.identity.staticKeys,
         vehicleEphemeralKey: response.ephemeralKey,
         transcriptHash: transcriptHash(transcript),
@@ -160,18 +236,27 @@ export class LagAuthenticator {
       operatorTag: response.operator,
       ring: { kind: "lsag-escrow", statement: authStatement(challenge, response, group.root, this.ca.escrowKey), signature },
       limits: { maxRingSize: config.maxRingSize },
-    });
-    if (!result.ok) {
-      const code = result.failed === "permit" ? "BAD_PERMIT" : result.failed === "operator" ? "BAD_OPERATOR" : "BAD_SIGNATURE";
-      throw new ProtocolError(code, `authentication refused: ${result.failed} check failed`);
-    }
-    this.keyImages.claim(scope, result.keyImage);
-    const expiresAt = now + config.sessionSeconds;
+    };
+    return { check, scope: scopeOf(challenge), sessionId: challenge.sessionId, pending, response, bytes: bytes.slice(), group };
+  }
+
+  private refuseUnless(result: AnonymousAuthResult): asserts result is Extract<AnonymousAuthResult, { ok: true }> {
+    if (result.ok) return;
+    const code =
+      result.failed === "permit" ? "BAD_PERMIT" : result.failed === "operator" ? "BAD_OPERATOR" : result.failed === "membership" ? "NOT_IN_GROUP" : "BAD_SIGNATURE";
+    throw new ProtocolError(code, `authentication refused: ${result.failed} check failed`);
+  }
+
+  private confirm(prepared: PreparedResponse, result: Extract<AnonymousAuthResult, { ok: true }>): LagAuthResult {
+    const { pending, response, bytes, group } = prepared;
+    const { challenge, challengeBytes } = pending;
+    const now = this.ctx.clock();
+    const expiresAt = now + this.ctx.config.sessionSeconds;
     const confirm = encodeMessage("AuthConfirm", { sessionId: challenge.sessionId, expiresAt, operator: new Uint8Array(32) });
     confirm.set(authOperator(result.sessionKey, AUTH_LABELS.confirm, [challengeBytes, bytes, withoutOperator(confirm)]), confirm.length - 32);
-    const full: AuthTranscript = { challenge: challengeBytes, response: bytes.slice(), confirm };
+    const full: AuthTranscript = { challenge: challengeBytes, response: bytes, confirm };
     const channel = new SessionChannel({ id: challenge.sessionId, key: result.sessionKey, local: "lag", peer: "bv", mode: "visiting", expiresAt });
-    const session: LagSession = { channel, mode: "visiting", role, attribute: group.attribute, digest: authDigest(full) };
+    const session: LagSession = { channel, mode: "visiting", role: roleOf(response.role), attribute: group.attribute, digest: authDigest(full) };
     this.sessions.add(session);
     this.accepted.push(full);
     this.log?.record("authentication", session.digest);
@@ -179,15 +264,58 @@ export class LagAuthenticator {
     return { confirm: confirm.slice(), session, transcript: full };
   }
 
+  /** Runs `fn`; any failure fails the session (and, when `final`, the ephemeral secret is dropped either way). */
+  private settle<T>(pending: Pending, fn: () => T, final = true): T {
+    try {
+      return guard(fn);
+    } catch (error) {
+      pending.state = "failed";
+      this.forgetEphemeral(pending);
+      throw error;
+    } finally {
+      if (final) this.forgetEphemeral(pending);
+    }
+  }
+
+  private forgetEphemeral(pending: Pending): void {
+    pending.ephemeral?.secretKey.fill(0);
+    pending.ephemeral = undefined;
+  }
+
   /** Takes the transcripts accepted so far (for a batch acknowledgement). */
   takeAccepted(): AuthTranscript[] {
     return this.accepted.splice(0, this.accepted.length);
   }
 
-  private sweep(now: bigint): void {
-    if (this.pending.size < 4096) return;
-    const horizon = this.ctx.config.sessionSeconds + this.ctx.config.clockSkewSeconds;
-    for (const [id, p] of this.pending) if (p.challenge.notAfter + horizon <= now) this.pending.delete(id);
-    this.sessions.sweep(now);
+  /**
+   * Drops challenges past their window (oldest first: the map keeps issue order), expired
+   * sessions once a minute, and key images of epochs before the previous one.
+   */
+  private sweep(now: bigint, epoch: bigint): void {
+    const horizon = this.ctx.config.clockSkewSeconds;
+    for (const [id, p] of this.pending) {
+      if (p.challenge.notAfter + horizon > now) break;
+      this.forgetEphemeral(p);
+      this.pending.delete(id);
+    }
+    if (now >= this.sessionsSweptAt + 60n) {
+      this.sessions.sweep(now);
+      this.sessionsSweptAt = now;
+    }
+    if (epoch - 1n > this.prunedBefore) {
+      this.prunedBefore = epoch - 1n;
+      const store = this.keyImages;
+      if (isSyncKeyImageStore(store)) store.forgetBeforeNow(epoch - 1n);
+      else {
+        // Pruning only frees space; a failure is retried at the next challenge.
+        store.forgetBefore(epoch - 1n).catch(() => {
+          this.prunedBefore = -1n;
+        });
+      }
+    }
   }
+}
+
+function doubleAuthentication(scope: Scope): ProtocolError {
+  return new ProtocolError("DOUBLE_AUTHENTICATION", "this vehicle already authenticated in this scope", { details: { epoch: BigInt(scope.epoch) } });
 }

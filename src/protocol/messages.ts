@@ -31,10 +31,14 @@ export const MASKED_BYTES = 8;
 export const STATUS_REPLY_BYTES = 8 + 16;
 /** Most vehicles in one status batch. */
 export const MAX_STATUS_BATCH = 256;
+/** Largest encoded status entry (masked value, envelope, proof with a ring of MAX_ANSWER_RING). */
+export const STATUS_ENTRY_MAX_BYTES = 8192;
 /** Most storage answers in one forward or verdict. */
 export const MAX_STORAGE_ANSWERS = 32;
 /** Largest ring a storage answer may carry (bounds the forward's size). */
 export const MAX_STORAGE_RING = 64;
+/** Largest ring of a discharge answer's proof (`answerProof.ts` checks the same bound). */
+export const MAX_ANSWER_RING = MAX_STORAGE_RING;
 
 const sessionId = ["sessionId", fixed(SESSION_ID_BYTES)] as const;
 const counter = ["counter", u64] as const;
@@ -43,6 +47,8 @@ const lagId = ["lagId", bytes8(1, LAG_ID_MAX_BYTES)] as const;
 const ring = (max: number) => ["ring", list(KEY_BYTES, 2, max)] as const;
 const signature = (maxRing: number) => ["signature", bytes16(1, signatureLength("lsag-escrow", maxRing))] as const;
 const envelope = ["envelope", fixed(ENVELOPE_BYTES)] as const;
+/** A vehicle's ring-signed proof of an answer (`answerProof.ts`). */
+const answerProof = [["groupId", fixed(GROUP_ID_BYTES)], ["groupVersion", u64], ring(MAX_ANSWER_RING), ["signature", bytes16(1, signatureLength("lsag", MAX_ANSWER_RING))]] as const;
 
 /** Every message: its type byte and fields. */
 export const CATALOGUE = {
@@ -69,15 +75,19 @@ export const CATALOGUE = {
     fields: [["requestId", fixed(REQUEST_ID_BYTES)], lagId, ["epoch", u64], ["energyWh", u64], ["notBefore", u64], ["notAfter", u64], ["signature", fixed(CA_SIGNATURE_BYTES)]],
   },
   DischargeOffer: { type: 0x11, fields: [sessionId, counter, ["request", bytes16(1, 256)], operator] },
-  DischargeAnswer: { type: 0x12, fields: [sessionId, counter, ["requestId", fixed(REQUEST_ID_BYTES)], envelope, operator] },
-  DischargeForward: { type: 0x13, fields: [sessionId, counter, ["requestId", fixed(REQUEST_ID_BYTES)], ["slot", fixed(16)], envelope, operator] },
+  DischargeAnswer: { type: 0x12, fields: [sessionId, counter, ["requestId", fixed(REQUEST_ID_BYTES)], envelope, ...answerProof, operator] },
+  DischargeForward: { type: 0x13, fields: [sessionId, counter, ["requestId", fixed(REQUEST_ID_BYTES)], envelope, ...answerProof, operator] },
   // discharging → charging: pseudo-status
-  StatusReport: { type: 0x20, fields: [sessionId, counter, ["masked", u64], envelope, operator] },
-  StatusBatch: { type: 0x21, fields: [sessionId, counter, ["batchId", fixed(16)], ["entries", list(MASKED_BYTES + ENVELOPE_BYTES, 1, MAX_STATUS_BATCH)], operator] },
+  StatusReport: { type: 0x20, fields: [sessionId, counter, ["roundId", fixed(16)], ["masked", u64], envelope, ...answerProof, operator] },
+  StatusBatch: { type: 0x21, fields: [sessionId, counter, ["batchId", fixed(16)], ["roundId", fixed(16)], ["entries", blobs(1, MAX_STATUS_BATCH, STATUS_ENTRY_MAX_BYTES)], operator] },
   StatusResult: {
     type: 0x22,
     fields: [sessionId, counter, ["batchId", fixed(16)], ["aggregate", u64], ["count", u32], ["replies", list(STATUS_REPLY_BYTES, 1, MAX_STATUS_BATCH)], ["caSignature", fixed(CA_SIGNATURE_BYTES)], operator],
   },
+  /** The LAG opens a status round: every report of one batch answers the same round. */
+  StatusRound: { type: 0x24, fields: [sessionId, counter, ["roundId", fixed(16)], operator] },
+  /** One vehicle's signed entry of a status batch (not a session message: the CA verifies its proof). */
+  StatusEntry: { type: 0x25, fields: [["masked", u64], envelope, ...answerProof] },
   StatusDelivery: {
     type: 0x23,
     fields: [sessionId, counter, ["batchId", fixed(16)], ["aggregate", u64], ["count", u32], ["reply", fixed(STATUS_REPLY_BYTES)], ["caSignature", fixed(CA_SIGNATURE_BYTES)], operator],

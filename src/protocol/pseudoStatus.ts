@@ -5,16 +5,24 @@
  * forwards the batch; the CA removes the masks, signs the aggregate Σ s for the LAG and returns
  * to each vehicle its own real status encrypted under that vehicle's reply key.
  *
- *   BV ──StatusReport(masked, envelope{mask, replyKey}, op)──▶ LAG
- *   LAG ──StatusBatch(entries, op)──▶ CA ──StatusResult(aggregate, replies, CA sig, op)──▶ LAG
+ *   LAG ──StatusRound(roundId, op)──▶ BV
+ *   BV ──StatusReport(roundId, masked, envelope{mask, replyKey}, proof, op)──▶ LAG
+ *   LAG ──StatusBatch(roundId, entries, op)──▶ CA ──StatusResult(aggregate, replies, CA sig, op)──▶ LAG
  *   LAG ──StatusDelivery(aggregate, reply, CA sig, op)──▶ each BV
  *
- * A batch holds at least `minStatusBatch` vehicles: an aggregate of one would be a status.
+ * A batch holds at least `minStatusBatch` vehicles: an aggregate of one would be a status. The
+ * CA counts only entries it can tie to distinct members of a current group version: each entry
+ * carries the vehicle's ring signature over (round, masked value, envelope) with its key image
+ * scoped to (LAG, round) (`answerProof.ts`). A dishonest LAG can therefore not pad a batch with
+ * entries of its own (status 0, a mask it knows) to read one vehicle's status from the aggregate,
+ * nor count one vehicle twice, nor reuse an entry in another round; the CA closes each round
+ * after one batch.
  */
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import {
   bytesToHex,
   concatBytes,
+  ctEqual,
   decodeAnswer,
   decodeMask,
   encodeAnswer,
@@ -24,17 +32,19 @@ import {
   openEnvelope,
   sealEnvelope,
   sumMasked,
+  u16be,
   u32be,
   u64be,
   unmaskAggregate,
   ENVELOPE_BYTES,
   DEFAULT_MASK_MODULUS,
 } from "../crypto/index.js";
-import { verifyCaStatement, type CaPublicKeys, type CentralAuthority } from "./ca.js";
+import { verifyCaStatement, type CaPublicKeys, type CentralAuthority, type VehicleCredential } from "./ca.js";
 import type { SessionChannel } from "./channel.js";
 import { randomBytesOf, type PartyContext } from "./context.js";
-import { guard, ProtocolError } from "./errors.js";
-import { MASKED_BYTES } from "./messages.js";
+import { guard, ProtocolError, toProtocolError } from "./errors.js";
+import { answerScope, signAnswerProof, verifyAnswerProof } from "./answerProof.js";
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from "./messages.js";
 import { ReplayGuard } from "./replay.js";
 import { messageDigest, type RunLog } from "./runLog.js";
 import type { LagSession, VehicleSession } from "./sessions.js";
@@ -44,6 +54,14 @@ const REPLY_NONCE = new Uint8Array(12);
 const envelopeAad = (lagId: Uint8Array): Uint8Array => frame(PROTOCOL_TAGS.statusAad, [lagId]);
 const replyAad = (batchId: Uint8Array): Uint8Array => frame(PROTOCOL_TAGS.statusReply, [batchId]);
 const readU64 = (bytes: Uint8Array): bigint => BigInt(`0x${bytesToHex(bytes)}`);
+
+/** The scope of one status round at one LAG: a vehicle's key image in it is its one entry. */
+export const statusScope = (lagId: Uint8Array, roundId: Uint8Array) => answerScope(PROTOCOL_TAGS.statusScope, lagId, roundId);
+
+/** The message a vehicle ring-signs for its entry. */
+export function statusMessage(lagId: Uint8Array, roundId: Uint8Array, masked: bigint, envelope: Uint8Array, groupId: Uint8Array, groupVersion: bigint): Uint8Array {
+  return frame(PROTOCOL_TAGS.statusMessage, [u16be(PROTOCOL_VERSION), lagId, roundId, u64be(masked), envelope, groupId, u64be(groupVersion)]);
+}
 
 /** The CA statement over an aggregate (what the LAG and every vehicle of the batch can check). */
 export function aggregateStatement(lagId: Uint8Array, batchId: Uint8Array, aggregate: bigint, count: number): Uint8Array {
@@ -58,18 +76,24 @@ export class VehicleStatusReport {
     private readonly ctx: PartyContext,
     private readonly session: VehicleSession,
     private readonly ca: CaPublicKeys,
+    private readonly credential: VehicleCredential,
   ) {}
 
-  /** Reports `status` (e.g. Wh discharged) masked; only one report is outstanding at a time. */
-  report(status: bigint): Uint8Array {
+  /** Reports `status` (e.g. Wh discharged) masked, in the round the LAG announced; one report is outstanding at a time. */
+  report(status: bigint, round: Uint8Array): Uint8Array {
     if (this.pending !== undefined) throw new ProtocolError("OUT_OF_ORDER", "a status report is already outstanding");
     return guard(() => {
+      const now = this.ctx.clock();
+      const { roundId } = this.session.channel.open("StatusRound", round, now);
       const { masked, mask } = maskStatus(status, DEFAULT_MASK_MODULUS, this.ctx.rng);
       const replyKey = randomBytesOf(this.ctx, 32);
       const body = concatBytes(encodeMask(mask), replyKey);
       const plaintext = encodeAnswer({ sequence: 1n, kind: "status", body });
-      const envelope = sealEnvelope(this.ctx.backend, this.ca.envelopeKey, plaintext, envelopeAad(this.session.lagId), this.ctx.rng);
-      const bytes = this.session.channel.seal("StatusReport", { masked, envelope }, this.ctx.clock());
+      const { lagId } = this.session;
+      const c = this.credential;
+      const envelope = sealEnvelope(this.ctx.backend, this.ca.envelopeKey, plaintext, envelopeAad(lagId), this.ctx.rng);
+      const proof = signAnswerProof(this.ctx, c, statusScope(lagId, roundId), statusMessage(lagId, roundId, masked, envelope, c.groupId, c.groupVersion));
+      const bytes = this.session.channel.seal("StatusReport", { roundId, masked, envelope, ...proof, ring: [...proof.ring] }, now);
       this.pending = { status, replyKey };
       return bytes;
     });
@@ -101,14 +125,16 @@ export class VehicleStatusReport {
 
 interface OpenEntry {
   readonly session: LagSession;
+  /** The encoded `StatusEntry` (masked value, envelope, the vehicle's proof). */
+  readonly entry: Uint8Array;
   readonly masked: bigint;
-  readonly envelope: Uint8Array;
 }
 
 /** The LAG's desk: collects masked reports into batches and delivers the CA's results. */
 export class LagStatusDesk {
   private open: OpenEntry[] = [];
   private readonly sent = new Map<string, readonly OpenEntry[]>();
+  private roundId: Uint8Array;
 
   constructor(
     private readonly ctx: PartyContext,
@@ -116,14 +142,23 @@ export class LagStatusDesk {
     private readonly ca: CaPublicKeys,
     private readonly toCa: SessionChannel,
     private readonly log?: RunLog,
-  ) {}
+  ) {
+    this.roundId = randomBytesOf(ctx, 16);
+  }
 
-  /** Accepts a report; returns the masked value (all the LAG learns of the vehicle's status). */
+  /** Announces the open round to a vehicle session (the vehicle reports in it). */
+  announce(session: LagSession): Uint8Array {
+    return guard(() => session.channel.seal("StatusRound", { roundId: this.roundId }, this.ctx.clock()));
+  }
+
+  /** Accepts a report of the open round; returns the masked value (all the LAG learns of the vehicle's status). */
   onReport(session: LagSession, bytes: Uint8Array): bigint {
     return guard(() => {
       const report = session.channel.open("StatusReport", bytes, this.ctx.clock());
+      if (!ctEqual(report.roundId, this.roundId)) throw new ProtocolError("WRONG_SCOPE", "the report answers another round");
       if (this.open.some((e) => e.session === session)) throw new ProtocolError("REPLAYED", "this session already reported in the open batch");
-      this.open.push({ session, masked: report.masked, envelope: report.envelope });
+      const { masked, envelope, groupId, groupVersion, ring, signature } = report;
+      this.open.push({ session, masked, entry: encodeMessage("StatusEntry", { masked, envelope, groupId, groupVersion, ring, signature }) });
       this.log?.record("status-report", messageDigest(bytes));
       return report.masked;
     });
@@ -141,10 +176,10 @@ export class LagStatusDesk {
     }
     return guard(() => {
       const batchId = randomBytesOf(this.ctx, 16);
-      const entries = this.open.map((e) => concatBytes(u64be(e.masked), e.envelope));
-      const bytes = this.toCa.seal("StatusBatch", { batchId, entries }, this.ctx.clock());
+      const bytes = this.toCa.seal("StatusBatch", { batchId, roundId: this.roundId, entries: this.open.map((e) => e.entry) }, this.ctx.clock());
       this.sent.set(bytesToHex(batchId), this.open);
       this.open = [];
+      this.roundId = randomBytesOf(this.ctx, 16);
       return bytes;
     });
   }
@@ -180,6 +215,7 @@ export class LagStatusDesk {
 /** The CA's desk: unmasks batches, signs aggregates, returns each vehicle its real status. */
 export class CaStatusDesk {
   private readonly envelopes = new ReplayGuard();
+  private readonly rounds = new ReplayGuard();
   /** Real statuses per batch, for billing (the CA never learns which vehicle sent which). */
   readonly records = new Map<string, { readonly lagId: Uint8Array; readonly statuses: readonly bigint[] }>();
 
@@ -194,22 +230,39 @@ export class CaStatusDesk {
       if (batch.entries.length < ctx.config.minStatusBatch) {
         throw new ProtocolError("BATCH_TOO_SMALL", `a batch needs at least ${ctx.config.minStatusBatch} vehicles`);
       }
-      const masked: bigint[] = [];
-      const masks: bigint[] = [];
-      const replyKeys: Uint8Array[] = [];
-      const envelopes = batch.entries.map((entry) => entry.subarray(MASKED_BYTES, MASKED_BYTES + ENVELOPE_BYTES));
+      const round = `${bytesToHex(lagId)}/${bytesToHex(batch.roundId)}`;
+      if (this.rounds.has(round, now)) throw new ProtocolError("REPLAYED", "this round already produced a batch");
+      const entries = batch.entries.map((bytes) => decodeMessage("StatusEntry", bytes));
+      const envelopes = entries.map((e) => e.envelope);
       const distinct = new Set(envelopes.map(bytesToHex));
       if (distinct.size !== envelopes.length || envelopes.some((e) => this.envelopes.has(e, now))) {
         throw new ProtocolError("REPLAYED", "the batch repeats a status envelope");
       }
-      batch.entries.forEach((entry, i) => {
-        const envelope = envelopes[i] as Uint8Array;
-        const answer = decodeAnswer(openEnvelope(ctx.backend, this.ca.envelopeKeys, envelope, envelopeAad(lagId)));
+      // Count only entries tied to distinct members of a current group version.
+      const scope = statusScope(lagId, batch.roundId);
+      const current = { now, graceSeconds: ctx.config.groupGraceSeconds };
+      const vehicles = new Set<string>();
+      entries.forEach((e, i) => {
+        const message = statusMessage(lagId, batch.roundId, e.masked, e.envelope, e.groupId, e.groupVersion);
+        try {
+          vehicles.add(bytesToHex(verifyAnswerProof(ctx.backend, this.ca.groups, e, scope, message, current)));
+        } catch (error) {
+          const cause = toProtocolError(error);
+          throw new ProtocolError(cause.code, `entry ${i}: ${cause.shortMessage}`, { details: { entry: i }, cause });
+        }
+      });
+      if (vehicles.size !== entries.length) throw new ProtocolError("REPLAYED", "the batch counts one vehicle twice");
+      const masked: bigint[] = [];
+      const masks: bigint[] = [];
+      const replyKeys: Uint8Array[] = [];
+      entries.forEach((entry, i) => {
+        const answer = decodeAnswer(openEnvelope(ctx.backend, this.ca.envelopeKeys, entry.envelope, envelopeAad(lagId)));
         if (answer.kind !== "status" || answer.body.length !== 8 + 32) throw new ProtocolError("MALFORMED", `entry ${i} is not a status mask`);
-        masked.push(readU64(entry.subarray(0, MASKED_BYTES)));
+        masked.push(entry.masked);
         masks.push(decodeMask(answer.body.subarray(0, 8)));
         replyKeys.push(answer.body.slice(8));
       });
+      this.rounds.claim(round, now + ctx.config.sessionSeconds, now, "status round");
       for (const envelope of envelopes) this.envelopes.claim(envelope, now + ctx.config.sessionSeconds, now, "status envelope");
       const aggregate = unmaskAggregate(sumMasked(masked), masks);
       const statuses = masked.map((m, i) => (m - (masks[i] as bigint) + DEFAULT_MASK_MODULUS) % DEFAULT_MASK_MODULUS);

@@ -46,39 +46,65 @@ export class ReplayGuard {
   }
 }
 
-/** The key images a LAG accepted, per scope (LAG id, epoch). */
-export class KeyImageStore {
+/**
+ * Where a LAG records the key images it accepted, per scope (LAG id, epoch). Every process of
+ * one LAG id must share one store, and a claim must be durable once it resolves: the LAG sends
+ * `AuthConfirm` only after its claim succeeded, so a restarted or second process refuses the
+ * same image (a cloned credential) in the same scope.
+ */
+export interface KeyImageStore {
+  /** Records `image` in `scope`; resolves false (recording nothing) if the scope already holds it. */
+  claim(scope: Scope, image: Uint8Array): Promise<boolean>;
+  /** Forgets every scope of an epoch before `epoch` (its challenges can no longer be answered). */
+  forgetBefore(epoch: bigint): Promise<void>;
+  /** Releases the store's resources. */
+  close(): Promise<void>;
+}
+
+/** A store that can also answer synchronously (in-process or embedded). */
+export interface SyncKeyImageStore extends KeyImageStore {
+  claimNow(scope: Scope, image: Uint8Array): boolean;
+  forgetBeforeNow(epoch: bigint): void;
+}
+
+/** True if `store` answers synchronously. */
+export function isSyncKeyImageStore(store: KeyImageStore): store is SyncKeyImageStore {
+  return typeof (store as Partial<SyncKeyImageStore>).claimNow === "function";
+}
+
+/** The bytes a store keys a scope by. */
+export const scopeKeyOf = (scope: Scope): Uint8Array => encodeScope(scope);
+
+/** Key images in this process's memory only: lost on restart, not shared (tests, single-process tools). */
+export class MemoryKeyImageStore implements SyncKeyImageStore {
   private readonly scopes = new Map<string, { epoch: bigint; images: Set<string> }>();
 
-  private slot(scope: Scope): { epoch: bigint; images: Set<string> } {
+  claimNow(scope: Scope, image: Uint8Array): boolean {
     const key = bytesToHex(encodeScope(scope));
     let slot = this.scopes.get(key);
     if (slot === undefined) {
       slot = { epoch: BigInt(scope.epoch), images: new Set() };
       this.scopes.set(key, slot);
     }
-    return slot;
+    const id = bytesToHex(image);
+    if (slot.images.has(id)) return false;
+    slot.images.add(id);
+    return true;
   }
 
-  /** True if `image` was accepted before in `scope`. */
-  has(scope: Scope, image: Uint8Array): boolean {
-    return this.scopes.get(bytesToHex(encodeScope(scope)))?.images.has(bytesToHex(image)) ?? false;
-  }
-
-  /** Accepts `image` in `scope`; a second acceptance is a double authentication. */
-  claim(scope: Scope, image: Uint8Array): void {
-    const images = this.slot(scope).images;
-    const key = bytesToHex(image);
-    if (images.has(key)) {
-      throw new ProtocolError("DOUBLE_AUTHENTICATION", "this vehicle already authenticated in this scope", {
-        details: { epoch: BigInt(scope.epoch) },
-      });
-    }
-    images.add(key);
-  }
-
-  /** Forgets every scope of an epoch before `epoch` (their challenges can no longer be answered). */
-  forgetBefore(epoch: bigint): void {
+  forgetBeforeNow(epoch: bigint): void {
     for (const [key, slot] of this.scopes) if (slot.epoch < epoch) this.scopes.delete(key);
+  }
+
+  async claim(scope: Scope, image: Uint8Array): Promise<boolean> {
+    return this.claimNow(scope, image);
+  }
+
+  async forgetBefore(epoch: bigint): Promise<void> {
+    this.forgetBeforeNow(epoch);
+  }
+
+  async close(): Promise<void> {
+    this.scopes.clear();
   }
 }

@@ -17,6 +17,8 @@ export const PROTOCOL_TAGS = {
   /** Encodings of the CA statements. */
   caAggregate: "v2g/protocol/ca/aggregate",
   caVerdict: "v2g/protocol/ca/verdict",
+  /** HKDF info: the encryption key of one direction of a session channel. */
+  sessionEncryption: "v2g/protocol/session/enc",
   /** HKDF salt/info and id of the LAG–CA channel. */
   lagCaKey: "v2g/protocol/lag-ca/key",
   lagCaId: "v2g/protocol/lag-ca/id",
@@ -24,8 +26,12 @@ export const PROTOCOL_TAGS = {
   dischargeAad: "v2g/protocol/discharge/aad",
   statusAad: "v2g/protocol/status/aad",
   statusReply: "v2g/protocol/status/reply",
-  /** The LAG's per-session slot towards the CA (latest answer wins per slot). */
-  dischargeSlot: "v2g/protocol/discharge/slot",
+  /** Ring-signature message and scope suffix of a status entry (one slot per vehicle and round). */
+  statusMessage: "v2g/protocol/status/message",
+  statusScope: "v2g/protocol/status/scope",
+  /** Ring-signature message and scope suffix of a discharge answer (one slot per vehicle and request). */
+  dischargeMessage: "v2g/protocol/discharge/message",
+  dischargeScope: "v2g/protocol/discharge/scope",
   /** Home network: pre-shared-key hint, session key. */
   homeHint: "v2g/protocol/home/hint",
   homeKey: "v2g/protocol/home/key",

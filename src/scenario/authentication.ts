@@ -79,7 +79,7 @@ export async function runAuthentication(o: AuthenticationOptions, log: ScenarioL
   const staticKeys = generateKeyPair(b);
   const permit = ca.issueLagPermit(lagId, staticKeys.publicKey, clock - 60n, clock + 86_400n);
   const runLog = new RunLog();
-  const lag = new LagAuthenticator(ctx, { lagId, staticKeys, permit }, ca.publicKeys, directory, undefined, runLog);
+  const lag = new LagAuthenticator(ctx, { lagId, staticKeys, permit }, ca.publicKeys, directory, { log: runLog });
 
   const attributes = new Set<string>();
   const digests: string[] = [];

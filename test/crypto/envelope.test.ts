@@ -72,6 +72,20 @@ for (const name of BACKEND_NAMES) {
       identityEpk.fill(0, 1, 33);
       expect(inputError(() => openEnvelope(b, ca, identityEpk, aad)).code).to.equal("IDENTITY_POINT");
     });
+
+    it("should draw a fresh ephemeral key for every plaintext even from a random source that repeats", function () {
+      const stuck = () => (length: number) => new Uint8Array(length).fill(0x5a);
+      const aad = text("request-7");
+      const accept = sealEnvelope(b, ca.publicKey, text("accept"), aad, stuck());
+      const decline = sealEnvelope(b, ca.publicKey, text("decline"), aad, stuck());
+      const otherAad = sealEnvelope(b, ca.publicKey, text("accept"), text("request-8"), stuck());
+      const epk = (e: Uint8Array) => Buffer.from(e.subarray(1, 33)).toString("hex");
+      // A key drawn from the source alone would repeat (and with it the ChaCha20-Poly1305 key and nonce).
+      expect(new Set([epk(accept), epk(decline), epk(otherAad)]).size).to.equal(3);
+      expect([...openEnvelope(b, ca, accept, aad)]).to.deep.equal([...text("accept")]);
+      expect([...openEnvelope(b, ca, decline, aad)]).to.deep.equal([...text("decline")]);
+      expect(inputError(() => sealEnvelope(b, ca.publicKey.subarray(1), text("accept"), aad)).code).to.equal("INVALID_LENGTH");
+    });
   });
 }
 

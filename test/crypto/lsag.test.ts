@@ -2,6 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import {
   bytesToHex,
+  decodeLsagSignature,
+  encodeSignature,
   generateKeyPair,
   keyImageOf,
   lsagSign,
@@ -176,6 +178,16 @@ for (const name of BACKEND_NAMES) {
           expect(inputError(() => lsagSign(b, { ...statement, ring }, keys[0]!.secretKey)).code).to.equal("RING_SIZE");
           expect(performance.now() - started).to.be.lessThan(50);
         }
+        expect(inputError(() => lsagVerify(b, statement, signature, { maxRingSize: 3 })).code).to.equal("RING_SIZE");
+      });
+
+      it("should refuse a ring-size bound that is not an integer in 2..256 instead of switching the bound off", function () {
+        for (const maxRingSize of [Number.NaN, Number.POSITIVE_INFINITY, 3.5, 1, 257, -4]) {
+          expect(inputError(() => lsagVerify(b, statement, signature, { maxRingSize })).code).to.equal("OUT_OF_RANGE");
+          expect(inputError(() => decodeLsagSignature(encodeSignature(signature), { maxRingSize })).code).to.equal("OUT_OF_RANGE");
+        }
+        expect(lsagVerify(b, statement, signature, { maxRingSize: 4 })).to.equal(true);
+        expect(lsagVerify(b, statement, signature, { maxRingSize: MAX_RING_SIZE })).to.equal(true);
         expect(inputError(() => lsagVerify(b, statement, signature, { maxRingSize: 3 })).code).to.equal("RING_SIZE");
       });
 

@@ -3,6 +3,8 @@ import {
   authOperator,
   bytesToHex,
   checkAnonymousAuth,
+  committedMembers,
+  CryptoInputError,
   ctEqual,
   encodeAuthMessage,
   escrowSign,
@@ -108,6 +110,7 @@ for (const name of BACKEND_NAMES) {
       const transcript = [message, signature.keyImage];
       const input: AnonymousAuthCheck = {
         permit,
+        members: committedMembers(members.map((k) => k.publicKey)),
         caPermitKey: caPermit!.publicKey,
         now: 1_500n,
         keyAgreement: { ephemeral: lagEph, static: lagStatic, vehicleEphemeralKey: vehicleEph.publicKey, transcriptHash: th },
@@ -121,6 +124,10 @@ for (const name of BACKEND_NAMES) {
       if (ok.ok) expect(bytesToHex(ok.keyImage)).to.equal(bytesToHex(signature.keyImage));
       expect(checkAnonymousAuth(b, { ...input, now: 2_000n })).to.deep.equal({ ok: false, failed: "permit" });
       expect(checkAnonymousAuth(b, { ...input, operatorLabel: "lag-auth" })).to.deep.equal({ ok: false, failed: "operator" });
+      // A valid signature over a ring that is not (wholly) in the committed member set is refused.
+      const committedElsewhere = committedMembers(members.slice(0, 2).map((k) => k.publicKey));
+      expect(checkAnonymousAuth(b, { ...input, members: committedElsewhere })).to.deep.equal({ ok: false, failed: "membership" });
+      expect(() => checkAnonymousAuth(b, { ...input, members: undefined as never })).to.throw(CryptoInputError);
       const wrongMessage = { ...statement, message: text("replayed elsewhere") };
       expect(checkAnonymousAuth(b, { ...input, ring: { kind: "lsag-escrow", statement: wrongMessage, signature } })).to.deep.equal({
         ok: false,

@@ -3,11 +3,15 @@
  * which wins at the CA, with the LAG unable to tell an accept from a decline.
  */
 import { expect } from "chai";
-import { ENVELOPE_BYTES } from "../../src/crypto/index.js";
+import { decodeLsagSignature, ENVELOPE_BYTES, encodeAnswer, encodeSignature, generateKeyPair, sealEnvelope } from "../../src/crypto/index.js";
 import {
   CaDischargeDesk,
+  CaStatusDesk,
+  dischargeAad,
   LagDischargeDesk,
+  LagStatusDesk,
   VehicleDischarge,
+  VehicleStatusReport,
   decodeMessage,
   encodeMessage,
   openLagCaChannel,
@@ -35,7 +39,7 @@ async function setup(seed?: string): Promise<Setup> {
   const lagDesk = new LagDischargeDesk(world.ctx(), world.ca.publicKeys, toCa);
   const sessions = [0, 1, 2].map((i) => {
     const r = world.authenticate(i, lag);
-    return { vehicle: r.vehicle, lag: r.lag.session, discharge: new VehicleDischarge(world.ctx(), r.vehicle, world.ca.publicKeys) };
+    return { vehicle: r.vehicle, lag: r.lag.session, discharge: new VehicleDischarge(world.ctx(), r.vehicle, world.ca.publicKeys, world.vehicles[i]!.credential) };
   });
   const now = world.clock.now;
   const request = caDesk.issue(lag.identity.lagId, now / world.config.epochSeconds, 50_000n, now, now + 900n);
@@ -65,36 +69,46 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     expect(s.sessions[1]!.discharge.state).to.equal("fc");
   });
 
-  it("should give the LAG byte-identical views of an accept and a decline except inside the sealed envelope and the MACs", async function () {
+  it("should give the LAG byte-identical views of an accept and a decline except inside the sealed envelope, the proof's scalars and the MACs", async function () {
     // Two runs with the same randomness: the only difference is the vehicle's answer.
     const runs = await Promise.all([setup("same-seed"), setup("same-seed")]);
     const [acceptRun, declineRun] = runs as [Setup, Setup];
-    const a = answer(acceptRun, 0, true);
-    const d = answer(declineRun, 0, false);
-    expect(a.length).to.equal(d.length);
-    const fa = decodeMessage("DischargeAnswer", a);
-    const fd = decodeMessage("DischargeAnswer", d);
-    // Every field the LAG can read is equal…
+    const wireA = answer(acceptRun, 0, true);
+    const wireD = answer(declineRun, 0, false);
+    expect(wireA.length).to.equal(wireD.length);
+    // What the LAG reads of each (it is the channel's other end).
+    const fa = acceptRun.sessions[0]!.lag.channel.read("DischargeAnswer", wireA, acceptRun.world.clock.now);
+    const fd = declineRun.sessions[0]!.lag.channel.read("DischargeAnswer", wireD, declineRun.world.clock.now);
+    const a = encodeMessage("DischargeAnswer", fa);
+    const d = encodeMessage("DischargeAnswer", fd);
+    // Every field the LAG can read is equal: session, counter, request, the vehicle's group, ring and key image…
     expect(fa.sessionId).to.deep.equal(fd.sessionId);
     expect(fa.counter).to.equal(fd.counter);
     expect(fa.requestId).to.deep.equal(fd.requestId);
-    expect(fa.envelope.subarray(0, 33)).to.deep.equal(fd.envelope.subarray(0, 33)); // version and ephemeral key
-    // …and the bytes that differ are ciphertext (only the CA holds its key) or the operator MAC.
-    const envelopeStart = a.length - 32 - ENVELOPE_BYTES;
-    const ciphertext = (k: number) => k >= envelopeStart + 33 && k < envelopeStart + ENVELOPE_BYTES;
+    expect(fa.envelope[0]).to.equal(fd.envelope[0]); // version
+    expect(fa.ring).to.deep.equal(fd.ring);
+    expect(decodeLsagSignature(fa.signature).keyImage).to.deep.equal(decodeLsagSignature(fd.signature).keyImage);
+    // …and the bytes that differ are the hedged ephemeral key (a hash of fresh randomness the LAG
+    // never sees, over the sealed content), ciphertext (only the CA holds its key), the ring
+    // signature's scalars (zero-knowledge: a hash of the signed envelope) or the operator MAC.
+    const envelopeStart = 2 + 16 + 8 + 16;
+    const ciphertext = (k: number) => k >= envelopeStart + 1 && k < envelopeStart + ENVELOPE_BYTES;
+    const sigStart = a.length - 32 - fa.signature.length;
+    const keyImage = (k: number) => k >= sigStart + 4 + 32 && k < sigStart + 4 + 64;
+    const scalars = (k: number) => k >= sigStart + 4 && k < a.length - 32 && !keyImage(k);
     const operator = (k: number) => k >= a.length - 32;
     const diff = differing(a, d);
     expect(diff.length).to.be.greaterThan(0);
-    expect(diff.filter((k) => !ciphertext(k) && !operator(k))).to.deep.equal([]);
+    expect(diff.filter((k) => !ciphertext(k) && !scalars(k) && !operator(k))).to.deep.equal([]);
     // The same holds for what the LAG forwards to the CA.
-    const forwardA = acceptRun.lagDesk.onAnswer(acceptRun.sessions[0]!.lag, a);
-    const forwardD = declineRun.lagDesk.onAnswer(declineRun.sessions[0]!.lag, d);
-    const fStart = forwardA.length - 32 - ENVELOPE_BYTES;
-    expect(differing(forwardA, forwardD).filter((k) => !(k >= fStart + 33 && k < fStart + ENVELOPE_BYTES) && k < forwardA.length - 32)).to.deep.equal([]);
+    const forwardA = acceptRun.lagDesk.onAnswer(acceptRun.sessions[0]!.lag, wireA);
+    const forwardD = declineRun.lagDesk.onAnswer(declineRun.sessions[0]!.lag, wireD);
+    const plainForward = (run: Setup, bytes: Uint8Array) => encodeMessage("DischargeForward", run.world.ca.channel(bytes).channel.read("DischargeForward", bytes, run.world.clock.now));
+    expect(differing(plainForward(acceptRun, forwardA), plainForward(declineRun, forwardD)).filter((k) => !ciphertext(k) && !scalars(k) && !operator(k))).to.deep.equal([]);
     // The ciphertext is not a function of the answer: two accepts share no envelope bytes pattern.
     const again = await setup();
-    const a1 = decodeMessage("DischargeAnswer", answer(again, 0, true)).envelope;
-    const a2 = decodeMessage("DischargeAnswer", answer(again, 1, true)).envelope;
+    const a1 = again.sessions[0]!.lag.channel.read("DischargeAnswer", answer(again, 0, true), again.world.clock.now).envelope;
+    const a2 = again.sessions[1]!.lag.channel.read("DischargeAnswer", answer(again, 1, true), again.world.clock.now).envelope;
     expect(differing(a1, a2).length).to.be.greaterThan(ENVELOPE_BYTES - 8);
     // The CA, and only the CA, reads the answers.
     expect(acceptRun.caDesk.onForward(forwardA).applied).to.equal(true);
@@ -125,8 +139,8 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     expectCode(() => s.lagDesk.onAnswer(s.sessions[0]!.lag, bytes), "REPLAYED");
     s.caDesk.onForward(forward);
     expectCode(() => s.caDesk.onForward(forward), "REPLAYED");
-    const f = decodeMessage("DischargeForward", forward);
-    const resealed = s.toCa.seal("DischargeForward", { requestId: f.requestId, slot: f.slot, envelope: f.envelope }, s.world.clock.now);
+    const { sessionId: _id, counter: _counter, operator: _op, ...f } = s.world.ca.channel(forward).channel.read("DischargeForward", forward, s.world.clock.now);
+    const resealed = s.toCa.seal("DischargeForward", f, s.world.clock.now);
     expectCode(() => s.caDesk.onForward(resealed), "REPLAYED");
   });
 
@@ -145,13 +159,105 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     // An envelope answered for request A, forwarded under request B.
     const other = s.caDesk.issue(s.lag.identity.lagId, 0n, 1n, s.world.clock.now, s.world.clock.now + 900n);
     const otherId = decodeMessage("DischargeRequest", other).requestId;
-    const envelope = decodeMessage("DischargeAnswer", answer(s, 0, true)).envelope;
-    const moved = s.toCa.seal("DischargeForward", { requestId: otherId, slot: new Uint8Array(16), envelope }, s.world.clock.now);
-    expectCode(() => s.caDesk.onForward(moved), "DECRYPTION_FAILED");
+    const { sessionId: _id, counter: _counter, operator: _op, ...signed } = s.sessions[0]!.lag.channel.read("DischargeAnswer", answer(s, 0, true), s.world.clock.now);
+    const moved = s.toCa.seal("DischargeForward", { ...signed, requestId: otherId }, s.world.clock.now);
+    expectCode(() => s.caDesk.onForward(moved), "BAD_SIGNATURE");
     // Expired.
     const pending = answer(s, 1, true);
     s.world.clock.advance(3600);
     expectCode(() => s.lagDesk.onAnswer(s.sessions[1]!.lag, pending), "EXPIRED");
     expectCode(() => s.sessions[2]!.discharge.onOffer(s.lagDesk.offer(s.sessions[2]!.lag, s.request)), "EXPIRED");
+  });
+  describe("a dishonest LAG", function () {
+    /** The fields of a vehicle's answer as the LAG reads them (everything but the channel framing). */
+    function fieldsOf(s: Setup, i: number, bytes: Uint8Array) {
+      const { sessionId: _id, counter: _counter, operator: _op, ...fields } = s.sessions[i]!.lag.channel.read("DischargeAnswer", bytes, s.world.clock.now);
+      return fields;
+    }
+
+    it("should not turn a decline into an accept with the highest sequence number", async function () {
+      const s = await setup();
+      const id = decodeMessage("DischargeRequest", s.request).requestId;
+      const decline = answer(s, 0, false);
+      expect(s.caDesk.onForward(s.lagDesk.onAnswer(s.sessions[0]!.lag, decline)).applied).to.equal(true);
+      // The LAG seals its own accept (sequence 2^64 − 1) and attaches the vehicle's proof.
+      const plaintext = encodeAnswer({ sequence: 2n ** 64n - 1n, kind: "accept", body: new Uint8Array(0) });
+      const envelope = sealEnvelope(s.world.b, s.world.ca.publicKeys.envelopeKey, plaintext, dischargeAad(id));
+      const override = s.toCa.seal("DischargeForward", { ...fieldsOf(s, 0, decline), envelope }, s.world.clock.now);
+      expectCode(() => s.caDesk.onForward(override), "BAD_SIGNATURE");
+      expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 0, declined: 1 });
+    });
+
+    it("should not fabricate accepts: no member key, no proof the CA accepts", async function () {
+      const s = await setup();
+      const id = decodeMessage("DischargeRequest", s.request).requestId;
+      const honest = fieldsOf(s, 1, answer(s, 1, false));
+      const accept = () => sealEnvelope(s.world.b, s.world.ca.publicKeys.envelopeKey, encodeAnswer({ sequence: 1n, kind: "accept", body: new Uint8Array(0) }), dischargeAad(id));
+      // A signature of its own making over a real ring of members.
+      const forgedSignature = decodeLsagSignature(honest.signature);
+      const forged = { ...forgedSignature, c1: forgedSignature.s[0]!, s: [forgedSignature.c1, ...forgedSignature.s.slice(1)] };
+      const attempts: [string, Record<string, unknown>, string][] = [
+        ["a forged signature", { ...honest, envelope: accept(), signature: encodeSignature(forged) }, "BAD_SIGNATURE"],
+        ["its own key in the ring", { ...honest, envelope: accept(), ring: [...honest.ring.slice(1), generateKeyPair(s.world.b).publicKey] }, "NOT_IN_GROUP"],
+        ["an uncommitted group", { ...honest, envelope: accept(), groupId: new Uint8Array(32).fill(7) }, "UNKNOWN_GROUP"],
+        ["a replayed answer", honest, "REPLAYED"],
+      ];
+      expect(s.caDesk.onForward(s.toCa.seal("DischargeForward", honest, s.world.clock.now)).applied).to.equal(true);
+      for (const [what, fields, code] of attempts) {
+        const bytes = s.toCa.seal("DischargeForward", fields as never, s.world.clock.now);
+        expect(expectCode(() => s.caDesk.onForward(bytes), code as never).code, what).to.equal(code);
+      }
+      expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 0, declined: 1 });
+    });
+
+    it("should not choose the slot: one vehicle is one slot, whoever forwards its answers", async function () {
+      const s = await setup();
+      const id = decodeMessage("DischargeRequest", s.request).requestId;
+      // Two answers of one vehicle arrive through two LAG desks (a LAG that splits a vehicle in two).
+      const first = s.lagDesk.onAnswer(s.sessions[0]!.lag, answer(s, 0, true));
+      const elsewhere = new LagDischargeDesk(s.world.ctx(), s.world.ca.publicKeys, s.toCa);
+      elsewhere.offer(s.sessions[0]!.lag, s.request);
+      const second = elsewhere.onAnswer(s.sessions[0]!.lag, answer(s, 0, true, false));
+      expect(s.caDesk.onForward(first).applied).to.equal(true);
+      expect(s.caDesk.onForward(second).applied).to.equal(true);
+      expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 1, declined: 0 });
+    });
+
+    it("should refuse the answer of a member removed in a newer group version once its grace is over", async function () {
+      const s = await setup();
+      const bytes = answer(s, 0, true);
+      s.world.ca.enrolGroup(s.world.groupId, 2n, s.world.members.slice(1).map((k) => k.publicKey), s.world.attribute);
+      s.world.clock.advance(s.world.config.groupGraceSeconds);
+      expectCode(() => s.caDesk.onForward(s.lagDesk.onAnswer(s.sessions[0]!.lag, bytes)), "SUPERSEDED_GROUP");
+    });
+  });
+  describe("what follows an answer (the LAG sees the traffic after it)", function () {
+    it("should show the LAG who accepted when only accepters report, and nothing when decliners report 0 as cover", async function () {
+      const s = await setup();
+      const id = decodeMessage("DischargeRequest", s.request).requestId;
+      const answers = [true, false, true];
+      answers.forEach((accept, i) => s.caDesk.onForward(s.lagDesk.onAnswer(s.sessions[i]!.lag, answer(s, i, accept))));
+      const statusDesk = () => new LagStatusDesk(s.world.ctx(), s.lag.identity.lagId, s.world.ca.publicKeys, s.toCa);
+      const reporter = (i: number) => new VehicleStatusReport(s.world.ctx(), s.sessions[i]!.vehicle, s.world.ca.publicKeys, s.world.vehicles[i]!.credential);
+      // Without cover: the sessions that report afterwards are exactly the accepters — the limit.
+      const plain = statusDesk();
+      const reported: number[] = [];
+      answers.forEach((accept, i) => {
+        if (!accept) return;
+        plain.onReport(s.sessions[i]!.lag, reporter(i).report(BigInt(1000 * (i + 1)), plain.announce(s.sessions[i]!.lag)));
+        reported.push(i);
+      });
+      expect(reported).to.deep.equal(answers.flatMap((a, i) => (a ? [i] : [])));
+      // With cover: every vehicle offered the request reports in the round, a decliner its true 0 Wh.
+      const covered = statusDesk();
+      const reports = answers.map((accept, i) => reporter(i).report(accept ? BigInt(1000 * (i + 1)) : 0n, covered.announce(s.sessions[i]!.lag)));
+      // One report per session, all the same length, each masked value uniform: no field differs in kind.
+      expect(new Set(reports.map((r) => r.length)).size).to.equal(1);
+      reports.forEach((r, i) => covered.onReport(s.sessions[i]!.lag, r));
+      const result = covered.onResult(new CaStatusDesk(s.world.ca).onBatch(covered.closeBatch()));
+      // The aggregate the LAG learns is unchanged by the cover (Σ over accepters) and the CA's tally agrees.
+      expect(result.aggregate).to.equal(1000n + 3000n);
+      expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 2, declined: 1 });
+    });
   });
 });

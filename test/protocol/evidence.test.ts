@@ -101,7 +101,7 @@ describe("Protocol: batch acknowledgement of authentications (NRO/NRR evidence)"
     world.clock.now = BigInt(await connection.networkHelpers.time.latest());
     const base = world.lag();
     const log = new RunLog();
-    const auth = new LagAuthenticator(world.ctx(), base.identity, world.ca.publicKeys, base.groups, undefined, log);
+    const auth = new LagAuthenticator(world.ctx(), base.identity, world.ca.publicKeys, base.groups, { log });
     const toCa = openLagCaChannel(world.b, base.identity, world.ca.publicKeys);
     const requests = new CaDischargeDesk(world.ca);
     const discharge = new LagDischargeDesk(world.ctx(), world.ca.publicKeys, toCa, log);
@@ -112,11 +112,11 @@ describe("Protocol: batch acknowledgement of authentications (NRO/NRR evidence)"
       const run = world.run(i);
       const accepted = auth.onResponse(run.onChallenge(auth.challenge()));
       const vehicle = run.onConfirm(accepted.confirm);
-      const vd = new VehicleDischarge(world.ctx(), vehicle, world.ca.publicKeys);
+      const vd = new VehicleDischarge(world.ctx(), vehicle, world.ca.publicKeys, world.vehicles[i]!.credential);
       vd.onOffer(discharge.offer(accepted.session, request));
       const answer = vd.answer(decodeMessage("DischargeRequest", request).requestId, i === 0);
       discharge.onAnswer(accepted.session, answer);
-      const report = new VehicleStatusReport(world.ctx(), vehicle, world.ca.publicKeys).report(BigInt(100 * i));
+      const report = new VehicleStatusReport(world.ctx(), vehicle, world.ca.publicKeys, world.vehicles[i]!.credential).report(BigInt(100 * i), status.announce(accepted.session));
       status.onReport(accepted.session, report);
       kept.push({ digests: [vehicle.digest, messageDigest(answer), messageDigest(report)] });
     }

@@ -17,9 +17,13 @@ import {
   decodeMessage,
   dischargeModeFor,
   openLagCaChannel,
+  peekMessage,
   proportionalSplit,
   type LagSession,
+  type SessionChannel,
+  type SessionMessageName,
   type VehicleAuthResult,
+  type VehicleCredential,
 } from "../../src/protocol/index.js";
 import { expectCode, fastBackend, text, World, type Lag } from "./helpers/world.js";
 
@@ -32,12 +36,12 @@ async function neighbourhood() {
   const lag: Lag = world.lag();
   lag.groups.commit(world.ca.groups.get(s3pGroup, 1n));
   lag.groups.addMembers(s3pGroup, 1n, s3pKeys.map((k) => k.publicKey));
-  const s3p = (i: number): { vehicle: VehicleAuthResult; lag: LagSession; response: Uint8Array } => {
+  const s3p = (i: number): { vehicle: VehicleAuthResult; lag: LagSession; response: Uint8Array; credential: VehicleCredential } => {
     const credential = world.ca.credential(s3pKeys[i]!, s3pGroup, 1n, 4, "s3p");
     const run = new VehicleAuth(world.ctx(), credential, world.ca.publicKeys);
     const response = run.onChallenge(lag.auth.challenge());
     const atLag = lag.auth.onResponse(response);
-    return { vehicle: run.onConfirm(atLag.confirm), lag: atLag.session, response };
+    return { vehicle: run.onConfirm(atLag.confirm), lag: atLag.session, response, credential };
   };
   const load = (i: number) => {
     const r = world.authenticate(i, lag);
@@ -87,10 +91,16 @@ describe("Protocol: discharging modes", function () {
     expect(shares).to.deep.equal([2250n, 750n, 1000n, 1500n, 500n]);
     // No message a load-BV sees carries anything of an S3P-BV's messages, or the converse:
     // the only value two parties share is the broadcast round id.
-    const fieldsOf = (bytes: Uint8Array[]) =>
-      new Set(bytes.flatMap((b) => Object.values(decodeAnyMessage(b).fields).filter((v): v is Uint8Array => v instanceof Uint8Array && v.length >= 16).map((v) => bytesToHex(v))));
-    const supplierView = fieldsOf([...suppliers.map((p) => p.response), bids[0]!, bids[1]!, allocations[0]!.bytes, allocations[1]!.bytes]);
-    const consumerView = fieldsOf([...consumers.map((p) => p.response), bids[2]!, bids[3]!, bids[4]!, ...allocations.slice(2).map((a) => a.bytes)]);
+    // (Session messages are read as their receiver decrypts them.)
+    const now = n.world.clock.now;
+    const plain = (b: Uint8Array, channel?: SessionChannel) =>
+      channel === undefined ? decodeAnyMessage(b).fields : (channel.read(peekMessage(b) as SessionMessageName, b, now) as unknown as Record<string, unknown>);
+    const fieldsOf = (views: [Uint8Array, SessionChannel?][]) =>
+      new Set(views.flatMap(([b, c]) => Object.values(plain(b, c)).filter((v): v is Uint8Array => v instanceof Uint8Array && v.length >= 16).map((v) => bytesToHex(v))));
+    const bidView = (i: number): [Uint8Array, SessionChannel] => [bids[i]!, parties[i]!.lag.channel];
+    const allocationView = (i: number): [Uint8Array, SessionChannel] => [allocations[i]!.bytes, parties[i]!.vehicle.channel];
+    const supplierView = fieldsOf([...suppliers.map((p): [Uint8Array] => [p.response]), bidView(0), bidView(1), allocationView(0), allocationView(1)]);
+    const consumerView = fieldsOf([...consumers.map((p): [Uint8Array] => [p.response]), bidView(2), bidView(3), bidView(4), allocationView(2), allocationView(3), allocationView(4)]);
     const shared = [...supplierView].filter((v) => consumerView.has(v));
     expect(shared).to.deep.equal([bytesToHex(round)]);
     // Roles are enforced: a load-BV cannot offer, and a closed round takes no bids.
@@ -106,9 +116,9 @@ describe("Protocol: discharging modes", function () {
     const lagDesk = new LagStatusDesk(n.world.ctx(), n.lag.identity.lagId, n.world.ca.publicKeys, toCa);
     const caDesk = new CaStatusDesk(n.world.ca);
     const suppliers = [n.s3p(0), n.s3p(1), n.s3p(2)];
-    const reports = suppliers.map((p) => new VehicleStatusReport(n.world.ctx(), p.vehicle, n.world.ca.publicKeys));
+    const reports = suppliers.map((p) => new VehicleStatusReport(n.world.ctx(), p.vehicle, n.world.ca.publicKeys, p.credential));
     const delivered = [4200n, 800n, 1500n];
-    const seen = reports.map((r, i) => lagDesk.onReport(suppliers[i]!.lag, r.report(delivered[i]!)));
+    const seen = reports.map((r, i) => lagDesk.onReport(suppliers[i]!.lag, r.report(delivered[i]!, lagDesk.announce(suppliers[i]!.lag))));
     expect(seen).to.not.deep.equal(delivered);
     const result = lagDesk.onResult(caDesk.onBatch(lagDesk.closeBatch()));
     expect(result.aggregate).to.equal(6500n);

@@ -27,6 +27,7 @@ import {
   type Backend,
   type LagSession,
   type VehicleAuthResult,
+  type VehicleCredential,
 } from "../../../src/protocol/index.js";
 import { text, World, type Lag } from "./world.js";
 
@@ -73,6 +74,7 @@ function authTargets(world: World): Target[] {
 interface Pair {
   readonly vehicle: VehicleAuthResult;
   readonly session: LagSession;
+  readonly credential: VehicleCredential;
 }
 
 function sessionTargets(world: World, lag: Lag, pair: Pair, other: Pair): Target[] {
@@ -82,7 +84,7 @@ function sessionTargets(world: World, lag: Lag, pair: Pair, other: Pair): Target
   const toCa = openLagCaChannel(world.b, lag.identity, ca);
   const caDischarge = new CaDischargeDesk(world.ca);
   const lagDischarge = new LagDischargeDesk(ctx, ca, toCa);
-  const vehicleDischarge = new VehicleDischarge(ctx, vehicle, ca);
+  const vehicleDischarge = new VehicleDischarge(ctx, vehicle, ca, pair.credential);
   const now = world.clock.now;
   const request = caDischarge.issue(lag.identity.lagId, 0n, 1000n, now, now + 86_400n);
   const requestId = decodeMessage("DischargeRequest", request).requestId;
@@ -92,10 +94,11 @@ function sessionTargets(world: World, lag: Lag, pair: Pair, other: Pair): Target
   const services = new LagServices(ctx, { [SERVICE.power]: (q) => q });
   const distributed = new LagDistributedDesk(ctx);
   let report: VehicleStatusReport | undefined;
+  let statusDesk: LagStatusDesk | undefined;
   let energy: VehicleEnergy | undefined;
   const statusBatch = () => {
     const desk = new LagStatusDesk(ctx, lag.identity.lagId, ca, toCa);
-    for (const p of [pair, other]) desk.onReport(p.session, new VehicleStatusReport(ctx, p.vehicle, ca).report(3n));
+    for (const p of [pair, other]) desk.onReport(p.session, new VehicleStatusReport(ctx, p.vehicle, ca, p.credential).report(3n, desk.announce(p.session)));
     return { desk, bytes: desk.closeBatch() };
   };
   return [
@@ -103,18 +106,27 @@ function sessionTargets(world: World, lag: Lag, pair: Pair, other: Pair): Target
     { name: "LAG: DischargeAnswer", valid: () => vehicleDischarge.answer(requestId, true), handle: (b) => lagDischarge.onAnswer(session, b), runs: 150, acceptsValid: true },
     { name: "BV: DischargeOffer", valid: () => lagDischarge.offer(session, request), handle: (b) => vehicleDischarge.onOffer(b), runs: 150, acceptsValid: true },
     { name: "CA: DischargeForward", valid: () => lagDischarge.onAnswer(session, vehicleDischarge.answer(requestId, false)), handle: (b) => caDischarge.onForward(b), runs: 150, acceptsValid: true },
-    { name: "LAG: StatusReport", valid: () => new VehicleStatusReport(ctx, vehicle, ca).report(5n), handle: (b) => new LagStatusDesk(ctx, lag.identity.lagId, ca, toCa).onReport(session, b), runs: 150, acceptsValid: true },
+    {
+      name: "LAG: StatusReport",
+      valid: () => {
+        statusDesk = new LagStatusDesk(ctx, lag.identity.lagId, ca, toCa);
+        return new VehicleStatusReport(ctx, vehicle, ca, pair.credential).report(5n, statusDesk.announce(session));
+      },
+      handle: (b) => (statusDesk ?? new LagStatusDesk(ctx, lag.identity.lagId, ca, toCa)).onReport(session, b),
+      runs: 150,
+      acceptsValid: true,
+    },
     { name: "CA: StatusBatch", valid: () => statusBatch().bytes, handle: (b) => caStatus.onBatch(b), runs: 100, acceptsValid: true },
     {
       name: "BV: StatusDelivery",
       valid: () => {
         const desk = new LagStatusDesk(ctx, lag.identity.lagId, ca, toCa);
-        report = new VehicleStatusReport(ctx, vehicle, ca);
-        desk.onReport(session, report.report(9n));
-        desk.onReport(other.session, new VehicleStatusReport(ctx, other.vehicle, ca).report(1n));
+        report = new VehicleStatusReport(ctx, vehicle, ca, pair.credential);
+        desk.onReport(session, report.report(9n, desk.announce(session)));
+        desk.onReport(other.session, new VehicleStatusReport(ctx, other.vehicle, ca, other.credential).report(1n, desk.announce(other.session)));
         return desk.onResult(caStatus.onBatch(desk.closeBatch())).deliveries[0]!.bytes;
       },
-      handle: (b) => (report ?? new VehicleStatusReport(ctx, vehicle, ca)).onDelivery(b),
+      handle: (b) => (report ?? new VehicleStatusReport(ctx, vehicle, ca, pair.credential)).onDelivery(b),
       runs: 60,
       acceptsValid: true,
     },
@@ -182,7 +194,7 @@ export function buildTargets(b: Backend): Target[] {
   const lag = world.lag();
   const pairs = [0, 1].map((i) => {
     const r = world.authenticate(i, lag);
-    return { vehicle: r.vehicle, session: r.lag.session };
+    return { vehicle: r.vehicle, session: r.lag.session, credential: world.vehicles[i]!.credential };
   }) as [Pair, Pair];
   return [...authTargets(world), ...sessionTargets(world, lag, ...pairs), ...storageTargets(b), ...homeTargets(world)];
 }

@@ -32,6 +32,7 @@ import {
   type VehicleAuthResult,
   type VehicleCredential,
   type LagAuthResult,
+  type KeyImageStore,
 } from "../../../src/protocol/index.js";
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -77,6 +78,18 @@ export interface Lag {
   readonly identity: LagIdentity;
   readonly auth: LagAuthenticator;
   readonly groups: GroupDirectory;
+}
+
+/** How `World.lag` builds a LAG. */
+export interface LagOptions {
+  /** `false` withholds the member list (rings must then be whole group versions). */
+  readonly withMembers?: boolean;
+  readonly permitWindow?: [bigint, bigint];
+  /** Reuse an identity (a restarted or second process of one LAG id). */
+  readonly identity?: LagIdentity;
+  readonly keyImages?: KeyImageStore;
+  /** Another backend for the LAG (e.g. one that records what it computes). */
+  readonly backend?: Backend;
 }
 
 export interface WorldOptions {
@@ -133,16 +146,23 @@ export class World {
   }
 
   /** A LAG with a permit valid for a day; `withMembers: false` withholds the member list (rings must then be whole group versions). */
-  lag(name = "LAG-Berlin-7", options: { withMembers?: boolean; permitWindow?: [bigint, bigint] } = {}): Lag {
-    const staticKeys = generateKeyPair(this.b, this.rng);
-    const lagId = text(name);
-    const [from, until] = options.permitWindow ?? [this.clock.now - 60n, this.clock.now + 86_400n];
-    const permit = this.ca.issueLagPermit(lagId, staticKeys.publicKey, from, until);
-    const identity: LagIdentity = { lagId, staticKeys, permit };
+  lag(name = "LAG-Berlin-7", options: LagOptions = {}): Lag {
+    const identity = options.identity ?? this.lagIdentity(name, options.permitWindow);
     const groups = new GroupDirectory();
     groups.commit(this.ca.groups.get(this.groupId, 1n));
     if (options.withMembers !== false) groups.addMembers(this.groupId, 1n, this.members.map((k) => k.publicKey));
-    return { identity, auth: new LagAuthenticator(this.ctx(), identity, this.ca.publicKeys, groups), groups };
+    const ctx = options.backend === undefined ? this.ctx() : { ...this.ctx(), backend: options.backend };
+    const keyImages = options.keyImages === undefined ? {} : { keyImages: options.keyImages };
+    return { identity, auth: new LagAuthenticator(ctx, identity, this.ca.publicKeys, groups, keyImages), groups };
+  }
+
+  /** A LAG identity with a CA permit (valid for a day unless `permitWindow` says otherwise). */
+  lagIdentity(name = "LAG-Berlin-7", permitWindow?: [bigint, bigint]): LagIdentity {
+    const staticKeys = generateKeyPair(this.b, this.rng);
+    const lagId = text(name);
+    const [from, until] = permitWindow ?? [this.clock.now - 60n, this.clock.now + 86_400n];
+    const permit = this.ca.issueLagPermit(lagId, staticKeys.publicKey, from, until);
+    return { lagId, staticKeys, permit };
   }
 
   /** A new authentication run of vehicle `i`. */

@@ -1,0 +1,137 @@
+/**
+ * The config file of `lag serve`, validated with zod. Paths are relative to the file's folder.
+ * Secrets never appear in it: the LAG's static key comes from a key file or the environment
+ * variable it names, a PostgreSQL URL (which may hold a password) from the environment variable
+ * it names. A 32-byte hex value anywhere in the file is refused.
+ */
+import { availableParallelism } from "node:os";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { DEFAULT_CONFIG, GroupDirectory, ProtocolError, type KeyImageStore, type ProtocolConfig } from "../protocol/index.js";
+import { loadGroupFile, readCaPublic, readJsonFile, readPermitFile, readSecretKey } from "./deployment.js";
+import type { LagServiceOptions } from "./lagServer.js";
+import { PostgresKeyImageStore } from "./stores/postgresKeyImages.js";
+import { SqliteKeyImageStore } from "./stores/sqliteKeyImages.js";
+import type { Backend, PartyContext } from "../protocol/index.js";
+import type { Logger } from "pino";
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+const file = z.string().min(1);
+const seconds = z.number().int().min(1).max(366 * 86_400);
+
+export const lagConfigSchema = z
+  .object({
+    /** Listen address: loopback unless configured. */
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    lagId: z.string().min(1).max(64),
+    staticKey: z.union([z.object({ file }).strict(), z.object({ env: envName }).strict()]),
+    permitFile: file,
+    caPublicFile: file,
+    groupFiles: z.array(file).min(1),
+    keyImages: z.union([z.object({ sqlite: file }).strict(), z.object({ postgresUrlEnv: envName }).strict()]),
+    workers: z.number().int().min(1).max(256).default(availableParallelism()),
+    maxQueued: z.number().int().min(0).max(100_000).default(64),
+    rateLimit: z.object({ max: z.number().int().min(1).max(1_000_000), windowMs: z.number().int().min(100).max(3_600_000) }).strict().default({ max: 120, windowMs: 60_000 }),
+    bodyLimit: z.number().int().min(1024).max(1 << 20).default(16_384),
+    maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
+    protocol: z
+      .object({
+        challengeSeconds: seconds.optional(),
+        sessionSeconds: seconds.optional(),
+        clockSkewSeconds: z.number().int().min(0).max(3600).optional(),
+        groupGraceSeconds: z.number().int().min(0).max(30 * 86_400).optional(),
+        maxRingSize: z.number().int().min(2).max(256).optional(),
+        maxPendingChallenges: z.number().int().min(1).max(10_000_000).optional(),
+      })
+      .strict()
+      .default({}),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .strict();
+
+export type LagConfig = z.output<typeof lagConfigSchema>;
+
+function findSecret(value: unknown, at: string): string | null {
+  if (typeof value === "string") return /^(0x)?[0-9a-fA-F]{64}$/.test(value.trim()) ? at || "(root)" : null;
+  if (value === null || typeof value !== "object") return null;
+  for (const [k, v] of Object.entries(value)) {
+    const hit = findSecret(v, at ? `${at}.${k}` : k);
+    if (hit !== null) return hit;
+  }
+  return null;
+}
+
+/** Validates a parsed config; relative paths are resolved against `baseDir`. */
+export function parseLagConfig(json: unknown, baseDir: string): LagConfig {
+  const secret = findSecret(json, "");
+  if (secret !== null) throw new ProtocolError("INVALID_CONFIG", `the config holds a secret key at ${secret}: use a key file or an environment variable`);
+  const parsed = lagConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ProtocolError("INVALID_CONFIG", `invalid config: ${issue?.path.join(".") || "(root)"} ${issue?.message ?? ""}`.trim());
+  }
+  const c = parsed.data;
+  const at = (p: string) => resolve(baseDir, p);
+  return {
+    ...c,
+    staticKey: "file" in c.staticKey ? { file: at(c.staticKey.file) } : c.staticKey,
+    permitFile: at(c.permitFile),
+    caPublicFile: at(c.caPublicFile),
+    groupFiles: c.groupFiles.map(at),
+    keyImages: "sqlite" in c.keyImages ? { sqlite: at(c.keyImages.sqlite) } : c.keyImages,
+  };
+}
+
+/** Reads and validates the config file. */
+export function loadLagConfig(path: string): LagConfig {
+  return parseLagConfig(readJsonFile(path, z.unknown()), dirname(resolve(path)));
+}
+
+/** The protocol parameters of a config. */
+export function protocolConfigOf(c: LagConfig): ProtocolConfig {
+  const p = c.protocol;
+  const big = (v: number | undefined, d: bigint) => (v === undefined ? d : BigInt(v));
+  return {
+    ...DEFAULT_CONFIG,
+    challengeSeconds: big(p.challengeSeconds, DEFAULT_CONFIG.challengeSeconds),
+    sessionSeconds: big(p.sessionSeconds, DEFAULT_CONFIG.sessionSeconds),
+    clockSkewSeconds: big(p.clockSkewSeconds, DEFAULT_CONFIG.clockSkewSeconds),
+    groupGraceSeconds: big(p.groupGraceSeconds, DEFAULT_CONFIG.groupGraceSeconds),
+    maxRingSize: p.maxRingSize ?? DEFAULT_CONFIG.maxRingSize,
+    maxPendingChallenges: p.maxPendingChallenges ?? DEFAULT_CONFIG.maxPendingChallenges,
+  };
+}
+
+/** Opens the key-image store a config names. */
+export async function openKeyImageStore(c: LagConfig, env: NodeJS.ProcessEnv = process.env): Promise<KeyImageStore> {
+  if ("sqlite" in c.keyImages) return new SqliteKeyImageStore(c.keyImages.sqlite);
+  const url = env[c.keyImages.postgresUrlEnv];
+  if (url === undefined || url === "") throw new ProtocolError("INVALID_CONFIG", `environment variable ${c.keyImages.postgresUrlEnv} is not set`);
+  return PostgresKeyImageStore.open(url);
+}
+
+/** Everything `startLagService` needs, from a config (the context's config is replaced by the file's). */
+export async function lagServiceOptions(c: LagConfig, ctx: PartyContext, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<LagServiceOptions> {
+  const b: Backend = ctx.backend;
+  const staticKeys = readSecretKey(b, c.staticKey, env);
+  const groups = new GroupDirectory();
+  for (const f of c.groupFiles) loadGroupFile(groups, f);
+  const identity = { lagId: new TextEncoder().encode(c.lagId), staticKeys, permit: readPermitFile(c.permitFile) };
+  const keyImages = await openKeyImageStore(c, env);
+  return {
+    ctx: { ...ctx, config: protocolConfigOf(c) },
+    identity,
+    ca: readCaPublic(c.caPublicFile),
+    groups,
+    keyImages,
+    host: c.host,
+    port: c.port,
+    workers: c.workers,
+    maxQueued: c.maxQueued,
+    rateLimit: c.rateLimit,
+    bodyLimit: c.bodyLimit,
+    maxConnections: c.maxConnections,
+    logger,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * A fixed pool of worker threads for CPU-bound jobs (ring verification), so throughput scales
+ * with cores and the event loop never runs a verification. Work is bounded: at most `maxQueued`
+ * jobs wait beyond the ones running; one more is refused at once with `OVERLOADED` (the server
+ * answers 503 with Retry-After) instead of queueing without bound.
+ */
+import { Worker } from "node:worker_threads";
+import { ProtocolError, type ProtocolErrorCode } from "../protocol/index.js";
+
+/** Sizes of a pool. */
+export interface WorkerPoolOptions {
+  /** Worker threads (≥ 1). */
+  readonly size: number;
+  /** Jobs allowed to wait for a free worker (≥ 0). */
+  readonly maxQueued: number;
+}
+
+interface Job<I, O> {
+  readonly input: I;
+  readonly resolve: (output: O) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot<I, O> {
+  readonly worker: Worker;
+  job: Job<I, O> | undefined;
+}
+
+/** Messages a worker posts back. */
+export type WorkerReply<O> =
+  | { readonly ok: true; readonly output: O }
+  /** `code` when the job itself was bad (e.g. `MALFORMED`); none for a fault of the worker. */
+  | { readonly ok: false; readonly message: string; readonly code?: ProtocolErrorCode };
+
+/** The pool. */
+export class WorkerPool<I, O> {
+  private readonly slots: Slot<I, O>[] = [];
+  private readonly queue: Job<I, O>[] = [];
+  private closing = false;
+  private completed = 0;
+
+  private constructor(
+    private readonly script: URL,
+    private readonly options: WorkerPoolOptions,
+  ) {}
+
+  /** Starts `options.size` workers running `script` and waits until each has loaded. */
+  static async start<I, O>(script: URL, options: WorkerPoolOptions): Promise<WorkerPool<I, O>> {
+    if (!Number.isInteger(options.size) || options.size < 1 || !Number.isInteger(options.maxQueued) || options.maxQueued < 0) {
+      throw new ProtocolError("INVALID_CONFIG", "a worker pool needs size ≥ 1 and maxQueued ≥ 0", { details: { ...options } });
+    }
+    const pool = new WorkerPool<I, O>(script, options);
+    await Promise.all(Array.from({ length: options.size }, () => pool.spawn()));
+    return pool;
+  }
+
+  /** Jobs running or waiting. */
+  get inFlight(): number {
+    return this.queue.length + this.slots.filter((s) => s.job !== undefined).length;
+  }
+
+  /** Jobs finished since the start. */
+  get completedJobs(): number {
+    return this.completed;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Runs one job; refuses it with `OVERLOADED` when every worker is busy and the queue is full. */
+  run(input: I): Promise<O> {
+    if (this.closing) return Promise.reject(new ProtocolError("UNAVAILABLE", "the worker pool is shutting down"));
+    const free = this.slots.find((s) => s.job === undefined);
+    if (free === undefined && this.queue.length >= this.options.maxQueued) {
+      return Promise.reject(new ProtocolError("OVERLOADED", "every verification worker is busy", { details: { queued: this.queue.length } }));
+    }
+    return new Promise<O>((resolve, reject) => {
+      const job: Job<I, O> = { input, resolve, reject };
+      if (free !== undefined) this.dispatch(free, job);
+      else this.queue.push(job);
+    });
+  }
+
+  /** Waits for running and queued jobs, then stops every worker. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+
+  private dispatch(slot: Slot<I, O>, job: Job<I, O>): void {
+    slot.job = job;
+    slot.worker.postMessage(job.input);
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(this.script, { execArgv: workerExecArgv() });
+      const slot: Slot<I, O> = { worker, job: undefined };
+      let ready = false;
+      worker.on("message", (message: WorkerReply<O> | "ready") => {
+        if (message === "ready") {
+          ready = true;
+          this.slots.push(slot);
+          return resolve();
+        }
+        const job = slot.job;
+        slot.job = undefined;
+        this.completed++;
+        if (job !== undefined) {
+          if (message.ok) job.resolve(message.output);
+          else job.reject(new ProtocolError(message.code ?? "INTERNAL", message.code === undefined ? "a worker failed" : message.message, { details: { message: message.message } }));
+        }
+        const next = this.queue.shift();
+        if (next !== undefined) this.dispatch(slot, next);
+      });
+      worker.on("error", (error) => {
+        if (!ready) return reject(error);
+        slot.job?.reject(new ProtocolError("INTERNAL", "a verification worker crashed", { cause: error }));
+        slot.job = undefined;
+      });
+      worker.on("exit", () => {
+        const index = this.slots.indexOf(slot);
+        if (index >= 0) this.slots.splice(index, 1);
+        if (!this.closing && ready) {
+          // Replace a crashed worker so the pool keeps its size.
+          this.spawn().catch(() => undefined);
+        }
+      });
+    });
+  }
+}
+
+/** The worker must load TypeScript the way this process does (tsx), whatever started it. */
+function workerExecArgv(): string[] {
+  const args = process.execArgv.filter((a) => !a.startsWith("--inspect"));
+  const hasTsx = args.some((a, i) => a.includes("tsx") || (a === "--import" && (args[i + 1] ?? "").includes("tsx")));
+  return hasTsx ? args : [...args, "--import", "tsx"];
+}

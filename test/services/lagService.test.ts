@@ -1,0 +1,333 @@
+/**
+ * The LAG as a network service on loopback: vehicles authenticate over HTTP and WebSocket the
+ * way they would in the field; refusals keep their protocol codes; work per request is bounded
+ * (cheap checks before any verification, a concurrency cap that answers 503 with Retry-After,
+ * per-client rate limits); a flood of garbage and replays does not stop legitimate vehicles;
+ * SIGTERM drains in-flight requests.
+ */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "chai";
+import { VehicleAuth, VehicleMemory, decodeMessage, encodeMessage, type ProtocolError } from "../../src/protocol/index.js";
+import type { LagService } from "../../src/services/lagServer.js";
+import { authenticateAtLag, fetchAndSign, LagClient } from "../../src/services/vehicleClient.js";
+import { expectCodeAsync } from "../protocol/helpers/world.js";
+import { localDeployment, startLocalLag, type Local } from "./helpers/service.js";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+async function refusal(promise: Promise<unknown>): Promise<ProtocolError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ProtocolError;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("Services: the LAG service on loopback", function () {
+  this.timeout(60_000);
+  let local: Local;
+
+  before(async function () {
+    local = await localDeployment(64, 16);
+  });
+  after(function () {
+    local.remove();
+  });
+
+  describe("protocol over HTTP and WebSocket", function () {
+    let lag: LagService;
+    let client: LagClient;
+    before(async function () {
+      lag = await startLocalLag(local);
+      client = new LagClient(lag.url);
+    });
+    after(async function () {
+      client.close();
+      await lag.stop();
+    });
+
+    it("should authenticate a vehicle over HTTP and report it in /health and /metrics", async function () {
+      const d = local.deployment;
+      const result = await authenticateAtLag(client, local.ctx, d.credentials[0]!, d.ca.publicKeys);
+      expect(result.lagId).to.deep.equal(d.lag.lagId);
+      expect(lag.auth.stateOf(result.channel.id)).to.equal("established");
+      const health = (await (await fetch(`${lag.url}/health`)).json()) as { status: string; workers: number };
+      expect(health).to.deep.include({ status: "ok", workers: 2 });
+      const metrics = await (await fetch(`${lag.url}/metrics`)).text();
+      expect(metrics).to.match(/^v2g_lag_auth_responses_total\{outcome="accepted"\} 1$/m);
+      expect(metrics).to.match(/^v2g_lag_pending_challenges 1$/m);
+    });
+
+    it("should authenticate a vehicle over the WebSocket", async function () {
+      const d = local.deployment;
+      const ws = new WebSocket(`${lag.url.replace("http", "ws")}/v1/ws`);
+      ws.binaryType = "arraybuffer";
+      const next = () => new Promise<MessageEvent>((resolve) => ws.addEventListener("message", resolve, { once: true }));
+      await new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
+      const run = new VehicleAuth(local.ctx, d.credentials[1]!, d.ca.publicKeys);
+      const challenge = next();
+      ws.send("challenge");
+      const response = run.onChallenge(new Uint8Array((await challenge).data as ArrayBuffer));
+      const confirm = next();
+      ws.send(response);
+      const result = run.onConfirm(new Uint8Array((await confirm).data as ArrayBuffer));
+      expect(lag.auth.stateOf(result.channel.id)).to.equal("established");
+      // A text frame that is not a request is refused with a typed error, and the socket stays usable.
+      const refused = next();
+      ws.send("hello");
+      expect(JSON.parse((await refused).data as string)).to.deep.include({ code: "MALFORMED" });
+      ws.close();
+    });
+
+    it("should keep the protocol's refusals: a replayed response, a clone, a tampered response", async function () {
+      const d = local.deployment;
+      const [signed] = await fetchAndSign(client, local.ctx, [d.credentials[2]!], d.ca.publicKeys);
+      const confirm = await client.respond(signed!.response);
+      signed!.run.onConfirm(confirm);
+      await expectCodeAsync(client.respond(signed!.response), "REPLAYED");
+      const clone = new VehicleAuth(local.ctx, d.credentials[2]!, d.ca.publicKeys, new VehicleMemory());
+      await expectCodeAsync(client.respond(clone.onChallenge(await client.challenge())), "DOUBLE_AUTHENTICATION");
+      const [other] = await fetchAndSign(client, local.ctx, [d.credentials[3]!], d.ca.publicKeys);
+      const fields = decodeMessage("AuthResponse", other!.response);
+      const tampered = encodeMessage("AuthResponse", { ...fields, timestamp: fields.timestamp - 1n });
+      await expectCodeAsync(client.respond(tampered), "BAD_OPERATOR");
+    });
+
+    it("should refuse garbage, wrong types and oversized bodies before any verification", async function () {
+      const before = lag.pool.completedJobs;
+      await expectCodeAsync(client.respond(new Uint8Array([9, 9, 9])), "UNSUPPORTED_VERSION");
+      await expectCodeAsync(client.respond(new Uint8Array([1, 0x7f])), "UNKNOWN_MESSAGE_TYPE");
+      await expectCodeAsync(client.respond(await client.challenge()), "UNEXPECTED_MESSAGE");
+      const [signed] = await fetchAndSign(client, local.ctx, [local.deployment.credentials[4]!], local.deployment.ca.publicKeys);
+      await expectCodeAsync(client.respond(signed!.response.subarray(0, 200)), "MALFORMED");
+      const huge = await refusal(client.respond(new Uint8Array(20_000).fill(1)));
+      expect(huge.details.status).to.equal(413);
+      expect(lag.pool.completedJobs, "a cheap refusal reached a worker").to.equal(before);
+    });
+  });
+
+  describe("bounded work", function () {
+    it("should answer 503 with Retry-After beyond the concurrency cap, and let the same response through later", async function () {
+      const lag = await startLocalLag(local, { workers: 1, maxQueued: 1 });
+      const client = new LagClient(lag.url, { maxSockets: 32 });
+      try {
+        const d = local.deployment;
+        const signed = await fetchAndSign(client, local.ctx, d.credentials.slice(10, 26), d.ca.publicKeys);
+        const outcomes = await Promise.allSettled(signed.map((s) => client.respond(s.response)));
+        const refused = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as ProtocolError] : []));
+        expect(refused.length, "nothing was shed").to.be.greaterThan(0);
+        for (const e of refused) {
+          expect(e.code).to.equal("OVERLOADED");
+          expect(e.details).to.deep.include({ status: 503, retryAfter: 1 });
+        }
+        // The shed responses did not spend their challenge: delivered again, they are accepted.
+        for (const [i, o] of outcomes.entries()) {
+          const confirm = o.status === "fulfilled" ? o.value : await client.respond(signed[i]!.response);
+          signed[i]!.run.onConfirm(confirm);
+        }
+        const metrics = await (await fetch(`${lag.url}/metrics`)).text();
+        expect(metrics).to.match(new RegExp(`^v2g_lag_requests_shed_total\\{reason="concurrency"\\} ${refused.length}$`, "m"));
+      } finally {
+        client.close();
+        await lag.stop();
+      }
+    });
+
+    it("should drop connections beyond maxConnections, so idle sockets cannot exhaust the LAG", async function () {
+      const lag = await startLocalLag(local, { maxConnections: 3 });
+      const { port } = new URL(lag.url);
+      const sockets: Socket[] = [];
+      try {
+        const open = () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect({ host: "127.0.0.1", port: Number(port) }, () => resolve(socket));
+            sockets.push(socket);
+          });
+        for (let i = 0; i < 3; i++) await open();
+        const extra = await open();
+        const closed = await new Promise<boolean>((resolve) => {
+          extra.once("close", () => resolve(true));
+          setTimeout(() => resolve(false), 2_000);
+        });
+        expect(closed, "the fourth connection was kept").to.equal(true);
+        for (const s of sockets.splice(0, 3)) s.destroy();
+        // Once the idle sockets are gone, vehicles are served again.
+        await new Promise((r) => setTimeout(r, 100));
+        const client = new LagClient(lag.url);
+        const d = local.deployment;
+        expect((await authenticateAtLag(client, local.ctx, d.credentials[31]!, d.ca.publicKeys)).lagId).to.deep.equal(d.lag.lagId);
+        client.close();
+      } finally {
+        for (const s of sockets) s.destroy();
+        await lag.stop();
+      }
+    });
+
+    it("should rate-limit each client address with 429, leaving other addresses served", async function () {
+      const lag = await startLocalLag(local, { rateLimit: { max: 5, windowMs: 60_000 } });
+      const noisy = new LagClient(lag.url, { localAddress: "127.0.0.2" });
+      const quiet = new LagClient(lag.url, { localAddress: "127.0.0.3" });
+      try {
+        for (let i = 0; i < 5; i++) await noisy.challenge();
+        const limited = await refusal(noisy.challenge());
+        expect(limited.code).to.equal("OVERLOADED");
+        expect(limited.details.status).to.equal(429);
+        const d = local.deployment;
+        const result = await authenticateAtLag(quiet, local.ctx, d.credentials[30]!, d.ca.publicKeys);
+        expect(lag.auth.stateOf(result.channel.id)).to.equal("established");
+      } finally {
+        noisy.close();
+        quiet.close();
+        await lag.stop();
+      }
+    });
+  });
+
+  describe("a flood on loopback", function () {
+    it("should let legitimate vehicles authenticate through garbage and replays at 10× the LAG's capacity", async function () {
+      const lag = await startLocalLag(local, { workers: 2, maxQueued: 16, rateLimit: { max: 40, windowMs: 10_000 } });
+      const legit = new LagClient(lag.url, { localAddress: "127.0.0.1" });
+      const attackers = [2, 3, 4, 5].map((n) => new LagClient(lag.url, { localAddress: `127.0.0.${n}`, maxSockets: 16 }));
+      try {
+        const d = local.deployment;
+        // Capacity: complete authentications per second of this LAG, measured unloaded (after a warm-up).
+        const warm = await fetchAndSign(legit, local.ctx, d.credentials.slice(32, 40), d.ca.publicKeys);
+        await Promise.all(warm.slice(0, 2).map((s) => legit.respond(s.response)));
+        const started = performance.now();
+        await Promise.all(warm.slice(2).map((s) => legit.respond(s.response)));
+        const capacity = ((warm.length - 2) * 1000) / (performance.now() - started);
+        // Ammunition: replays of accepted responses, garbage, truncated and wrong-session responses.
+        const replay = warm[0]!.response;
+        const truncated = replay.subarray(0, replay.length - 40);
+        const wrongSession = replay.slice();
+        wrongSession[5] = (wrongSession[5] as number) ^ 0xff;
+        const shots = [replay, truncated, wrongSession, new Uint8Array(600).fill(0x41), Uint8Array.of(1, 2, 3)];
+        // The flood lasts while the legitimate vehicles authenticate, bounded to 20,000 messages and 10 s.
+        let sent = 0;
+        let answered = 0;
+        let legitDone = false;
+        const deadline = performance.now() + 10_000;
+        const more = () => !legitDone && sent < 20_000 && performance.now() < deadline;
+        // Over HTTP from four addresses of their own…
+        const httpFlood = attackers.flatMap((a) =>
+          Array.from({ length: 8 }, async () => {
+            while (more()) {
+              const shot = shots[sent++ % shots.length] as Uint8Array;
+              await a.respond(shot).catch(() => undefined);
+              answered++;
+            }
+          }),
+        );
+        // …and pipelined on WebSockets (64 frames outstanding per socket).
+        const wsFlood = [0, 1, 2, 3].map(
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const ws = new WebSocket(`${lag.url.replace("http", "ws")}/v1/ws`);
+              let outstanding = 0;
+              const pump = () => {
+                while (outstanding < 64 && more()) {
+                  ws.send(shots[sent++ % shots.length] as Uint8Array);
+                  outstanding++;
+                }
+                if (outstanding === 0) {
+                  ws.close();
+                  resolve();
+                }
+              };
+              ws.addEventListener("open", pump);
+              ws.addEventListener("error", () => reject(new Error("flood socket failed")));
+              ws.addEventListener("message", () => {
+                outstanding--;
+                answered++;
+                pump();
+              });
+            }),
+        );
+        const flood = Promise.all([...httpFlood, ...wsFlood]).then(() => performance.now());
+        // Meanwhile 16 legitimate vehicles authenticate, one after another, from their own address.
+        const floodStarted = performance.now();
+        let succeeded = 0;
+        for (const credential of d.credentials.slice(40, 56)) {
+          await authenticateAtLag(legit, local.ctx, credential, d.ca.publicKeys);
+          succeeded++;
+        }
+        const legitEnded = performance.now();
+        legitDone = true;
+        const floodEnded = await flood;
+        expect(floodEnded, "the flood stopped before the vehicles were done").to.be.at.least(legitEnded);
+        const rate = (answered * 1000) / (floodEnded - floodStarted);
+        const figures = `flood of ${sent} messages at ${rate.toFixed(0)}/s, capacity ${capacity.toFixed(0)}/s`;
+        expect(succeeded, figures).to.equal(16);
+        expect(answered).to.equal(sent);
+        expect(rate, figures).to.be.at.least(10 * capacity);
+        expect(lag.auth.pendingCount).to.be.below(100);
+      } finally {
+        legit.close();
+        for (const a of attackers) a.close();
+        await lag.stop();
+      }
+    });
+  });
+
+  describe("graceful shutdown", function () {
+    it("should drain in-flight requests on SIGTERM, flush its store and exit 0", async function () {
+      const config = join(local.dir, "lag.drain.json");
+      writeFileSync(
+        config,
+        JSON.stringify({
+          lagId: "LAG-Test-1",
+          port: 0,
+          staticKey: { file: local.deployment.files.lagKey },
+          permitFile: local.deployment.files.permit,
+          caPublicFile: local.deployment.files.caPublic,
+          groupFiles: [local.deployment.files.group],
+          keyImages: { sqlite: "drain-images.db" },
+          workers: 1,
+          logLevel: "silent",
+        }),
+      );
+      const child = spawn(process.execPath, ["--import", "tsx", MAIN, "lag", "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"], timeout: 50_000 });
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (c: Buffer) => {
+          out += c.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m !== null) resolve(m[1] as string);
+        });
+        child.on("exit", (code) => reject(new Error(`lag serve exited early with ${code}`)));
+      });
+      const client = new LagClient(url, { maxSockets: 16 });
+      try {
+        const d = local.deployment;
+        const signed = await fetchAndSign(client, local.ctx, d.credentials.slice(56, 64), d.ca.publicKeys);
+        const deliveries = signed.map((s) => client.respond(s.response));
+        // Wait until the service holds them in flight, then ask it to stop.
+        let inFlight = 0;
+        for (let i = 0; i < 200 && inFlight < 2; i++) {
+          const m = await (await fetch(`${url}/metrics`)).text();
+          inFlight = Number(/^v2g_lag_verifications_in_flight (\d+)$/m.exec(m)?.[1] ?? 0);
+        }
+        child.kill("SIGTERM");
+        expect(inFlight, "no request was in flight when SIGTERM was sent").to.be.at.least(2);
+        const confirms = await Promise.all(deliveries);
+        confirms.forEach((c, i) => signed[i]!.run.onConfirm(c));
+        expect(await exited).to.equal(0);
+        await expectCodeAsync(client.challenge(), "UNAVAILABLE");
+        // What it accepted is in the store: a restarted service refuses the same vehicles' clones.
+        const { SqliteKeyImageStore } = await import("../../src/services/stores/sqliteKeyImages.js");
+        const store = new SqliteKeyImageStore(join(local.dir, "drain-images.db"));
+        expect(store.count()).to.equal(8);
+        await store.close();
+      } finally {
+        client.close();
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    });
+  });
+});
