@@ -21,6 +21,7 @@ contract EscrowOpenings is IEscrowOpenings {
     mapping(address recorder => bool) private _recorders;
     mapping(bytes32 disputeId => Dispute) private _disputes;
     mapping(bytes32 disputeId => mapping(address arbiter => bool)) private _approved;
+    mapping(bytes32 disputeId => address[]) private _approvers;
     mapping(bytes32 disputeId => Opening) private _openings;
 
     /// @param registry The registry whose roles authorise the calls.
@@ -56,12 +57,16 @@ contract EscrowOpenings is IEscrowOpenings {
         bytes32 authDigest,
         bytes32 reasonHash
     ) external {
-        _checkRole(_ARBITER_ROLE);
+        _checkApprover(disputeId);
         if (disputeId == bytes32(0) || authDigest == bytes32(0)) revert EscrowInvalidDispute(disputeId, authDigest);
         if (_disputes[disputeId].requester != address(0)) revert EscrowDisputeAlreadyRecorded(disputeId);
         if (!_recorders[address(recorder)]) revert EscrowUnknownRecorder(address(recorder));
         (address openedBy,) = recorder.disputeRecordOf(recordId);
         if (openedBy == address(0)) revert EscrowNoDisputeRecord(address(recorder), recordId);
+        // Nobody rules on grounds of its own making, and the CA never makes the grounds it opens on.
+        if (openedBy == msg.sender || REGISTRY.hasRole(_REGISTRAR_ROLE, openedBy)) {
+            revert EscrowGroundsNotIndependent(disputeId, openedBy);
+        }
         uint40 now_ = _time();
         _disputes[disputeId] = Dispute({
             authDigest: authDigest,
@@ -73,6 +78,7 @@ contract EscrowOpenings is IEscrowOpenings {
             recorder: recorder
         });
         _approved[disputeId][msg.sender] = true;
+        _approvers[disputeId].push(msg.sender);
         emit OpeningRequested(disputeId, authDigest, msg.sender, reasonHash, now_);
         emit OpeningGrounds(disputeId, address(recorder), recordId);
         emit OpeningApproved(disputeId, msg.sender, 1);
@@ -80,12 +86,15 @@ contract EscrowOpenings is IEscrowOpenings {
 
     /// @inheritdoc IEscrowOpenings
     function approveOpening(bytes32 disputeId) external {
-        _checkRole(_ARBITER_ROLE);
+        _checkApprover(disputeId);
         Dispute storage d = _disputes[disputeId];
         if (d.requester == address(0)) revert EscrowUnknownDispute(disputeId);
         if (_approved[disputeId][msg.sender]) revert EscrowAlreadyApproved(disputeId, msg.sender);
         if (_openings[disputeId].opener != address(0)) revert EscrowAlreadyOpened(disputeId);
+        (address openedBy,) = d.recorder.disputeRecordOf(d.recordId);
+        if (openedBy == msg.sender) revert EscrowGroundsNotIndependent(disputeId, openedBy);
         _approved[disputeId][msg.sender] = true;
+        _approvers[disputeId].push(msg.sender);
         uint8 approvals = d.approvals + 1;
         d.approvals = approvals;
         emit OpeningApproved(disputeId, msg.sender, approvals);
@@ -97,6 +106,16 @@ contract EscrowOpenings is IEscrowOpenings {
     }
 
     /// @inheritdoc IEscrowOpenings
+    function currentApprovals(bytes32 disputeId) public view returns (uint8 count) {
+        address[] storage approvers = _approvers[disputeId];
+        uint256 n = approvers.length;
+        for (uint256 i = 0; i < n && count < type(uint8).max; ++i) {
+            address a = approvers[i];
+            if (REGISTRY.hasRole(_ARBITER_ROLE, a) && !REGISTRY.hasRole(_REGISTRAR_ROLE, a)) ++count;
+        }
+    }
+
+    /// @inheritdoc IEscrowOpenings
     function recordOpening(bytes32 disputeId, bytes32 commitment) external {
         _checkRole(_REGISTRAR_ROLE);
         Dispute storage d = _disputes[disputeId];
@@ -105,7 +124,8 @@ contract EscrowOpenings is IEscrowOpenings {
         if (commitment == bytes32(0)) revert EscrowInvalidCommitment(disputeId);
         if (_openings[disputeId].opener != address(0)) revert EscrowAlreadyOpened(disputeId);
         if (_approved[disputeId][msg.sender]) revert EscrowOpenerNotIndependent(disputeId, msg.sender);
-        if (d.approvals < THRESHOLD) revert EscrowNotEnoughApprovals(disputeId, d.approvals, THRESHOLD);
+        uint8 current = currentApprovals(disputeId);
+        if (current < THRESHOLD) revert EscrowNotEnoughApprovals(disputeId, current, THRESHOLD);
         uint40 now_ = _time();
         _openings[disputeId] = Opening({commitment: commitment, opener: msg.sender, openedAt: now_});
         emit EscrowOpened(disputeId, requester, msg.sender, commitment, now_);
@@ -148,6 +168,12 @@ contract EscrowOpenings is IEscrowOpenings {
         if (recorder.code.length == 0 || _recorders[recorder]) revert EscrowInvalidRecorder(recorder);
         _recorders[recorder] = true;
         emit DisputeRecorderAdded(recorder);
+    }
+
+    /// @dev Reverts unless the caller is an arbiter and not also the CA (who opens, so never approves).
+    function _checkApprover(bytes32 disputeId) private view {
+        _checkRole(_ARBITER_ROLE);
+        if (REGISTRY.hasRole(_REGISTRAR_ROLE, msg.sender)) revert EscrowApproverNotIndependent(disputeId, msg.sender);
     }
 
     /// @dev Reverts unless the caller holds `role` in the registry.

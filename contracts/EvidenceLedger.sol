@@ -143,6 +143,7 @@ contract EvidenceLedger is EIP712, IEvidenceLedger {
     function recordDispute(address submitter, bytes32 root, bytes32 reasonHash) external returns (bytes32 disputeId) {
         if (!REGISTRY.isParticipant(msg.sender)) revert EvidenceNotAParticipant(msg.sender);
         if (_anchors[submitter][root].submitter == address(0)) revert EvidenceAnchorNotFound(submitter, root);
+        if (submitter == msg.sender) revert EvidenceSelfDispute(root);
         disputeId = bytes32(++_disputeCount);
         _disputes[disputeId] = EvidenceDispute({openedBy: msg.sender, openedAt: _time()});
         emit EvidenceDisputeRecorded(disputeId, submitter, root, msg.sender, reasonHash);

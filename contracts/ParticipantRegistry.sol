@@ -152,7 +152,8 @@ contract ParticipantRegistry is AccessControlDefaultAdminRules, EIP712, IPartici
     /// @inheritdoc IParticipantRegistry
     function isGroupVersionCurrent(bytes32 groupId, uint32 version, uint256 time) public view returns (bool) {
         GroupVersion memory g = _groups[groupId][version];
-        return g.root != bytes32(0) && (g.supersededAt == 0 || time < uint256(g.supersededAt) + GROUP_GRACE_PERIOD);
+        return g.root != bytes32(0) && time >= g.publishedAt
+            && (g.supersededAt == 0 || time < uint256(g.supersededAt) + GROUP_GRACE_PERIOD);
     }
 
     /// @inheritdoc IParticipantRegistry

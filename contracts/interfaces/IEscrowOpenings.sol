@@ -23,7 +23,8 @@ interface IEscrowOpenings {
     /// @param recordId Id of the underlying dispute at `recorder`.
     /// @param requester Arbiter who recorded the escrow dispute (its first approval).
     /// @param requestedAt Time of recording.
-    /// @param approvals Number of distinct arbiters who approved the opening, the requester included.
+    /// @param approvals Number of distinct arbiters who approved the opening, the requester included
+    /// (as recorded; {currentApprovals} says how many count now).
     /// @param recorder The contract that recorded the underlying dispute.
     struct Dispute {
         bytes32 authDigest;
@@ -104,6 +105,14 @@ interface IEscrowOpenings {
     /// @notice Thrown when the opener requested or approved the opening itself.
     error EscrowOpenerNotIndependent(bytes32 disputeId, address opener);
 
+    /// @notice Thrown when the dispute an escrow dispute points at was opened by the arbiter who
+    /// requests or approves the opening, or by a holder of the registrar (CA) role.
+    error EscrowGroundsNotIndependent(bytes32 disputeId, address openedBy);
+
+    /// @notice Thrown when an arbiter who also holds the registrar (CA) role requests or approves an
+    /// opening: the CA opens, so it never approves.
+    error EscrowApproverNotIndependent(bytes32 disputeId, address arbiter);
+
     /// @notice Thrown when the approval threshold is zero.
     error EscrowInvalidThreshold(uint8 threshold);
 
@@ -124,7 +133,9 @@ interface IEscrowOpenings {
     /// authentication whose transcript digest is `authDigest`, for the reason hashed in `reasonHash`,
     /// on the grounds of dispute `recordId` recorded by `recorder`. Counts as the caller's approval.
     /// @dev Only holders of the registry's ARBITER_ROLE; others revert with
-    /// `AccessControlUnauthorizedAccount(caller, ARBITER_ROLE)`. Write-once.
+    /// `AccessControlUnauthorizedAccount(caller, ARBITER_ROLE)`, a caller also holding REGISTRAR_ROLE
+    /// with {EscrowApproverNotIndependent}. The underlying dispute must not have been opened by the
+    /// caller or by a holder of REGISTRAR_ROLE ({EscrowGroundsNotIndependent}). Write-once.
     function recordDispute(
         bytes32 disputeId,
         IDisputeRecords recorder,
@@ -134,8 +145,16 @@ interface IEscrowOpenings {
     ) external;
 
     /// @notice Approves the opening of dispute `disputeId` (one approval per arbiter).
-    /// @dev Only holders of the registry's ARBITER_ROLE.
+    /// @dev Only holders of the registry's ARBITER_ROLE who do not hold REGISTRAR_ROLE
+    /// ({EscrowApproverNotIndependent}) and did not open the underlying dispute
+    /// ({EscrowGroundsNotIndependent}).
     function approveOpening(bytes32 disputeId) external;
+
+    /// @notice Approvals of `disputeId` that count now: those of approvers (the requester included)
+    /// who still hold ARBITER_ROLE and do not hold REGISTRAR_ROLE. An arbiter whose role was revoked
+    /// after it approved, or who became a CA since, no longer counts; `Dispute.approvals` is the
+    /// number ever recorded.
+    function currentApprovals(bytes32 disputeId) external view returns (uint8);
 
     /// @notice True if `arbiter` approved (or requested) the opening of `disputeId`.
     function hasApproved(bytes32 disputeId, address arbiter) external view returns (bool);
@@ -144,7 +163,7 @@ interface IEscrowOpenings {
     /// to the opened public key.
     /// @dev Only holders of the registry's REGISTRAR_ROLE; others revert with
     /// `AccessControlUnauthorizedAccount(caller, REGISTRAR_ROLE)`. The dispute must exist and have
-    /// `THRESHOLD` approvals, none of them the caller's. Write-once.
+    /// `THRESHOLD` approvals that count now ({currentApprovals}), none of them the caller's. Write-once.
     function recordOpening(bytes32 disputeId, bytes32 commitment) external;
 
     /// @notice The dispute `disputeId`; reverts with {EscrowUnknownDispute} if absent.

@@ -146,6 +146,9 @@ interface IEvidenceLedger is IDisputeRecords {
     /// @notice Thrown when a submitter acknowledges its own batch.
     error EvidenceSelfAcknowledgement(bytes32 root);
 
+    /// @notice Thrown when a submitter records a dispute over its own anchor.
+    error EvidenceSelfDispute(bytes32 root);
+
     /// @notice Thrown when the signed receipt deadline lies outside `[earliest, latest]`.
     error EvidenceInvalidDeadline(uint64 deadline, uint256 earliest, uint256 latest);
 
@@ -198,7 +201,8 @@ interface IEvidenceLedger is IDisputeRecords {
     function recordRefusal(bytes32 nroDigest) external;
 
     /// @notice Records a dispute over `submitter`'s anchor of `root`, for the reason hashed in `reasonHash`.
-    /// @dev Caller must hold a participant role. Dispute ids count up from 1 (`bytes32(uint256(n))`).
+    /// @dev Caller must hold a participant role and not be `submitter` ({EvidenceSelfDispute}: a
+    /// dispute is between parties). Dispute ids count up from 1 (`bytes32(uint256(n))`).
     /// @return disputeId The id by which {disputeRecordOf} answers for it.
     function recordDispute(address submitter, bytes32 root, bytes32 reasonHash) external returns (bytes32 disputeId);
 

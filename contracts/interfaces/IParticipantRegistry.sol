@@ -142,8 +142,9 @@ interface IParticipantRegistry is IAccessControl {
     /// @notice Version `version` of `groupId`; reverts with {RegistryUnknownGroupVersion} if absent.
     function groupVersion(bytes32 groupId, uint32 version) external view returns (GroupVersion memory);
 
-    /// @notice True if version `version` of `groupId` exists and is the latest, or was superseded
-    /// less than {GROUP_GRACE_PERIOD} before `time`.
+    /// @notice True if version `version` of `groupId` exists, was published at or before `time`, and
+    /// is the latest or was superseded less than {GROUP_GRACE_PERIOD} before `time`: no version is
+    /// current before it was published, so a member added later never proves an earlier membership.
     function isGroupVersionCurrent(bytes32 groupId, uint32 version, uint256 time) external view returns (bool);
 
     /// @notice True if version `version` of `groupId` is current now (see {isGroupVersionCurrent}) and

@@ -73,11 +73,14 @@ export async function openEscrowForDispute(
   transcript: AuthTranscript,
 ): Promise<EscrowOpeningResult> {
   const digest = guard(() => authDigest(transcript));
-  let dispute: { authDigest: string; approvals: bigint };
+  let dispute: { authDigest: string };
+  let approvals: bigint;
   let opened: boolean;
   let threshold: bigint;
   try {
     dispute = await escrowOpenings.disputeOf(disputeId);
+    // The approvals that count now (approvers still arbiters, none a CA), as the contract counts them.
+    approvals = BigInt(await escrowOpenings.currentApprovals(disputeId));
     opened = await escrowOpenings.isOpened(disputeId);
     threshold = BigInt(await escrowOpenings.THRESHOLD());
   } catch (error) {
@@ -90,9 +93,9 @@ export async function openEscrowForDispute(
     throw new ProtocolError("DISPUTE_MISMATCH", "the dispute names another authentication", { details: { disputeId } });
   }
   if (opened) throw new ProtocolError("ALREADY_OPENED", "this dispute's escrow was already opened", { details: { disputeId } });
-  if (BigInt(dispute.approvals) < threshold) {
+  if (approvals < threshold) {
     throw new ProtocolError("NO_DISPUTE", "the opening is not yet approved by enough arbiters", {
-      details: { disputeId, approvals: Number(dispute.approvals), threshold: Number(threshold) },
+      details: { disputeId, approvals: Number(approvals), threshold: Number(threshold) },
     });
   }
   const { publicKey, index } = guard(() => {

@@ -107,6 +107,15 @@ describe("Protocol: escrow opening only for a dispute recorded on-chain", functi
     await expect(f.arbiter.recordDispute(disputeId, f.ledgerAddress, f.grounds, digest, reason)).to.be.revertedWithCustomError(f.escrow, "EscrowDisputeAlreadyRecorded").withArgs(disputeId);
   });
 
+  it("should refuse before decrypting once an approver lost its arbiter role", async function () {
+    const f = await load();
+    const disputeId = rand();
+    await approved(f, disputeId, authDigest(transcripts[0]!));
+    await (await f.registry.connect(f.admin).revokeRole(f.roles.ARBITER, f.secondArbiter.address)).wait();
+    await expectCodeAsync(openEscrowForDispute(world.ca, f.ca, disputeId, transcripts[0]!), "NO_DISPUTE");
+    expect(await f.escrow.isOpened(disputeId)).to.equal(false);
+  });
+
   it("should refuse to open an authentication the dispute does not name", async function () {
     const f = await load();
     const disputeId = rand();
@@ -161,21 +170,21 @@ describe("Protocol: escrow opening only for a dispute recorded on-chain", functi
     expect((await f.escrow.disputeOf(disputeId)).recorder).to.equal(await mock.getAddress());
   });
 
-  it("should never let the CA open a dispute it requested or approved, even holding the arbiter role", async function () {
+  it("should never let the CA request or approve an opening, even holding the arbiter role", async function () {
     const f = await load();
     // The default admin (not the registrar) makes the CA an arbiter as well.
     await (await f.registry.connect(f.admin).grantRole(f.roles.ARBITER, f.registrar.address)).wait();
     const digest = authDigest(transcripts[0]!);
     const own = rand();
-    await (await f.ca.recordDispute(own, f.ledgerAddress, f.grounds, digest, rand())).wait();
-    await (await f.second.approveOpening(own)).wait();
-    await expect(f.ca.recordOpening(own, rand())).to.be.revertedWithCustomError(f.escrow, "EscrowOpenerNotIndependent").withArgs(own, f.registrar.address);
-    const approvedByCa = rand();
-    await (await f.arbiter.recordDispute(approvedByCa, f.ledgerAddress, f.grounds, digest, rand())).wait();
-    await (await f.ca.approveOpening(approvedByCa)).wait();
-    await expect(f.ca.recordOpening(approvedByCa, rand()))
-      .to.be.revertedWithCustomError(f.escrow, "EscrowOpenerNotIndependent")
-      .withArgs(approvedByCa, f.registrar.address);
+    await expect(f.ca.recordDispute(own, f.ledgerAddress, f.grounds, digest, rand()))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowApproverNotIndependent")
+      .withArgs(own, f.registrar.address);
+    const byArbiter = rand();
+    await (await f.arbiter.recordDispute(byArbiter, f.ledgerAddress, f.grounds, digest, rand())).wait();
+    await expect(f.ca.approveOpening(byArbiter))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowApproverNotIndependent")
+      .withArgs(byArbiter, f.registrar.address);
+    expect(await f.escrow.hasApproved(byArbiter, f.registrar.address)).to.equal(false);
   });
 
   it("should count each arbiter's approval once", async function () {
