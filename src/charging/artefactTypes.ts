@@ -1,6 +1,6 @@
 /**
  * EIP-712 types of the charging artefacts the evidence type table does not hold: pseudonym
- * certificates, tariffs, price signals and EVSE authorisations. They are signed under a
+ * certificates, tariffs, price signals, EVSE authorisations and the DCC's access-log entries. They are signed under a
  * charging domain of their own (bound to the chain and the participant registry), verified
  * off-chain against the registry's keys, and kept as evidence.
  */
@@ -43,6 +43,17 @@ export const ARTEFACT_FIELDS = {
   ],
   /** An EVSE owner lets a vehicle (its key) charge at one EVSE. */
   EvseAuthorisation: [f("owner", "address"), f("evseId", "bytes32"), f("vehicle", "address"), f("validFrom", "uint64"), f("validUntil", "uint64")],
+  /** One entry of the DCC's access log, chained to the previous entry's hash. */
+  AccessLogEntry: [
+    f("prev", "bytes32"),
+    f("seq", "uint64"),
+    f("at", "uint64"),
+    f("actor", "bytes32"),
+    f("role", "uint8"),
+    f("kind", "uint8"),
+    f("target", "bytes32"),
+    f("allowed", "bool"),
+  ],
 } as const satisfies Record<string, TypedDataField[]>;
 
 export type ArtefactType = keyof typeof ARTEFACT_FIELDS;
@@ -87,11 +98,23 @@ export interface EvseAuthorisation {
   validUntil: bigint;
 }
 
+export interface AccessLogEntry {
+  prev: string;
+  seq: bigint;
+  at: bigint;
+  actor: string;
+  role: number;
+  kind: number;
+  target: string;
+  allowed: boolean;
+}
+
 export interface ArtefactOf {
   PseudonymCert: PseudonymCert;
   Tariff: Tariff;
   PriceSignal: PriceSignal;
   EvseAuthorisation: EvseAuthorisation;
+  AccessLogEntry: AccessLogEntry;
 }
 
 /** A signed artefact: the value, the party it is attributed to, the signing key and its signature. */
