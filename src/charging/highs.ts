@@ -18,7 +18,8 @@ export function loadHighs(): Promise<Highs> {
   return runtime;
 }
 
-export type LpAlgorithm = "choose" | "simplex" | "ipm";
+/** "primal": primal simplex (HiGHS `simplex_strategy` 4), measured fastest on the fleet LP up to ~100 vehicles. */
+export type LpAlgorithm = "choose" | "simplex" | "primal" | "ipm";
 
 export type LpOutcome =
   | { status: "optimal"; objective: number; x: Float64Array; solveMs: number }
@@ -46,7 +47,8 @@ export function solveWithHighs(highs: Highs, lp: LinearProgram, algorithm: LpAlg
     },
   });
   try {
-    model.options.set({ output_flag: false, solver: algorithm });
+    if (algorithm === "primal") model.options.set({ output_flag: false, solver: "simplex", simplex_strategy: 4 });
+    else model.options.set({ output_flag: false, solver: algorithm });
     const t0 = performance.now();
     model.run();
     const solveMs = performance.now() - t0;

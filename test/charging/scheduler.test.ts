@@ -92,6 +92,9 @@ describe("charging: fleet scheduler (HiGHS)", function () {
       expect(outcome.status, `seed ${seed}`).to.equal("scheduled");
       if (outcome.status !== "scheduled") continue;
       expect(checkSchedule(p, outcome.plans)).to.deep.equal([]);
+      const primal = scheduleFleet(highs, p, "primal");
+      if (primal.status !== "scheduled") throw new Error("primal simplex found no schedule");
+      expectNear(primal.cost, outcome.cost, 1e-6 * Math.max(1, Math.abs(outcome.cost)), "primal simplex");
       const glpk = await solveWithGlpk(buildFleetModel(p).lp);
       expect(glpk.optimal).to.equal(true);
       expectNear(outcome.cost, glpk.objective, 1e-6 * Math.max(1, Math.abs(glpk.objective)));
