@@ -103,8 +103,9 @@ library EvidenceTypes {
     uint8 internal constant PAYMENT = 6;
     uint8 internal constant MESSAGE_TYPE_COUNT = 7;
 
-    /// @notice Kinds of anchors: messages, receipts, charge detail records, bundles, authentications.
-    uint8 internal constant ANCHOR_KIND_COUNT = 5;
+    /// @notice Kinds of anchors: messages, receipts, charge detail records, bundles, authentications,
+    /// heads of the DCC's access log.
+    uint8 internal constant ANCHOR_KIND_COUNT = 6;
 
     bytes32 internal constant HEADER_TYPEHASH = keccak256(bytes(_HEADER));
 

@@ -37,6 +37,7 @@ export const AnchorKind = {
   ChargeDetailRecords: 2,
   Bundle: 3,
   Authentications: 4,
+  AccessLog: 5,
 } as const;
 export type AnchorKindName = keyof typeof AnchorKind;
 

@@ -100,9 +100,9 @@ describe("EvidenceLedger", () => {
       await expect(ledger.anchorBatch(ZeroHash, 1, 0)).to.be.revertedWithCustomError(ledger, "EvidenceInvalidAnchor").withArgs(ZeroHash, 1, 0);
       const root = rand();
       await expect(ledger.anchorBatch(root, 0, 0)).to.be.revertedWithCustomError(ledger, "EvidenceInvalidAnchor").withArgs(root, 0, 0);
-      await expect(ledger.anchorBatch(root, 1, 5)).to.be.revertedWithCustomError(ledger, "EvidenceInvalidAnchor").withArgs(root, 1, 5);
+      await expect(ledger.anchorBatch(root, 1, 6)).to.be.revertedWithCustomError(ledger, "EvidenceInvalidAnchor").withArgs(root, 1, 6);
       await expect(ledger.anchorDigest(root, 255)).to.be.revertedWithCustomError(ledger, "EvidenceInvalidAnchor").withArgs(root, 1, 255);
-      await expect(ledger.anchorBatch(root, 1, AnchorKind.Authentications)).to.emit(ledger, "BatchAnchored");
+      await expect(ledger.anchorBatch(root, 1, AnchorKind.AccessLog)).to.emit(ledger, "BatchAnchored");
     });
 
     it("should prove inclusion of every leaf of an anchored root and nothing else", async () => {

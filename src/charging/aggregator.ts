@@ -1,0 +1,118 @@
+/**
+ * The aggregator's side of Figure 2: from accepted REQ_EVs and the supplier's signed prices to
+ * one fleet problem, and from its optimised plans to one signed `Schedule` per vehicle; the
+ * user answers with a signed `Confirmation` (accept, reschedule, reject → uncontrolled).
+ * Prices come only from the `PriceBook` (signed tariffs and signals): never from elsewhere.
+ */
+import type { TypedDataDomain } from "ethers";
+import type { SignedMessage } from "../evidence/messages.js";
+import { ChargingError } from "./errors.js";
+import type { FleetProblem, VehicleRequest } from "./fleet.js";
+import type { VehiclePlan } from "./fleetModel.js";
+import { flowHeader, signFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { toUnitsPerKwh, type PriceBook } from "./prices.js";
+import { Preference, type AcceptedRequest } from "./requests.js";
+
+/** What the aggregator knows of a vehicle besides its REQ_EV (from the charger and the vehicle). */
+export interface PluggedVehicle {
+  accepted: AcceptedRequest;
+  arrivalSlot: number;
+  capacityKwh: number;
+  initialKwh: number;
+  chargerKw: number;
+  chargeEfficiency: number;
+  dischargeEfficiency: number;
+  /** Floor for V2G discharge (kWh). */
+  minKwh: number;
+}
+
+export interface GridInputs {
+  renewableKw: readonly number[];
+  feederImportKw: readonly number[];
+  feederExportKw: readonly number[];
+  degradationPerKwh: number;
+}
+
+/** `ConfirmationBody.decision`. */
+export const Decision = { Accept: 0, Reschedule: 1, Reject: 2 } as const;
+
+export function fleetProblemFrom(book: PriceBook, supplier: string, tariffId: string, grid: GridInputs, vehicles: readonly PluggedVehicle[]): FleetProblem {
+  const prices = book.prices(supplier, tariffId);
+  const slots = prices.importPrice.length;
+  const requests = vehicles.map((v): VehicleRequest => {
+    const body = v.accepted.request.body;
+    const departure = Number((body.departure - prices.start) / BigInt(prices.slotSeconds));
+    if (departure <= v.arrivalSlot) throw new ChargingError("BAD_INPUT", "departure before arrival in the tariff's slots", { pseudonym: body.pseudonym });
+    const v2g = (body.preferences & Preference.AncillaryServices) !== 0;
+    const maxKw = Math.min(v.chargerKw, body.maxPowerW / 1000);
+    return {
+      id: body.pseudonym,
+      arrivalSlot: v.arrivalSlot,
+      departureSlot: Math.min(slots, departure),
+      capacityKwh: v.capacityKwh,
+      initialKwh: v.initialKwh,
+      targetKwh: (v.capacityKwh * body.targetSocBp) / 10_000,
+      minKwh: v2g ? Math.min(v.minKwh, v.initialKwh) : Math.min(v.initialKwh, (v.capacityKwh * body.targetSocBp) / 10_000),
+      maxChargeKw: maxKw,
+      maxDischargeKw: v2g ? maxKw : 0,
+      chargeEfficiency: v.chargeEfficiency,
+      dischargeEfficiency: v.dischargeEfficiency,
+      renewableShare: (body.preferences & Preference.RenewableOnly) !== 0 ? 1 : 0,
+      offPeakOnly: (body.preferences & Preference.OffPeakOnly) !== 0,
+    };
+  });
+  return {
+    slotSeconds: prices.slotSeconds,
+    slots,
+    importPrice: prices.importPrice.map(toUnitsPerKwh),
+    exportPrice: prices.exportPrice.map(toUnitsPerKwh),
+    peak: prices.peak,
+    ...grid,
+    vehicles: requests,
+  };
+}
+
+/**
+ * Signs one `Schedule` per vehicle: power per slot in watts (negative: discharge) and the cost
+ * estimate in micro-units, rounded up (an estimate never promises less than the plan costs; a
+ * plan that earns more than it costs is estimated at 0, since the field is unsigned).
+ */
+export async function signSchedules(
+  aggregator: FlowParty,
+  domain: TypedDataDomain,
+  problem: FleetProblem,
+  start: bigint,
+  plans: readonly VehiclePlan[],
+  vehicles: readonly PluggedVehicle[],
+  revision: number,
+  now: bigint,
+  validitySeconds = 900n,
+): Promise<SignedMessage<"Schedule">[]> {
+  const h = problem.slotSeconds / 3600;
+  return Promise.all(
+    plans.map((plan, i) => {
+      const v = vehicles[i]!;
+      if (plan.id.toLowerCase() !== v.accepted.request.body.pseudonym.toLowerCase()) throw new ChargingError("BAD_INPUT", "plans and vehicles out of order");
+      let cost = 0;
+      for (let t = 0; t < problem.slots; t++) {
+        cost += h * (problem.importPrice[t]! * plan.chargeKw[t]! + (problem.degradationPerKwh - problem.exportPrice[t]!) * plan.dischargeKw[t]!);
+      }
+      const powerW = plan.chargeKw.map((c, t) => Math.round((c - plan.dischargeKw[t]!) * 1000));
+      const req = v.accepted.request;
+      return signFlowMessage(aggregator, domain, "Schedule", flowHeader(req.header.sessionId, req.header.seq + 1n, now, now + validitySeconds, req.body.pseudonym), {
+        requestDigest: req.digest,
+        start,
+        slotSeconds: problem.slotSeconds,
+        powerW,
+        costEstimate: cost > 0 ? BigInt(Math.ceil(cost * 1e6)) : 0n,
+        revision,
+      });
+    }),
+  );
+}
+
+/** The user's answer to a schedule, signed with the session's pseudonym key. */
+export async function confirmSchedule(pseudonym: FlowParty, domain: TypedDataDomain, schedule: SignedMessage<"Schedule">, decision: number, now: bigint): Promise<SignedMessage<"Confirmation">> {
+  if (!Object.values(Decision).includes(decision as 0)) throw new ChargingError("BAD_INPUT", "decision must be accept, reschedule or reject", { decision });
+  return signFlowMessage(pseudonym, domain, "Confirmation", flowHeader(schedule.header.sessionId, schedule.header.seq + 1n, now, now + 900n, schedule.party), { scheduleDigest: schedule.digest, decision });
+}

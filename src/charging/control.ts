@@ -1,0 +1,108 @@
+/**
+ * Control of a charging session by CSEV signals (start, stop, set power, discharge), each with
+ * a sequence number and a validity window, bound to the session and the confirmed schedule's
+ * digest. The EVSE executes only a valid, fresh, in-sequence CSEV of the session's aggregator
+ * that agrees with the schedule in force at its effective time, and signs its receipt (NRR).
+ */
+import type { TypedDataDomain } from "ethers";
+import type { ScheduleBody, SignedMessage, SignedReceipt } from "../evidence/messages.js";
+import type { EvidenceStore } from "../evidence/store.js";
+import { ChargingError } from "./errors.js";
+import { flowHeader, signFlowMessage, signFlowReceipt, verifyFlowMessage, type FlowParty } from "./flowEvidence.js";
+import type { KeyDirectory } from "./keyDirectory.js";
+
+/** `CsevBody.command`. */
+export const CsevCommand = { Start: 0, Stop: 1, SetPower: 2, Discharge: 3 } as const;
+
+export interface SessionBinding {
+  sessionId: string;
+  /** The EVSE's account: every CSEV of the session is addressed to it. */
+  evse: string;
+  scheduleDigest: string;
+  schedule: ScheduleBody;
+}
+
+/** The aggregator's side: numbers its CSEVs per session. */
+export class CsevIssuer {
+  private seq = 0n;
+
+  constructor(
+    private readonly aggregator: FlowParty,
+    private readonly domain: TypedDataDomain,
+    private readonly session: SessionBinding,
+  ) {}
+
+  issue(command: number, powerW: number, effectiveAt: bigint, validForSeconds: bigint, now: bigint): Promise<SignedMessage<"Csev">> {
+    this.seq += 1n;
+    const header = flowHeader(this.session.sessionId, this.seq, now, now + validForSeconds, this.session.evse);
+    return signFlowMessage(this.aggregator, this.domain, "Csev", header, { scheduleDigest: this.session.scheduleDigest, command, powerW, effectiveAt });
+  }
+}
+
+const refuse = (why: string, details: Record<string, unknown> = {}): never => {
+  throw new ChargingError("REFUSED", `CSEV refused: ${why}`, { why, ...details });
+};
+
+/** The EVSE's side of one session. */
+export class EvseController {
+  private lastSeq = 0n;
+  /** Power the EVSE applies now, watts (negative: discharging). */
+  powerW = 0;
+
+  constructor(
+    private readonly evse: FlowParty,
+    private readonly aggregator: string,
+    private readonly directory: KeyDirectory,
+    private readonly domain: TypedDataDomain,
+    private readonly session: SessionBinding,
+    private readonly store: EvidenceStore,
+  ) {}
+
+  /** Executes `csev` at `now` and returns the signed receipt; throws `ChargingError("REFUSED")` naming why. */
+  async execute(csev: SignedMessage<"Csev">, now: bigint): Promise<SignedReceipt> {
+    if (csev.type !== "Csev") refuse("not a CSEV");
+    if (!verifyFlowMessage(this.domain, csev)) refuse("bad signature (changed after signing?)");
+    if (csev.party.toLowerCase() !== this.aggregator.toLowerCase()) refuse("not from the session's aggregator", { party: csev.party });
+    if (!(await this.directory.isKeyValid(csev.party, csev.signer, csev.header.issuedAt)) || !(await this.directory.hasRole("AGGREGATOR", csev.party))) {
+      refuse("signer is not a registered aggregator key");
+    }
+    const { header, body } = csev;
+    if (header.sessionId !== this.session.sessionId || body.scheduleDigest !== this.session.scheduleDigest) refuse("for another session or schedule");
+    if (header.receiver === undefined || header.receiver.toLowerCase() !== this.evse.address.toLowerCase()) {
+      refuse("addressed to another EVSE", { receiver: header.receiver });
+    }
+    if (now < header.issuedAt || now >= header.expiresAt) refuse("outside its validity window", { now, issuedAt: header.issuedAt, expiresAt: header.expiresAt });
+    if (body.effectiveAt < header.issuedAt || body.effectiveAt >= header.expiresAt) refuse("effective time outside its window");
+    if (header.seq !== this.lastSeq + 1n) refuse("out of sequence (replayed?)", { seq: header.seq, expected: this.lastSeq + 1n });
+    this.checkAgainstSchedule(body.command, body.powerW, body.effectiveAt);
+    this.lastSeq = header.seq;
+    this.powerW = body.command === CsevCommand.Stop ? 0 : body.powerW;
+    const receipt = await signFlowReceipt(this.evse, this.domain, csev, now);
+    this.store.transaction(() => {
+      this.store.putMessage(csev);
+      this.store.putReceipt(receipt);
+    });
+    return receipt;
+  }
+
+  private checkAgainstSchedule(command: number, powerW: number, at: bigint): void {
+    const s = this.session.schedule;
+    if (at < s.start) refuse("before the schedule starts");
+    const slot = Number((at - s.start) / BigInt(s.slotSeconds));
+    if (slot >= s.powerW.length) refuse("after the schedule ends");
+    const planned = s.powerW[slot]!;
+    switch (command) {
+      case CsevCommand.Stop:
+        return;
+      case CsevCommand.Start:
+      case CsevCommand.SetPower:
+        if (powerW <= 0 || planned <= 0 || powerW > planned) refuse("charge power not in the schedule for that slot", { slot, planned, powerW });
+        return;
+      case CsevCommand.Discharge:
+        if (powerW >= 0 || planned >= 0 || powerW < planned) refuse("discharge not in the schedule for that slot", { slot, planned, powerW });
+        return;
+      default:
+        refuse("unknown command", { command });
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/** Typed errors of the smart-charging layer: a short message, a machine-readable code, details, a cause. */
+import { CodedError } from "../errors.js";
+
+export type ChargingErrorCode =
+  /** A request, problem or record that is malformed or out of range. */
+  | "BAD_INPUT"
+  /** The LP solver returned a status other than optimal or infeasible. */
+  | "SOLVER"
+  /** A signature that does not verify, or a signer that is not the registered key. */
+  | "BAD_SIGNATURE"
+  /** A certificate, tariff, price signal or authorisation outside its validity window. */
+  | "EXPIRED"
+  /** A control message or request refused by the receiving party. */
+  | "REFUSED";
+
+export class ChargingError extends CodedError<ChargingErrorCode> {
+  override readonly name = "ChargingError";
+}
