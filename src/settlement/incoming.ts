@@ -9,6 +9,7 @@
  * is never reconsidered, so a restart neither accepts nor disputes twice.
  */
 import { getAddress, keccak256, toUtf8Bytes } from "ethers";
+import { PAIR_NOT_NETTED } from "./chainEvents.js";
 import { KeyCache, settlementIface } from "./contracts.js";
 import type { BotContext, TickReport } from "./context.js";
 import { reasonCode, type PackageReason } from "./reasons.js";
@@ -24,7 +25,7 @@ type Decision = ClaimVerdict | { verdict: "unverifiable" | "expired"; reason: st
 function pendingClaims(ctx: BotContext): Pending[] {
   return ctx.db.all(
     `SELECT c.* FROM chain_claims c LEFT JOIN decisions d ON d.claim_id = c.claim_id
-     WHERE c.debtor = ? AND c.accepted_block IS NULL AND c.period NOT IN (SELECT period FROM chain_periods)
+     WHERE c.debtor = ? AND c.accepted_block IS NULL AND ${PAIR_NOT_NETTED}
        AND (d.claim_id IS NULL OR d.verdict = 'unverifiable' OR d.cdr_root != c.cdr_root)
      ORDER BY c.block_number, c.claim_id`,
     ctx.account,
@@ -135,7 +136,7 @@ function enqueueAcceptances(ctx: BotContext, report: TickReport): void {
   const ids = ctx.db.all(
     `SELECT d.claim_id FROM decisions d JOIN chain_claims c ON c.claim_id = d.claim_id
      WHERE d.verdict = 'accept' AND d.action_key IS NULL AND c.accepted_block IS NULL
-       AND c.period NOT IN (SELECT period FROM chain_periods)`,
+       AND ${PAIR_NOT_NETTED}`,
   ).map((r) => BigInt(String(r.claim_id))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (let i = 0; i < ids.length; i += ctx.maxBatch) {
     const batch = ids.slice(i, i + ctx.maxBatch);
