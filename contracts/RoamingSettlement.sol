@@ -219,17 +219,17 @@ contract RoamingSettlement is
         Cdr[] calldata cdrs,
         bytes32[] calldata proof,
         bool[] calldata proofFlags,
-        bytes32 reason
+        bytes32[] calldata reasons
     ) external whenNotPaused returns (uint256 firstId) {
         uint256 n = cdrs.length;
-        if (n == 0 || n > MAX_BATCH) revert SettlementBatchTooLarge(n, MAX_BATCH);
+        if (n == 0 || n > MAX_BATCH || reasons.length != n) revert SettlementBatchTooLarge(n, MAX_BATCH);
         Claim storage c = _disputableClaim(claimId);
         if (!SettlementCdrTrees.verify(c.cdrRoot, cdrs, proof, proofFlags)) {
             revert SettlementInvalidProof(claimId, cdrs[0].digest);
         }
         firstId = _disputes.count + 1;
         for (uint256 i; i < n; ++i) {
-            _openCdrDispute(c, claimId, cdrs[i].digest, cdrs[i].amount, reason);
+            _openCdrDispute(c, claimId, cdrs[i].digest, cdrs[i].amount, reasons[i]);
         }
     }
 

@@ -410,14 +410,16 @@ interface IRoamingSettlement {
     ) external returns (uint256 disputeId);
 
     /// @notice Disputes up to {MAX_BATCH} CDRs of one claim at once, proven together by one
-    /// StandardMerkleTree multiproof; one dispute (and one bond) per CDR, ids consecutive.
+    /// StandardMerkleTree multiproof (`cdrs` in the multiproof's leaf order), each with its reason;
+    /// one dispute (and one bond) per CDR, ids consecutive. Reverts with {SettlementBatchTooLarge}
+    /// for an empty or oversize batch or when `reasons` does not match `cdrs` in length.
     /// @return firstId The id of the first new dispute.
     function disputeCdrs(
         uint256 claimId,
         Cdr[] calldata cdrs,
         bytes32[] calldata proof,
         bool[] calldata proofFlags,
-        bytes32 reason
+        bytes32[] calldata reasons
     ) external returns (uint256 firstId);
 
     /// @notice Disputes a whole pending claim within its window (package missing or not matching),

@@ -29,6 +29,7 @@ export const DONE_ERRORS = [
   "SettlementAlreadyDisputed",
   "SettlementClaimAlreadyDisputed",
   "SettlementClaimNotPending",
+  "SettlementSumNotBelowClaim",
 ] as const;
 
 /** A claim as `claimOf` returns it. */

@@ -90,7 +90,10 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       // The home disputes every failing leaf in one transaction (one multiproof).
       const two = claim.tree.getMultiProof([0, 2]);
       const cdrs = two.leaves.map(([digest, amount]) => ({ digest, amount }));
-      await expect(a.disputeCdrs(claim.claimId, cdrs, two.proof, two.proofFlags, REASON))
+      await expect(a.disputeCdrs(claim.claimId, cdrs, two.proof, two.proofFlags, [REASON]))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementBatchTooLarge")
+        .withArgs(2n, 64n);
+      await expect(a.disputeCdrs(claim.claimId, cdrs, two.proof, two.proofFlags, [REASON, REASON]))
         .to.emit(f.settlement, "CdrDisputed")
         .withArgs(2n, claim.claimId, cdrs[1]!.digest, cdrs[1]!.amount, REASON);
       await as(f.settlement, f.arbiter).resolveDispute(1, true, BUNDLE);
@@ -114,7 +117,7 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
         .to.be.revertedWithCustomError(f.settlement, "SettlementSumNotBelowClaim")
         .withArgs(honest.claimId, honest.amount, honest.amount);
       // A forged multiproof of the batch is refused.
-      await expect(a.disputeCdrs(honest.claimId, honestLeaves.slice(0, 1), [hexlify(randomBytes(32))], [false], REASON))
+      await expect(a.disputeCdrs(honest.claimId, honestLeaves.slice(0, 1), [hexlify(randomBytes(32))], [false], [REASON]))
         .to.be.revertedWithCustomError(f.settlement, "SettlementInvalidProof")
         .withArgs(honest.claimId, honestLeaves[0]!.digest);
     });
@@ -157,8 +160,13 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       const f = await fixture();
       const [A, B] = [f.supplierA.address, f.supplierB.address];
       await claimFor(f, 0, 1, 300_000_000n);
-      await claimFor(f, 2, 1, MAX_CLAIM);
+      const huge = await claimFor(f, 2, 1, MAX_CLAIM);
+      await as(f.settlement, f.supplierB).acceptClaim(huge.claimId);
       await closePeriod(connection, PERIOD);
+      // The colluder nets first and takes what A's claim did not reserve.
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, B, f.supplierC.address))
+        .to.emit(f.settlement, "PairNetted")
+        .withArgs(PERIOD, f.supplierC.address, B, MAX_CLAIM, INITIAL_DEPOSIT - 300_000_000n, MAX_CLAIM - (INITIAL_DEPOSIT - 300_000_000n));
       await expect(as(f.settlement, f.supplierA).netPair(PERIOD, A, B))
         .to.emit(f.settlement, "PairNetted")
         .withArgs(PERIOD, A, B, 300_000_000n, 300_000_000n, 0n);

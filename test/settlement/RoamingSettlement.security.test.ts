@@ -177,7 +177,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
           "disputeCdr",
           () => a.disputeCdr(pending.claimId, pending.cdrs[1]!.digest, pending.cdrs[1]!.amount, proofOf(pending, 1), REASON),
         ],
-        ["disputeCdrs", () => a.disputeCdrs(pending.claimId, [], [], [], REASON)],
+        ["disputeCdrs", () => a.disputeCdrs(pending.claimId, [], [], [], [])],
         ["disputeClaim", () => a.disputeClaim(pending.claimId, REASON)],
         ["proveClaimSum", () => a.proveClaimSum(pending.claimId, [])],
         ["resolveDispute", () => as(f.settlement, f.arbiter).resolveDispute(1, true, BUNDLE)],

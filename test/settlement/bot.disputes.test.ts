@@ -67,6 +67,31 @@ describe("settlement bot: verification and disputes", function () {
     expect(await w.events("CdrDisputed")).to.have.length(3);
   });
 
+  it("should dispute every failing CDR of a claim in one transaction, and cut an inflated claim to its CDR sum with no arbiter", async () => {
+    const forged = await three();
+    const period = periodOfEnd(forged[0]!.body.end, PERIOD_SECONDS);
+    // Two leaves claim more than was signed, for different reasons in the package.
+    const twoBad = await submitHandmadeClaim(w, w.host, w.home, {
+      period, messages: forged, leaves: forged.map((m, i) => ({ digest: m.digest, amount: i === 1 ? m.body.amount : m.body.amount + 7n })),
+    });
+    // Every leaf is right, but the claim asks for 900 tEUR over 6 tEUR of CDRs.
+    const honest = await three();
+    const inflated = await submitHandmadeClaim(w, w.host, w.home, { period, messages: honest, amount: 900_000_000n });
+    const home = await w.openBot(w.home);
+    await settle(w, [home], async () => (await w.events("CdrDisputed")).length === 2 && (await w.events("ClaimSumProven")).length === 1);
+
+    const disputes = await w.events("CdrDisputed");
+    expect(new Set(disputes.map((d) => d.transactionHash)).size).to.equal(1); // one transaction
+    expect(disputes.map((d) => d.args.claimId)).to.deep.equal([twoBad.claimId, twoBad.claimId]);
+    expect(disputes.map((d) => d.args.cdrDigest).sort()).to.deep.equal([forged[0]!.digest, forged[2]!.digest].sort());
+    expect(disputes.map((d) => d.args.reason)).to.deep.equal([encodeBytes32String("AMOUNT_MISMATCH"), encodeBytes32String("AMOUNT_MISMATCH")]);
+    const [proven] = await w.events("ClaimSumProven");
+    expect([proven!.args.claimId, proven!.args.claimed, proven!.args.sum]).to.deep.equal([inflated.claimId, 900_000_000n, 6_000_000n]);
+    expect((await w.settlement.claimOf(inflated.claimId)).amount).to.equal(6_000_000n);
+    expect(home.outbox.get(`prove-sum:${inflated.claimId}`)).to.include({ label: `prove the CDR sum of claim ${inflated.claimId}` });
+    expect(await w.events("ClaimDisputed")).to.have.length(0);
+  });
+
   it("should dispute a claim whose package never came as a whole before its window closes; upheld, it is left out of netting", async () => {
     const honestCdrs = await three();
     const period = periodOfEnd(honestCdrs[0]!.body.end, PERIOD_SECONDS);

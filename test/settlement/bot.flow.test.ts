@@ -71,6 +71,9 @@ describe("settlement bot: claim, verify, accept, net, withdraw", function () {
     expect(await w.events("Withdrawn")).to.have.length(1);
     expect(await w.settlement.balanceOf(w.host.wallet.address)).to.equal(DEPOSIT);
     expect(await w.settlement.balanceOf(w.home.wallet.address)).to.equal(DEPOSIT - total);
+    // One netter per pair: the host, which receives, netted; the home sent nothing.
+    expect(host.outbox.list().filter((i) => i.key.startsWith("net:"))).to.have.length(1);
+    expect(home.outbox.list().filter((i) => i.key.startsWith("net:"))).to.have.length(0);
     expect(home.status().withdrawals).to.deep.equal([]);
     expect(host.status().withdrawals).to.deep.equal([{ seq: 1, key: "withdraw:1", amount: total.toString() }]);
     await w.mine();

@@ -1,8 +1,8 @@
 /**
  * Every deployable contract stays within its bytecode budget, chosen below the EIP-170 limit of
  * 24,576 bytes so that a change that would make a contract undeployable fails here first.
- * RoamingSettlement is compiled with 200 optimizer runs (hardhat.config.ts) to keep about 1 KB of
- * headroom under its budget; the others keep the project's 10,000 runs.
+ * RoamingSettlement is compiled with 200 optimizer runs (hardhat.config.ts), which leaves it about 1 KB
+ * under the limit; the others keep the project's 10,000 runs.
  */
 import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";

@@ -152,7 +152,7 @@ export async function createWorld() {
       return { [host.envName]: host.wallet.privateKey, [home.envName]: home.wallet.privateKey };
     },
     /** Settlement events of `name` (all of them, from the deployment on). */
-    async events(name: string): Promise<{ args: Record<string, unknown> & unknown[] }[]> {
+    async events(name: string): Promise<{ args: Record<string, unknown> & unknown[]; transactionHash: string }[]> {
       return (await settlement.queryFilter(settlement.filters[name]!(), startBlock)) as never;
     },
     async close(): Promise<void> {
