@@ -457,8 +457,11 @@ contract RoamingSettlement is
         Claim storage c = _pendingClaimOfDebtor(claimId);
         // Pending and on hold: the claim-level dispute awaits its ruling.
         if (c.onHold) revert SettlementClaimOnHold(claimId);
+        Pair storage p = _book.pairOf(c.period, c.creditor, msg.sender);
+        // Past its window and netted with its pair: nothing left to accept.
+        if (p.nettedAt != 0) revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
         c.status = ClaimStatus.Accepted;
-        _book.pairOf(c.period, c.creditor, msg.sender).pending -= 1;
+        p.pending -= 1;
         emit ClaimAccepted(claimId, msg.sender, _time());
     }
 

@@ -5,6 +5,7 @@ import {
   as,
   cdrTree,
   claimIdOf,
+  deployRoamingSettlement,
   deploySettlement,
   FIXTURE_PERIOD,
   INITIAL_DEPOSIT,
@@ -58,23 +59,18 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
 
     it("should refuse a zero window or period, a zero token, and a notice not longer than period + grace + window", async () => {
       const f = await fixture();
-      const args = [await f.registry.getAddress(), await f.ledger.getAddress(), await f.token.getAddress()];
-      const factory = await connection.ethers.getContractFactory("RoamingSettlement");
+      const parts: [string, string, string] = [await f.registry.getAddress(), await f.ledger.getAddress(), await f.token.getAddress()];
+      const deploy = (timing: Partial<typeof TIMING>, addresses = parts) =>
+        deployRoamingSettlement(connection, addresses, f.admin.address, timing);
       const shortest = TIMING.periodSeconds + TIMING.claimGrace + TIMING.challengeWindow;
-      for (const timing of [
-        { ...TIMING, challengeWindow: 0n },
-        { ...TIMING, periodSeconds: 0n },
-        { ...TIMING, withdrawalNotice: shortest },
-      ]) {
-        await expect(factory.deploy(...args, timing, 0, f.admin.address)).to.be.revertedWithCustomError(
-          f.settlement,
-          "SettlementInvalidConfig",
-        );
+      for (const timing of [{ challengeWindow: 0n }, { periodSeconds: 0n }, { withdrawalNotice: shortest }]) {
+        await expect(deploy(timing)).to.be.revertedWithCustomError(f.settlement, "SettlementInvalidConfig");
       }
-      await (await factory.deploy(...args, { ...TIMING, withdrawalNotice: shortest + 1n }, 0, f.admin.address)).waitForDeployment();
-      await expect(
-        factory.deploy(args[0], args[1], connection.ethers.ZeroAddress, TIMING, 0, f.admin.address),
-      ).to.be.revertedWithCustomError(f.settlement, "SettlementInvalidConfig");
+      expect(await (await deploy({ withdrawalNotice: shortest + 1n })).WITHDRAWAL_NOTICE()).to.equal(shortest + 1n);
+      await expect(deploy({}, [parts[0], parts[1], connection.ethers.ZeroAddress])).to.be.revertedWithCustomError(
+        f.settlement,
+        "SettlementInvalidConfig",
+      );
     });
 
     it("should compute the same CDR leaf as StandardMerkleTree", async () => {
@@ -331,6 +327,9 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
         .withArgs(PERIOD, f.supplierB.address, f.supplierA.address, claim.amount, claim.amount, 0n);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(false); // netted: no longer nettable
       expect((await f.settlement.claimOf(claim.claimId)).status).to.equal(3n);
+      await expect(as(f.settlement, f.supplierA).acceptClaim(claim.claimId))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotPending")
+        .withArgs(claim.claimId, 3n);
     });
   });
 
