@@ -167,8 +167,7 @@ contract RoamingSettlement is
         uint256 reserved;
         // Safe casts: amount <= MAX_CLAIM_AMOUNT (96 bits); cdrCount <= MAX_CDRS_PER_CLAIM.
         (claimId, reserved) = _record(period, debtor, uint96(amount), uint16(cdrCount));
-        Claim storage c = _claims[claimId];
-        (c.cdrRoot, c.packageHash) = (cdrRoot, packageHash);
+        _claims[claimId].cdrRoot = cdrRoot;
         emit ClaimSubmitted(
             claimId,
             period,

@@ -70,7 +70,9 @@ interface IRoamingSettlement {
         uint40 withdrawalNotice;
     }
 
-    /// @notice A claim of `creditor` (host) against `debtor` (home supplier). Five storage slots.
+    /// @notice A claim of `creditor` (host) against `debtor` (home supplier). Four storage slots: what
+    /// the contract never reads again (the evidence root, the package hash) is only in
+    /// {ClaimSubmitted}, the host's immutable commitment.
     /// @param windowStart Start of the challenge window on the contract's clock: the submission, or
     /// the ruling that rejected a claim-level dispute (which opens a fresh window).
     /// @param openDisputes Disputes of this claim awaiting a ruling.
@@ -81,8 +83,6 @@ interface IRoamingSettlement {
     /// @param claimedAmount Amount as submitted, or the proven CDR sum when that is smaller.
     /// @param reserved Part of the debtor's collateral reserved for this claim (at most `amount`).
     /// @param cdrRoot StandardMerkleTree root over `(cdrDigest, amount)` leaves.
-    /// @param packageHash keccak256 of the canonical bytes of the claim package the host delivers
-    /// off-chain; what the host must show in a claim-level dispute.
     struct Claim {
         address creditor;
         uint40 windowStart;
@@ -97,7 +97,6 @@ interface IRoamingSettlement {
         uint96 reserved;
         uint32 period;
         bytes32 cdrRoot;
-        bytes32 packageHash;
     }
 
     /// @notice A dispute of one CDR leaf of a claim, or of the whole claim.

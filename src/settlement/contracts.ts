@@ -47,7 +47,6 @@ export interface ChainClaim {
   /** Part of the debtor's collateral reserved for the claim. */
   reserved: bigint;
   cdrRoot: string;
-  packageHash: string;
   /** Whether the debtor disputed the claim as a whole. */
   claimDisputed: boolean;
   /** Whether that claim-level dispute awaits its ruling. */
@@ -100,7 +99,7 @@ export class ContractViews {
       creditor: String(c.creditor), debtor: String(c.debtor), period: Number(c.period), status: Number(c.status),
       windowStart: Number(c.windowStart), openDisputes: Number(c.openDisputes), cdrCount: Number(c.cdrCount),
       amount: BigInt(c.amount), claimedAmount: BigInt(c.claimedAmount), reserved: BigInt(c.reserved),
-      cdrRoot: String(c.cdrRoot).toLowerCase(), packageHash: String(c.packageHash).toLowerCase(),
+      cdrRoot: String(c.cdrRoot).toLowerCase(),
       claimDisputed: Boolean(c.claimDisputed), onHold: Boolean(c.onHold),
     };
   }

@@ -127,7 +127,6 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       expect(c.cdrRoot).to.equal(claim.tree.root);
       expect(c.cdrCount).to.equal(5n);
       expect(c.reserved).to.equal(claim.amount); // the debtor's collateral covers it all
-      expect(c.packageHash).to.equal(claim.packageHash);
       expect(c.claimDisputed).to.equal(false);
       expect(c.period).to.equal(BigInt(PERIOD));
       expect(c.status).to.equal(1n); // Pending

@@ -51,7 +51,7 @@ describe("settlement bot: claim, verify, accept, net, withdraw", function () {
     expect(batch?.anchor?.submitter).to.equal(w.host.wallet.address);
     const ref = { creditor: w.host.wallet.address, debtor: w.home.wallet.address, cdrRoot: claim.cdrRoot };
     // The claim commits to the package as written: keccak256 of the file's bytes.
-    expect(keccak256(readFileSync(new DirectoryExchange(w.exchangeDir).pathOf(ref)))).to.equal(claim.packageHash);
+    expect(keccak256(readFileSync(new DirectoryExchange(w.exchangeDir).pathOf(ref)))).to.equal(submitted!.args.packageHash);
     expect(home.status().incoming).to.have.length(1);
     expect(home.status().incoming[0]).to.include({
       claimId: claimId.toString(), creditor: w.host.wallet.address, period, amount: total.toString(), verdict: "accept",
