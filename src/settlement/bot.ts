@@ -101,6 +101,12 @@ export class SettlementBot {
         onEvent: (event, tx) => recordEvent(account, event, tx), onRollback: rollbackEvents,
       });
       const views = new ContractViews(rpc, account, settlement, ledger, registry);
+      const periodSeconds = await views.periodSeconds();
+      if (periodSeconds !== config.periodSeconds) {
+        throw new SettlementError("CONFIG_INVALID", `periodSeconds is ${config.periodSeconds} but the settlement contract's periods last ${periodSeconds} s`, {
+          configured: config.periodSeconds, onChain: periodSeconds,
+        });
+      }
       const ctx: BotContext = {
         config, db, rpc, outbox, views, store, cdrs, account, chainId: config.chainId, settlement, ledger, registry,
         exchange: o.exchange ?? new DirectoryExchange(config.exchangeDir), domain: evidenceDomain(config.chainId, ledger),

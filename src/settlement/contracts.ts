@@ -132,6 +132,11 @@ export class ContractViews {
     return BigInt((await this.s("availableOf", [account]))[0]);
   }
 
+  /** Length of the contract's settlement periods, seconds. */
+  async periodSeconds(): Promise<number> {
+    return Number((await this.s("PERIOD_SECONDS"))[0]);
+  }
+
   async maxBatch(): Promise<number> {
     return Number((await this.s("MAX_BATCH"))[0]);
   }

@@ -72,6 +72,9 @@ describe("settlement bot: configuration and command line", function () {
     const wrongLedger = { ...w.host.config.contracts, ledger: w.core.registryAddress };
     expect(await thrown(() => open({ contracts: wrongLedger }))).to.include({ code: "DEPLOYMENT" });
     expect(await thrown(() => open({ evidenceStore: "nowhere.sqlite" }))).to.include({ code: "DEPLOYMENT" });
+    const periods = await thrown(() => open({ periodSeconds: 60 }));
+    expect(periods).to.include({ code: "CONFIG_INVALID" });
+    expect(periods.message).to.contain("periods last 3600 s");
     (await w.openBot(w.host)).close();
     const stranger = await thrown(() => open({}, w.home.wallet));
     expect(stranger).to.include({ code: "STATE" });
