@@ -3,13 +3,19 @@
  * bench/results/settlement.json and prints a table:
  *
  *   gas_per_cdr_claim_1000           submitClaim + acceptClaim of one claim of 1,000 CDRs, per CDR
+ *                                    (a fresh pair in a fresh period: every slot written is new)
  *   gas_dispute_one_cdr              disputeCdr of one CDR of that claim (a proof of depth 10)
  *   gas_resolve_dispute              the arbiter's ruling on it (upheld, no fee)
  *   gas_dispute_claim                disputeClaim of a whole claim whose package never came
  *   gas_resolve_claim_dispute        the arbiter's ruling on it (upheld: the claim is rejected, no fee)
- *   gas_netting_10_suppliers         netPeriod of a period where each of 10 suppliers claims from
- *                                    each other one (90 claims of 1 to 8 CDRs)
- *   transfers_netting_10_suppliers   internal transfers that netting made (at most 9)
+ *   gas_prove_claim_sum_1000         proveClaimSum of an inflated 1,000-CDR claim (every leaf in calldata)
+ *   gas_netting_10_suppliers         netPair of every pair of 10 suppliers who each claim from each
+ *                                    other one (90 claims of 1 to 8 CDRs, 45 pairs), summed
+ *   gas_netting_worst_case           the dearest single netPair of a period where half the debtors are
+ *                                    short (a shortfall recorded, both directions reserved); every
+ *                                    transaction starts with cold storage, and a pair's netting reads
+ *                                    only its totals, so no period the contract accepts costs more
+ *   gas_netting_worst_case_cap_ratio gas_netting_worst_case / 16,777,216 (the per-transaction cap)
  *   gas_per_cdr_naive_transfer       the peer: one ERC-20 transfer per CDR, median of 101
  *   naive_over_claim_ratio           gas_per_cdr_naive_transfer / gas_per_cdr_claim_1000
  *
@@ -32,6 +38,10 @@ const CDRS_PER_CLAIM = 1_000;
 const SUPPLIERS = 10;
 const NAIVE_TRANSFERS = 101;
 const WINDOW = 3n * 24n * 3600n;
+const PERIOD_SECONDS = 24n * 3600n;
+const GRACE = 24n * 3600n;
+const TIMING = { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: 6n * 24n * 3600n };
+const TX_GAS_CAP = 16_777_216;
 const CDR_AMOUNT = 4_250_000n; // 4.25 tEUR, six decimals
 
 const { ethers, networkHelpers } = await network.create();
@@ -56,7 +66,7 @@ const settlement = await deploy("RoamingSettlement", [
   await registry.getAddress(),
   await ledger.getAddress(),
   await token.getAddress(),
-  WINDOW,
+  TIMING,
   0,
   admin.address,
 ]);
@@ -68,6 +78,8 @@ for (const s of suppliers) {
   await token.connect(s).approve(settlementAddress, 1_000_000_000_000n);
   await settlement.connect(s).deposit(100_000_000_000n);
 }
+/** The period the chain is in now. */
+const periodNow = async () => Number(BigInt(await networkHelpers.time.latest()) / PERIOD_SECONDS);
 await registry.grantRole(await registry.ARBITER_ROLE(), admin.address);
 const { chainId } = await ethers.provider.getNetwork();
 const domain = evidenceDomain(chainId, await ledger.getAddress());
@@ -101,7 +113,7 @@ function cdrDigests(host: string, home: string, count: number): string[] {
 }
 
 /** The host anchors its evidence and claims the CDRs; returns the tree and the gas of each step. */
-async function claim(period: number, hostIndex: number, homeIndex: number, count: number) {
+async function claim(period: number, hostIndex: number, homeIndex: number, count: number, inflation = 1n) {
   const host = suppliers[hostIndex]!;
   const home = suppliers[homeIndex]!;
   const digests = cdrDigests(host.address, home.address, count);
@@ -117,7 +129,7 @@ async function claim(period: number, hostIndex: number, homeIndex: number, count
   const submitted = await gasOf(
     settlement
       .connect(host)
-      .submitClaim(period, home.address, CDR_AMOUNT * BigInt(count), tree.root, count, evidence.root, id(`package ${tree.root}`)),
+      .submitClaim(period, home.address, inflation * CDR_AMOUNT * BigInt(count), tree.root, count, evidence.root, id(`package ${tree.root}`)),
   );
   const claimId = submitted.logs
     .map((l) => settlement.interface.parseLog(l as Parameters<typeof settlement.interface.parseLog>[0]))
@@ -128,7 +140,8 @@ async function claim(period: number, hostIndex: number, homeIndex: number, count
 const metrics: Metrics = {};
 
 // 1. One claim of 1,000 CDRs: submission and acceptance (the debtor's NRR).
-const big = await claim(1, 0, 1, CDRS_PER_CLAIM);
+const P = await periodNow();
+const big = await claim(P, 0, 1, CDRS_PER_CLAIM);
 const accepted = await gasOf(settlement.connect(suppliers[1]!).acceptClaim(big.claimId));
 const claimGasPerCdr = Number(big.submitGas + accepted.gasUsed) / CDRS_PER_CLAIM;
 metrics.gas_per_cdr_claim_1000 = { value: claimGasPerCdr, unit: "gas/CDR" };
@@ -137,7 +150,7 @@ metrics.gas_accept_claim = { value: Number(accepted.gasUsed), unit: "gas" };
 metrics.gas_evidence_anchor_1000 = { value: Number(big.anchorGas), unit: "gas (once per batch)" };
 
 // 2. Dispute of one CDR of a 1,000-CDR claim, and the ruling.
-const disputed = await claim(2, 2, 3, CDRS_PER_CLAIM);
+const disputed = await claim(P, 2, 3, CDRS_PER_CLAIM);
 const index = 617;
 const dispute = await gasOf(
   settlement
@@ -149,7 +162,7 @@ const ruling = await gasOf(settlement.connect(admin).resolveDispute(1, true, hex
 metrics.gas_resolve_dispute = { value: Number(ruling.gasUsed), unit: "gas" };
 
 // 2b. Dispute of a whole 1,000-CDR claim whose package never came, and the ruling that rejects it.
-const held = await claim(4, 4, 5, CDRS_PER_CLAIM);
+const held = await claim(P, 4, 5, CDRS_PER_CLAIM);
 const claimDispute = await gasOf(
   settlement.connect(suppliers[5]!).disputeClaim(held.claimId, encodeBytes32String("PACKAGE_MISSING")),
 );
@@ -160,23 +173,50 @@ metrics.gas_dispute_claim = { value: Number(claimDispute.gasUsed), unit: "gas" }
 const claimRuling = await gasOf(settlement.connect(admin).resolveClaimDispute(claimDisputeId, true, hexlify(randomBytes(32))));
 metrics.gas_resolve_claim_dispute = { value: Number(claimRuling.gasUsed), unit: "gas" };
 
-// 3. Netting of 10 suppliers: every supplier claims from every other one (90 claims) a
-// pseudo-random number of CDRs derived from the pair, so every run nets the same matrix.
-const NET_PERIOD = 3;
+// 2c. A 1,000-CDR claim asking twice its CDRs' sum, cut down by the proof of the sum.
+const inflated = await claim(P, 6, 7, CDRS_PER_CLAIM, 2n);
+const all = inflated.tree.getMultiProof([...Array(CDRS_PER_CLAIM).keys()]);
+const proven = await gasOf(
+  settlement.connect(suppliers[7]!).proveClaimSum(inflated.claimId, all.leaves.map(([digest, amount]) => ({ digest, amount }))),
+);
+metrics.gas_prove_claim_sum_1000 = { value: Number(proven.gasUsed), unit: "gas" };
+
+// 3. Netting of 10 suppliers in the next period: every supplier claims from every other one (90
+// claims) a pseudo-random number of CDRs derived from the pair, so every run nets the same matrix.
+// Half the suppliers first withdraw nearly all their collateral: as debtors they are short.
+for (const s of suppliers.slice(0, SUPPLIERS / 2)) await settlement.connect(s).requestWithdrawal(1n << 100n);
+await networkHelpers.time.increase(TIMING.withdrawalNotice);
+for (const s of suppliers.slice(0, SUPPLIERS / 2)) {
+  const keep = CDR_AMOUNT; // about one CDR of collateral left
+  await settlement.connect(s).withdraw((await settlement.availableOf(s.address)) - keep);
+}
+const NET2 = await periodNow();
 const cdrCount = (h: number, d: number) => 1 + (parseInt(id(`${h}->${d}`).slice(2, 6), 16) % 8);
 for (let h = 0; h < SUPPLIERS; h++) {
   for (let d = 0; d < SUPPLIERS; d++) {
-    if (h !== d) await claim(NET_PERIOD, h, d, cdrCount(h, d));
+    if (h !== d) await claim(NET2, h, d, cdrCount(h, d), h < d ? 2n : 1n);
   }
 }
-await networkHelpers.time.increase(WINDOW + 1n);
-const netted = await gasOf(settlement.connect(suppliers[0]!).netPeriod(NET_PERIOD));
-const transfers = (netted.logs as Parameters<typeof settlement.interface.parseLog>[0][])
-  .map((l) => settlement.interface.parseLog(l))
-  .filter((e) => e?.name === "NetTransfer").length;
-metrics.gas_netting_10_suppliers = { value: Number(netted.gasUsed), unit: "gas (90 claims)" };
-metrics.transfers_netting_10_suppliers = { value: transfers, unit: "transfers" };
-if (transfers > SUPPLIERS - 1) throw new Error(`netting made ${transfers} transfers for ${SUPPLIERS} suppliers`);
+await networkHelpers.time.increase(GRACE + PERIOD_SECONDS + WINDOW + 1n);
+const nettingGas: number[] = [];
+let short = 0;
+for (let a = 0; a < SUPPLIERS; a++) {
+  for (let b = a + 1; b < SUPPLIERS; b++) {
+    const receipt = await gasOf(settlement.connect(suppliers[0]!).netPair(NET2, suppliers[a]!.address, suppliers[b]!.address));
+    nettingGas.push(Number(receipt.gasUsed));
+    const event = (receipt.logs as Parameters<typeof settlement.interface.parseLog>[0][])
+      .map((l) => settlement.interface.parseLog(l))
+      .find((e) => e?.name === "PairNetted")!;
+    if ((event.args.shortfall as bigint) > 0n) ++short;
+  }
+}
+if (short === 0) throw new Error("no netting was short: the worst case was not reached");
+metrics.gas_netting_10_suppliers = { value: nettingGas.reduce((x, y) => x + y, 0), unit: "gas (90 claims, 45 pairs)" };
+metrics.nettings_short_10_suppliers = { value: short, unit: "pairs with a shortfall" };
+const worst = Math.max(...nettingGas);
+metrics.gas_netting_worst_case = { value: worst, unit: "gas (one pair, cold, short)" };
+metrics.gas_netting_worst_case_cap_ratio = { value: worst / TX_GAS_CAP, unit: "of 16,777,216" };
+if (worst >= TX_GAS_CAP) throw new Error(`worst-case netting needs ${worst} gas`);
 
 // 4. The peer: paying each CDR with its own ERC-20 transfer (home supplier to host).
 const payer = suppliers[4]!;

@@ -10,36 +10,46 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IDisputeRecords} from "./interfaces/IDisputeRecords.sol";
 import {IEvidenceLedger} from "./interfaces/IEvidenceLedger.sol";
 import {IParticipantRegistry} from "./interfaces/IParticipantRegistry.sol";
 import {IRoamingSettlement} from "./interfaces/IRoamingSettlement.sol";
 import {SettlementAccounts} from "./libraries/SettlementAccounts.sol";
+import {SettlementCdrTrees} from "./libraries/SettlementCdrTrees.sol";
 import {SettlementClaims} from "./libraries/SettlementClaims.sol";
 import {SettlementDisputes} from "./libraries/SettlementDisputes.sol";
-import {SettlementNetting} from "./libraries/SettlementNetting.sol";
-import {SettlementPeriods} from "./libraries/SettlementPeriods.sol";
+import {SettlementPairs} from "./libraries/SettlementPairs.sol";
 
 /// @title RoamingSettlement
-/// @notice Collateral, claims with CDR Merkle roots and package hashes, single-CDR and claim-level
-/// disputes, arbiter rulings, multilateral netting with a pro-rata shortfall pool, and pull-payment
-/// withdrawals.
+/// @notice Collateral with per-claim reservations, claims with CDR Merkle roots and package hashes,
+/// on-chain proof of a claim's CDR sum, bonded single-CDR and claim-level disputes, arbiter rulings,
+/// netting per pair of suppliers with recorded shortfalls, and two-step withdrawals.
 /// @dev Suppliers and arbiters are the registry's roles; pausing and the dispute fee are this
 /// contract's own roles, under a two-step default admin with a transfer delay.
-contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard, IRoamingSettlement {
+contract RoamingSettlement is
+    AccessControlDefaultAdminRules,
+    Pausable,
+    ReentrancyGuard,
+    IRoamingSettlement,
+    IDisputeRecords
+{
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SettlementAccounts for SettlementAccounts.Account;
     using SettlementAccounts for mapping(address => SettlementAccounts.Account);
     using SettlementClaims for Claim;
     using SettlementDisputes for SettlementDisputes.Book;
-    using SettlementPeriods for SettlementPeriods.Book;
+    using SettlementPairs for SettlementPairs.Book;
+    using SettlementPairs for Pair;
 
     /// @inheritdoc IRoamingSettlement
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @inheritdoc IRoamingSettlement
-    uint256 public constant MAX_CLAIMS_PER_PERIOD = SettlementPeriods.MAX_CLAIMS;
+    uint256 public constant MAX_CDRS_PER_CLAIM = 1024;
     /// @inheritdoc IRoamingSettlement
-    uint256 public constant MAX_SUPPLIERS_PER_NETTING = 2 * SettlementPeriods.MAX_CLAIMS;
+    uint256 public constant MAX_CLAIM_AMOUNT = type(uint96).max;
+    /// @inheritdoc IRoamingSettlement
+    uint256 public constant MAX_PAIR_AMOUNT = SettlementPairs.MAX_PAIR_AMOUNT;
     /// @inheritdoc IRoamingSettlement
     uint256 public constant MAX_BATCH = 64;
 
@@ -51,34 +61,54 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
     IERC20 public immutable TOKEN;
     /// @inheritdoc IRoamingSettlement
     uint40 public immutable CHALLENGE_WINDOW;
+    /// @inheritdoc IRoamingSettlement
+    uint40 public immutable PERIOD_SECONDS;
+    /// @inheritdoc IRoamingSettlement
+    uint40 public immutable CLAIM_GRACE;
+    /// @inheritdoc IRoamingSettlement
+    uint40 public immutable WITHDRAWAL_NOTICE;
     bytes32 private immutable _SUPPLIER_ROLE;
     bytes32 private immutable _ARBITER_ROLE;
 
-    uint256 private _disputeFee;
+    /// @dev A withdrawal request. One slot.
+    struct Withdrawal {
+        uint128 amount;
+        uint40 readyAt;
+    }
+
+    uint128 private _disputeFee;
+    uint40 private _pausedTotal;
+    uint40 private _pausedAt;
     mapping(address account => SettlementAccounts.Account) private _accounts;
+    mapping(address account => uint256) private _debts;
+    mapping(address account => Withdrawal) private _withdrawals;
     mapping(uint256 claimId => Claim) private _claims;
     mapping(address creditor => mapping(bytes32 cdrRoot => bool)) private _claimedRoots;
     SettlementDisputes.Book private _disputes;
-    mapping(uint32 period => SettlementPeriods.Book) private _periods;
+    SettlementPairs.Book private _book;
 
-    /// @param challengeWindow Seconds after submission during which the debtor may dispute.
+    /// @param timing The durations of the rules; the notice must exceed the other three together.
     /// @param adminDelay Delay of a default-admin transfer, in seconds.
     /// @param admin Initial default admin (should be a multisig in production).
     constructor(
         IParticipantRegistry registry,
         IEvidenceLedger evidence,
         IERC20 token,
-        uint40 challengeWindow,
+        Timing memory timing,
         uint48 adminDelay,
         address admin
     ) AccessControlDefaultAdminRules(adminDelay, admin) {
-        if (address(evidence) == address(0) || address(token) == address(0) || challengeWindow == 0) {
-            revert SettlementInvalidConfig();
-        }
+        if (
+            address(evidence) == address(0) || address(token) == address(0) || timing.challengeWindow == 0
+                || timing.periodSeconds == 0
+                || uint256(timing.withdrawalNotice)
+                    <= uint256(timing.periodSeconds) + timing.claimGrace + timing.challengeWindow
+        ) revert SettlementInvalidConfig();
         REGISTRY = registry;
         EVIDENCE = evidence;
         TOKEN = token;
-        CHALLENGE_WINDOW = challengeWindow;
+        (CHALLENGE_WINDOW, PERIOD_SECONDS) = (timing.challengeWindow, timing.periodSeconds);
+        (CLAIM_GRACE, WITHDRAWAL_NOTICE) = (timing.claimGrace, timing.withdrawalNotice);
         _SUPPLIER_ROLE = registry.SUPPLIER_ROLE();
         _ARBITER_ROLE = registry.ARBITER_ROLE();
     }
@@ -90,18 +120,33 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         uint256 before = _tokenBalance();
         TOKEN.safeTransferFrom(msg.sender, address(this), amount);
         // Credit what arrived (a fee-charging token delivers less than `amount`).
-        uint256 received = _tokenBalance() - before;
+        uint256 held = _tokenBalance();
+        // Every internal amount is part of the token balance: below 2^128, no sum of them overflows.
+        if (held > type(uint128).max) revert SettlementDepositTooLarge(held);
+        uint256 received = held - before;
         if (received == 0) revert SettlementZeroAmount();
-        _accounts[msg.sender].balance += received.toUint128();
+        _accounts[msg.sender].balance += uint128(received);
         emit Deposited(msg.sender, received);
+    }
+
+    /// @inheritdoc IRoamingSettlement
+    function requestWithdrawal(uint256 amount) external {
+        uint40 readyAt = _time() + WITHDRAWAL_NOTICE;
+        _withdrawals[msg.sender] = Withdrawal({amount: amount.toUint128(), readyAt: readyAt});
+        emit WithdrawalRequested(msg.sender, amount, readyAt);
     }
 
     /// @inheritdoc IRoamingSettlement
     function withdraw(uint256 amount) external nonReentrant {
         if (amount == 0) revert SettlementZeroAmount();
+        Withdrawal storage w = _withdrawals[msg.sender];
+        (uint128 requested, uint40 readyAt) = (w.amount, w.readyAt);
+        if (amount > requested) revert SettlementWithdrawalNotRequested(msg.sender, amount, requested);
+        if (_time() < readyAt) revert SettlementWithdrawalNotReady(msg.sender, readyAt);
         uint256 available = availableOf(msg.sender);
         if (amount > available) revert SettlementInsufficientAvailable(msg.sender, amount, available);
-        // Effects before the interaction. Safe cast: amount <= available <= balance (128 bits).
+        // Effects before the interaction. Safe casts: amount <= requested, a uint128.
+        w.amount = requested - uint128(amount);
         _accounts[msg.sender].balance -= uint128(amount);
         emit Withdrawn(msg.sender, amount);
         TOKEN.safeTransfer(msg.sender, amount);
@@ -117,31 +162,34 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         bytes32 evidenceRoot,
         bytes32 packageHash
     ) external whenNotPaused returns (uint256 claimId) {
-        _checkClaim(debtor, amount, cdrRoot, cdrCount, evidenceRoot, packageHash);
-        claimId = _periods[period].addClaim(period);
+        _checkClaim(period, debtor, amount, cdrRoot, cdrCount, evidenceRoot, packageHash);
         _claimedRoots[msg.sender][cdrRoot] = true;
-        uint128 amount128 = amount.toUint128();
-        uint40 now_ = _time();
-        Claim storage c = _claims[claimId];
-        (c.creditor, c.submittedAt, c.status, c.cdrCount) = (msg.sender, now_, ClaimStatus.Pending, cdrCount);
-        (c.debtor, c.period, c.amount, c.claimedAmount) = (debtor, period, amount128, amount128);
-        (c.cdrRoot, c.evidenceRoot, c.packageHash) = (cdrRoot, evidenceRoot, packageHash);
-        _accounts[debtor].locked += amount128;
-        uint40 deadline = now_ + CHALLENGE_WINDOW;
+        uint256 reserved;
+        // Safe casts: amount <= MAX_CLAIM_AMOUNT (96 bits); cdrCount <= MAX_CDRS_PER_CLAIM.
+        (claimId, reserved) = _record(period, debtor, uint96(amount), uint16(cdrCount));
+        _claims[claimId].cdrRoot = cdrRoot;
         emit ClaimSubmitted(
-            claimId, period, msg.sender, debtor, amount, cdrRoot, cdrCount, evidenceRoot, packageHash, deadline
+            claimId,
+            period,
+            msg.sender,
+            debtor,
+            amount,
+            cdrRoot,
+            cdrCount,
+            evidenceRoot,
+            packageHash,
+            _time() + CHALLENGE_WINDOW,
+            reserved
         );
     }
 
     /// @inheritdoc IRoamingSettlement
     function acceptClaim(uint256 claimId) external whenNotPaused {
-        _checkRegistryRole(_SUPPLIER_ROLE);
         _accept(claimId);
     }
 
     /// @inheritdoc IRoamingSettlement
     function acceptClaims(uint256[] calldata claimIds) external whenNotPaused {
-        _checkRegistryRole(_SUPPLIER_ROLE);
         uint256 n = claimIds.length;
         if (n > MAX_BATCH) revert SettlementBatchTooLarge(n, MAX_BATCH);
         for (uint256 i; i < n; ++i) {
@@ -157,20 +205,59 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         bytes32[] calldata proof,
         bytes32 reason
     ) external whenNotPaused returns (uint256 disputeId) {
-        Claim storage c = _disputableClaim(claimId, DisputeKind.Cdr);
-        if (!MerkleProof.verifyCalldata(proof, c.cdrRoot, SettlementDisputes.leaf(cdrDigest, amount))) {
+        Claim storage c = _disputableClaim(claimId);
+        if (!MerkleProof.verifyCalldata(proof, c.cdrRoot, SettlementCdrTrees.leaf(cdrDigest, amount))) {
             revert SettlementInvalidProof(claimId, cdrDigest);
         }
-        disputeId = _disputes.open(claimId, cdrDigest, amount, reason, _disputeFee, _time());
-        emit CdrDisputed(disputeId, claimId, cdrDigest, amount, reason);
+        disputeId = _openCdrDispute(c, claimId, cdrDigest, amount, reason);
+    }
+
+    /// @inheritdoc IRoamingSettlement
+    function disputeCdrs(
+        uint256 claimId,
+        Cdr[] calldata cdrs,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags,
+        bytes32[] calldata reasons
+    ) external whenNotPaused returns (uint256 firstId) {
+        uint256 n = cdrs.length;
+        if (n == 0 || n > MAX_BATCH || reasons.length != n) revert SettlementBatchTooLarge(n, MAX_BATCH);
+        Claim storage c = _disputableClaim(claimId);
+        if (!SettlementCdrTrees.verify(c.cdrRoot, cdrs, proof, proofFlags)) {
+            revert SettlementInvalidProof(claimId, cdrs[0].digest);
+        }
+        firstId = _disputes.count + 1;
+        for (uint256 i; i < n; ++i) {
+            _openCdrDispute(c, claimId, cdrs[i].digest, cdrs[i].amount, reasons[i]);
+        }
     }
 
     /// @inheritdoc IRoamingSettlement
     function disputeClaim(uint256 claimId, bytes32 reason) external whenNotPaused returns (uint256 disputeId) {
-        Claim storage c = _disputableClaim(claimId, DisputeKind.Claim);
-        uint128 amount = c.amount;
-        disputeId = _disputes.openClaimLevel(claimId, amount, reason, _disputeFee, _time());
+        Claim storage c = _disputableClaim(claimId);
+        _hold(c, claimId, DisputeKind.Claim);
+        uint96 amount = c.amount;
+        disputeId = _disputes.create(claimId, DisputeKind.Claim, amount, reason, _takeBond(), _time());
         emit ClaimDisputed(disputeId, claimId, msg.sender, amount, reason);
+    }
+
+    /// @inheritdoc IRoamingSettlement
+    function proveClaimSum(uint256 claimId, Cdr[] calldata cdrs) external whenNotPaused {
+        Claim storage c = _claim(claimId);
+        if (_book.pairOf(c.period, c.creditor, c.debtor).nettedAt != 0) {
+            revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
+        }
+        if (cdrs.length > MAX_CDRS_PER_CLAIM) revert SettlementTooManyCdrs(cdrs.length, MAX_CDRS_PER_CLAIM);
+        (bool complete, uint256 sum) = SettlementCdrTrees.sumOfAll(c.cdrRoot, cdrs);
+        if (!complete) revert SettlementIncompleteLeafSet(claimId);
+        uint96 claimed = c.claimedAmount;
+        if (sum >= claimed) revert SettlementSumNotBelowClaim(claimId, sum, claimed);
+        // What upheld CDR disputes took already stays taken. Safe cast: sum < claimed, a uint96.
+        uint96 taken = claimed - c.amount;
+        uint96 amount = uint96(sum) > taken ? uint96(sum) - taken : 0;
+        c.claimedAmount = uint96(sum);
+        _cut(c, c.amount - amount);
+        emit ClaimSumProven(claimId, msg.sender, claimed, sum, amount);
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -184,85 +271,59 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
     }
 
     /// @inheritdoc IRoamingSettlement
-    function netPeriod(uint32 period) external whenNotPaused {
+    function netPair(uint32 period, address a, address b) external whenNotPaused {
         _checkRegistryRole(_SUPPLIER_ROLE);
-        SettlementPeriods.Book storage b = _periods[period];
-        if (b.info.nettedAt != 0) revert SettlementPeriodNetted(period);
-        uint256 count = b.info.claimCount;
-        if (count == 0) revert SettlementEmptyPeriod(period);
-        uint40 now_ = _time();
-        b.info.nettedAt = now_;
-
-        // 1. Net positions: each claim counts once, and is marked netted as it is counted.
-        address[] memory suppliers = new address[](2 * count);
-        int256[] memory net = new int256[](suppliers.length);
-        uint256 known;
-        for (uint256 i; i < count; ++i) {
-            uint256 claimId = SettlementPeriods.idOf(period, uint32(i)); // Safe: i < count < 2^32.
-            Claim storage c = _claims[claimId];
-            if (!c.isFinal(CHALLENGE_WINDOW, now_)) revert SettlementClaimNotFinal(claimId);
-            if (c.status == ClaimStatus.Rejected) continue; // counts as zero, stays Rejected
-            c.status = ClaimStatus.Netted;
-            (uint128 amount, address debtor) = (c.amount, c.debtor);
-            _accounts[debtor].locked -= amount; // Safe: locked at submission, reduced only by rulings.
-            uint256 ci;
-            uint256 di;
-            (ci, known) = SettlementNetting.indexOf(suppliers, known, c.creditor);
-            (di, known) = SettlementNetting.indexOf(suppliers, known, debtor);
-            net[ci] += int256(uint256(amount));
-            net[di] -= int256(uint256(amount));
+        _nettablePair(period, a, b).nettedAt = _time();
+        (Flow memory fromB, Flow memory fromA) = (_book.flows[period][a][b], _book.flows[period][b][a]);
+        (address creditor, address debtor, uint256 owed, uint256 reserved) = fromB.amount >= fromA.amount
+            ? (a, b, fromB.amount - fromA.amount, fromB.reserved)
+            : (b, a, fromA.amount - fromB.amount, fromA.reserved);
+        // What the debtor can pay: the collateral reserved for these claims, and what it has available
+        // besides (older shortfalls and other claims' reservations come first).
+        uint256 capacity = availableOf(debtor) + reserved;
+        _accounts[b].locked -= fromB.reserved; // Safe: booked into the lock at submission, released once.
+        _accounts[a].locked -= fromA.reserved;
+        uint256 paid = Math.min(owed, capacity);
+        if (paid != 0) _accounts.move(debtor, creditor, paid);
+        if (paid != owed) {
+            _book.shortfalls[period][debtor][creditor] = owed - paid;
+            _debts[debtor] += owed - paid;
         }
-
-        // 2. Plan with what each debtor can pay (its whole balance), 3. apply it.
-        uint256[] memory capacity = new uint256[](net.length); // entries past `known` stay zero
-        for (uint256 j; j < known; ++j) {
-            if (net[j] < 0) capacity[j] = _accounts[suppliers[j]].balance;
-        }
-        SettlementNetting.Plan memory plan = SettlementNetting.plan(net, capacity);
-        for (uint256 k; k < plan.transferCount; ++k) {
-            SettlementNetting.Transfer memory t = plan.transfers[k];
-            (address from, address to) = (suppliers[t.from], suppliers[t.to]);
-            _accounts.move(from, to, t.amount); // at most the debtor's balance
-            emit NetTransfer(period, from, to, t.amount);
-        }
-        if (plan.totalPaid != plan.totalOwed) b.recordShortfalls(_accounts, period, suppliers, net, plan);
-        emit PeriodNetted(period, count, known, plan.transferCount, plan.totalPaid, plan.totalOwed - plan.totalPaid);
+        emit PairNetted(period, creditor, debtor, owed, paid, owed - paid);
     }
 
     /// @inheritdoc IRoamingSettlement
-    function recoverShortfall(uint32 period, address debtor) external whenNotPaused returns (uint256 amount) {
+    function recoverShortfall(uint32 period, address debtor, address creditor)
+        external
+        whenNotPaused
+        returns (uint256 amount)
+    {
         _checkRegistryRole(_SUPPLIER_ROLE);
-        SettlementAccounts.Account storage a = _accounts[debtor];
-        amount = _periods[period].recover(debtor, a.balance);
-        if (amount == 0) revert SettlementNothingToRecover(period, debtor);
-        // Safe casts: amount <= balance (128 bits); the shortfall is part of `locked`.
-        a.balance -= uint128(amount);
-        a.locked -= uint128(amount);
-        emit ShortfallRecovered(period, debtor, amount);
-    }
-
-    /// @inheritdoc IRoamingSettlement
-    function claimRecovery(uint32 period) external whenNotPaused returns (uint256 amount) {
-        amount = _periods[period].take(msg.sender);
-        if (amount == 0) revert SettlementNothingToRecover(period, msg.sender);
-        _accounts[msg.sender].balance += uint128(amount); // Safe: amount <= entitlement (128 bits).
-        emit RecoveryClaimed(period, msg.sender, amount);
+        uint256 owed = _book.shortfalls[period][debtor][creditor];
+        amount = Math.min(owed, _accounts[debtor].free());
+        if (amount == 0) revert SettlementNothingToRecover(period, debtor, creditor);
+        _book.shortfalls[period][debtor][creditor] = owed - amount;
+        _debts[debtor] -= amount;
+        _accounts.move(debtor, creditor, amount);
+        emit ShortfallRecovered(period, debtor, creditor, amount);
     }
 
     /// @inheritdoc IRoamingSettlement
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
+        _pausedAt = _time();
     }
 
     /// @inheritdoc IRoamingSettlement
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+        _pausedTotal += _time() - _pausedAt;
     }
 
     /// @inheritdoc IRoamingSettlement
     function setDisputeFee(uint256 fee) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 previous = _disputeFee;
-        _disputeFee = fee.toUint128(); // Disputes store their fee in 128 bits.
+        _disputeFee = fee.toUint128();
         emit DisputeFeeSet(previous, fee);
     }
 
@@ -282,23 +343,38 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
     }
 
     /// @inheritdoc IRoamingSettlement
+    function debtOf(address account) external view returns (uint256) {
+        return _debts[account];
+    }
+
+    /// @inheritdoc IRoamingSettlement
     function availableOf(address account) public view returns (uint256) {
-        return _accounts[account].available();
+        return _accounts[account].available(_debts[account]);
     }
 
     /// @inheritdoc IRoamingSettlement
-    function claimOf(uint256 claimId) external view returns (Claim memory) {
-        return _claim(claimId);
+    function withdrawalOf(address account) external view returns (uint256 amount, uint40 readyAt) {
+        Withdrawal memory w = _withdrawals[account];
+        return (w.amount, w.readyAt);
     }
 
     /// @inheritdoc IRoamingSettlement
-    function challengeDeadline(uint256 claimId) external view returns (uint40) {
-        return _claim(claimId).deadline(CHALLENGE_WINDOW);
+    function claimOf(uint256 claimId) external view returns (Claim memory c) {
+        c = _claim(claimId);
+        if (c.status != ClaimStatus.Rejected && _book.pairOf(c.period, c.creditor, c.debtor).nettedAt != 0) {
+            c.status = ClaimStatus.Netted;
+        }
+    }
+
+    /// @inheritdoc IRoamingSettlement
+    function challengeDeadline(uint256 claimId) external view returns (uint256) {
+        return uint256(_claim(claimId).deadline(CHALLENGE_WINDOW)) + _time() - _clock();
     }
 
     /// @inheritdoc IRoamingSettlement
     function isFinal(uint256 claimId) external view returns (bool) {
-        return _claim(claimId).isFinal(CHALLENGE_WINDOW, _time());
+        Claim storage c = _claim(claimId);
+        return _book.pairOf(c.period, c.creditor, c.debtor).nettedAt == 0 && c.isFinal(CHALLENGE_WINDOW, _clock());
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -307,59 +383,85 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         if (d.status == DisputeStatus.None) revert SettlementUnknownDispute(disputeId);
     }
 
+    /// @inheritdoc IDisputeRecords
+    /// @dev Only a claim's debtor opens disputes of it.
+    function disputeRecordOf(bytes32 disputeId) external view returns (address openedBy, uint40 openedAt) {
+        Dispute storage d = _disputes.disputes[uint256(disputeId)];
+        openedAt = d.openedAt;
+        if (openedAt != 0) openedBy = _claims[d.claimId].debtor;
+    }
+
     /// @inheritdoc IRoamingSettlement
-    function periodOf(uint32 period) external view returns (Period memory) {
-        return _periods[period].info;
+    function periodOf(uint32 period) external view returns (uint32 claimCount, uint256 closesAt) {
+        return (_book.claimCounts[period], _closesAt(period));
+    }
+
+    /// @inheritdoc IRoamingSettlement
+    function pairOf(uint32 period, address a, address b)
+        external
+        view
+        returns (Pair memory pair, Flow memory aFromB, Flow memory bFromA)
+    {
+        return (_book.pairOf(period, a, b), _book.flows[period][a][b], _book.flows[period][b][a]);
     }
 
     /// @inheritdoc IRoamingSettlement
     function claimIdOf(uint32 period, uint32 index) external pure returns (uint256) {
-        return SettlementPeriods.idOf(period, index);
+        return SettlementPairs.idOf(period, index);
     }
 
     /// @inheritdoc IRoamingSettlement
-    function shortfallOf(uint32 period, address debtor) external view returns (uint256) {
-        return _periods[period].shortfalls[debtor];
-    }
-
-    /// @inheritdoc IRoamingSettlement
-    function entitlementOf(uint32 period, address creditor)
-        external
-        view
-        returns (uint256 entitlement, uint256 taken, uint256 claimable)
-    {
-        SettlementPeriods.Book storage b = _periods[period];
-        SettlementPeriods.Entitlement memory e = b.entitlements[creditor];
-        return (e.amount, e.taken, b.claimable(creditor));
-    }
-
-    /// @inheritdoc IRoamingSettlement
-    function poolOf(uint32 period) external view returns (Pool memory) {
-        return _periods[period].pool;
+    function shortfallOf(uint32 period, address debtor, address creditor) external view returns (uint256) {
+        return _book.shortfalls[period][debtor][creditor];
     }
 
     /// @inheritdoc IRoamingSettlement
     function cdrLeaf(bytes32 cdrDigest, uint256 amount) external pure returns (bytes32) {
-        return SettlementDisputes.leaf(cdrDigest, amount);
+        return SettlementCdrTrees.leaf(cdrDigest, amount);
     }
 
     /// @inheritdoc AccessControlDefaultAdminRules
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
-        return interfaceId == type(IRoamingSettlement).interfaceId || super.supportsInterface(interfaceId);
+        return interfaceId == type(IRoamingSettlement).interfaceId || interfaceId == type(IDisputeRecords).interfaceId
+            || super.supportsInterface(interfaceId);
     }
 
-    /// @dev The clock; a test contract may override it.
+    /// @dev The wall clock; a test contract may override it.
     function _time() internal view virtual returns (uint40) {
         return uint40(block.timestamp);
     }
 
+    /// @dev The contract's clock: the wall clock less the time spent paused; it stands still while paused.
+    function _clock() private view returns (uint40) {
+        return (paused() ? _pausedAt : _time()) - _pausedTotal;
+    }
+
+    /// @dev First second after `period` plus the grace: from then on the period takes no claims.
+    function _closesAt(uint32 period) private view returns (uint256) {
+        return (uint256(period) + 1) * PERIOD_SECONDS + CLAIM_GRACE;
+    }
+
+    /// @dev The pair `{a, b}` of `period`, which must be closed to claims, hold claims, not be netted,
+    /// and have all its claims final.
+    function _nettablePair(uint32 period, address a, address b) private view returns (Pair storage p) {
+        uint256 closesAt = _closesAt(period);
+        if (_time() <= closesAt) revert SettlementPeriodOpen(period, closesAt);
+        p = _book.pairOf(period, a, b);
+        if (p.claims == 0) revert SettlementEmptyPair(period, a, b);
+        if (p.nettedAt != 0) revert SettlementPairNetted(period, a, b);
+        if (!p.isFinal(CHALLENGE_WINDOW, _clock())) revert SettlementPairNotFinal(period, a, b);
+    }
+
     function _accept(uint256 claimId) private {
         Claim storage c = _pendingClaimOfDebtor(claimId);
-        // Pending and disputed as a whole: the claim-level dispute awaits its ruling.
-        if (c.claimDisputed) revert SettlementClaimOnHold(claimId);
-        uint40 now_ = _time();
-        (c.status, c.acceptedAt) = (ClaimStatus.Accepted, now_);
-        emit ClaimAccepted(claimId, msg.sender, now_);
+        // Pending and on hold: the claim-level dispute awaits its ruling.
+        if (c.onHold) revert SettlementClaimOnHold(claimId);
+        Pair storage p = _book.pairOf(c.period, c.creditor, msg.sender);
+        // Past its window and netted with its pair: nothing left to accept.
+        if (p.nettedAt != 0) revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
+        c.status = ClaimStatus.Accepted;
+        p.pending -= 1;
+        emit ClaimAccepted(claimId, msg.sender, _time());
     }
 
     /// @dev The claim `claimId`; reverts with {SettlementUnknownClaim} if absent.
@@ -376,18 +478,51 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         if (status != ClaimStatus.Pending) revert SettlementClaimNotPending(claimId, status);
     }
 
-    /// @dev The pending claim `claimId` of the caller (a supplier), within its challenge window, with a
-    /// new dispute of `kind` counted.
-    function _disputableClaim(uint256 claimId, DisputeKind kind) private returns (Claim storage c) {
-        _checkRegistryRole(_SUPPLIER_ROLE);
+    /// @dev The pending claim `claimId` of the caller within its window. The debtor needs no role: it
+    /// can always defend its claims.
+    function _disputableClaim(uint256 claimId) private view returns (Claim storage c) {
         c = _pendingClaimOfDebtor(claimId);
-        c.checkWindow(claimId, CHALLENGE_WINDOW, _time());
-        c.addDispute(claimId, kind);
+        c.checkWindow(claimId, CHALLENGE_WINDOW, _clock());
     }
 
-    /// @dev Rules on open dispute `disputeId` of `kind` for an arbiter who is no party of its claim
-    /// (see {SettlementClaims.rule}); the loser pays the fee to the winner, only from its available
-    /// balance, and what that cannot cover is waived.
+    /// @dev Counts a new dispute of `c` (of `kind`) into the claim and its pair.
+    function _hold(Claim storage c, uint256 claimId, DisputeKind kind) private {
+        c.addDispute(claimId, kind);
+        _book.pairOf(c.period, c.creditor, c.debtor).holds += 1;
+    }
+
+    /// @dev Opens the CDR dispute of one proven leaf of `c`, with the caller's bond.
+    function _openCdrDispute(Claim storage c, uint256 claimId, bytes32 cdrDigest, uint256 amount, bytes32 reason)
+        private
+        returns (uint256 disputeId)
+    {
+        _hold(c, claimId, DisputeKind.Cdr);
+        disputeId = _disputes.open(claimId, cdrDigest, amount, reason, _takeBond(), _time());
+        emit CdrDisputed(disputeId, claimId, cdrDigest, amount, reason);
+    }
+
+    /// @dev Escrows the dispute fee in force from the caller's available balance.
+    function _takeBond() private returns (uint128 bond) {
+        bond = _disputeFee;
+        if (bond == 0) return 0;
+        uint256 available = availableOf(msg.sender);
+        if (bond > available) revert SettlementInsufficientAvailable(msg.sender, bond, available);
+        _accounts[msg.sender].balance -= bond;
+    }
+
+    /// @dev Cuts `lost` off claim `c` and its pair's totals, and releases the reservation it no
+    /// longer needs.
+    function _cut(Claim storage c, uint96 lost) private {
+        (uint32 period, address creditor, address debtor) = (c.period, c.creditor, c.debtor);
+        uint96 released = c.shrink(c.amount - lost);
+        Flow storage f = _book.flows[period][creditor][debtor];
+        (f.amount, f.reserved) = (f.amount - lost, f.reserved - released);
+        _accounts[debtor].locked -= released;
+    }
+
+    /// @dev Rules on open dispute `disputeId` of `kind` for an arbiter who is no party of its claim.
+    /// The winner gets the bond back; the host, when it loses, pays the fee from its available
+    /// balance (what that cannot cover is waived); the debtor, when it loses, forfeits the bond.
     function _resolve(uint256 disputeId, DisputeKind kind, bool upheld, bytes32 bundleDigest) private {
         _checkRegistryRole(_ARBITER_ROLE);
         Dispute storage d = _disputes.close(disputeId, kind, upheld, bundleDigest, _time());
@@ -395,22 +530,54 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         Claim storage c = _claims[claimId];
         (address creditor, address debtor) = (c.creditor, c.debtor);
         if (msg.sender == creditor || msg.sender == debtor) revert SettlementArbiterIsParty(disputeId, msg.sender);
-        uint128 lost = c.rule(kind, d.amount, upheld);
-        _accounts[debtor].locked -= lost; // Safe: the lock holds the claim's whole amount until netting.
-        if (kind == DisputeKind.Cdr) emit DisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, lost);
-        else emit ClaimDisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, lost);
-
-        uint256 fee = d.fee;
-        if (fee == 0) return;
-        (address payer, address payee) = upheld ? (creditor, debtor) : (debtor, creditor);
-        uint256 charged = Math.min(fee, availableOf(payer));
-        _accounts.move(payer, payee, charged); // charged <= available <= balance
-        emit DisputeFeeCharged(disputeId, payer, payee, charged, fee);
+        Pair storage p = _book.pairOf(c.period, creditor, debtor);
+        p.holds -= 1;
+        uint96 lost = c.rule(kind, d.amount, upheld, _clock());
+        if (lost != 0) _cut(c, lost);
+        if (kind == DisputeKind.Cdr) {
+            emit DisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, lost);
+        } else {
+            if (upheld) p.pending -= 1;
+            else p.lastWindowStart = c.windowStart;
+            emit ClaimDisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, lost);
+        }
+        _settleBond(disputeId, d.bond, upheld, creditor, debtor);
     }
 
-    /// @dev Checks a new claim of the caller: counterparty, amount, roots, package hash, and evidence
-    /// ownership.
+    function _settleBond(uint256 disputeId, uint128 bond, bool upheld, address creditor, address debtor) private {
+        if (bond == 0) return;
+        if (upheld) {
+            uint256 charged = Math.min(bond, availableOf(creditor));
+            _accounts[debtor].balance += bond;
+            _accounts.move(creditor, debtor, charged);
+            emit DisputeFeeCharged(disputeId, creditor, debtor, charged, bond);
+        } else {
+            _accounts[creditor].balance += bond;
+            emit DisputeFeeCharged(disputeId, debtor, creditor, bond, bond);
+        }
+    }
+
+    /// @dev Books a new claim of the caller against `debtor`: reserves `min(amount, available)` of the
+    /// debtor's collateral for it, counts it into its pair, and stores its numbers.
+    function _record(uint32 period, address debtor, uint96 amount, uint16 cdrCount)
+        private
+        returns (uint256 claimId, uint96 reserved)
+    {
+        SettlementAccounts.Account storage a = _accounts[debtor];
+        // Safe cast: at most `amount`, a uint96.
+        reserved = uint96(Math.min(amount, a.available(_debts[debtor])));
+        a.locked += reserved; // stays <= balance: reserved <= balance - locked
+        uint40 clock = _clock();
+        claimId = _book.addClaim(period, msg.sender, debtor, amount, reserved, clock);
+        Claim storage c = _claims[claimId];
+        (c.creditor, c.windowStart, c.status, c.cdrCount) = (msg.sender, clock, ClaimStatus.Pending, cdrCount);
+        (c.debtor, c.amount, c.claimedAmount, c.reserved, c.period) = (debtor, amount, amount, reserved, period);
+    }
+
+    /// @dev Checks a new claim of the caller: counterparty, period, amount, roots, package hash, and
+    /// evidence ownership.
     function _checkClaim(
+        uint32 period,
         address debtor,
         uint256 amount,
         bytes32 cdrRoot,
@@ -421,14 +588,26 @@ contract RoamingSettlement is AccessControlDefaultAdminRules, Pausable, Reentran
         _checkRegistryRole(_SUPPLIER_ROLE);
         if (!_hasRegistryRole(_SUPPLIER_ROLE, debtor)) revert SettlementNotSupplier(debtor);
         if (debtor == msg.sender) revert SettlementSelfClaim(debtor);
+        uint256 startsAt = uint256(period) * PERIOD_SECONDS;
+        if (_time() < startsAt) revert SettlementPeriodNotStarted(period, startsAt);
+        uint256 closesAt = _closesAt(period);
+        if (_time() > closesAt) revert SettlementPeriodClosed(period, closesAt);
         if (amount == 0) revert SettlementZeroAmount();
+        if (amount > MAX_CLAIM_AMOUNT) revert SettlementAmountTooLarge(amount, MAX_CLAIM_AMOUNT);
         if (cdrRoot == bytes32(0) || cdrCount == 0 || evidenceRoot == bytes32(0) || packageHash == bytes32(0)) {
             revert SettlementInvalidClaim(cdrRoot, cdrCount, evidenceRoot, packageHash);
         }
+        if (cdrCount > MAX_CDRS_PER_CLAIM) revert SettlementTooManyCdrs(cdrCount, MAX_CDRS_PER_CLAIM);
         if (_claimedRoots[msg.sender][cdrRoot]) revert SettlementDuplicateClaim(cdrRoot);
-        // Reverts with the ledger's EvidenceAnchorNotFound when the caller did not anchor the root.
-        address submitter = EVIDENCE.anchorOf(msg.sender, evidenceRoot).submitter;
-        if (submitter != msg.sender) revert SettlementEvidenceNotOwned(evidenceRoot, submitter);
+        // Reverts with the ledger's EvidenceAnchorNotFound unless the caller anchored the root itself.
+        _requireOwnAnchor(evidenceRoot);
+    }
+
+    /// @dev Anchors are keyed by (submitter, root): the ledger reverts with EvidenceAnchorNotFound
+    /// unless the caller itself anchored `evidenceRoot`, so a copied root is no use to anyone else.
+    /// The one place the settlement reads the ledger.
+    function _requireOwnAnchor(bytes32 evidenceRoot) private view {
+        EVIDENCE.anchorOf(msg.sender, evidenceRoot);
     }
 
     /// @dev Reverts with `AccessControlUnauthorizedAccount` unless the caller holds the registry's `role`.

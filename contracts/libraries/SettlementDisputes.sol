@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IRoamingSettlement} from "../interfaces/IRoamingSettlement.sol";
+import {SettlementCdrTrees} from "./SettlementCdrTrees.sol";
 
 /// @title Book-keeping of disputes
 /// @notice Disputes of single CDR leaves and of whole claims share one numbering from 1; each CDR
-/// leaf of a claim can be disputed once (the claim-level limit lives in the claim itself).
+/// leaf of a claim can be disputed once (the claim-level limit lives in the claim itself). Every
+/// dispute records the bond its opener escrowed.
 library SettlementDisputes {
     /// @notice All disputes and the leaves already disputed per claim.
     struct Book {
@@ -15,13 +16,7 @@ library SettlementDisputes {
         mapping(uint256 claimId => mapping(bytes32 leaf => bool)) disputed;
     }
 
-    /// @notice The StandardMerkleTree leaf of a CDR: types `["bytes32","uint256"]`, double hashed so
-    /// that no leaf can be mistaken for a 64-byte inner node.
-    function leaf(bytes32 cdrDigest, uint256 amount) internal pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(cdrDigest, amount))));
-    }
-
-    /// @notice Opens a dispute of the leaf `(cdrDigest, amount)` of `claimId`, with the fee in force.
+    /// @notice Opens a dispute of the leaf `(cdrDigest, amount)` of `claimId`.
     /// @dev Reverts with {IRoamingSettlement.SettlementAlreadyDisputed} for a leaf disputed before.
     function open(
         Book storage b,
@@ -29,25 +24,16 @@ library SettlementDisputes {
         bytes32 cdrDigest,
         uint256 amount,
         bytes32 reason,
-        uint256 fee,
+        uint128 bond,
         uint40 now_
     ) internal returns (uint256 disputeId) {
-        bytes32 key = leaf(cdrDigest, amount);
-        if (b.disputed[claimId][key]) revert IRoamingSettlement.SettlementAlreadyDisputed(claimId, cdrDigest);
-        b.disputed[claimId][key] = true;
-        // The amount saturates: a claim never exceeds 128 bits.
-        uint128 amount128 = uint128(Math.min(amount, type(uint128).max));
-        disputeId = _create(b, claimId, IRoamingSettlement.DisputeKind.Cdr, amount128, reason, fee, now_);
+        bytes32 leafHash = SettlementCdrTrees.leaf(cdrDigest, amount);
+        if (b.disputed[claimId][leafHash]) revert IRoamingSettlement.SettlementAlreadyDisputed(claimId, cdrDigest);
+        b.disputed[claimId][leafHash] = true;
+        // The amount saturates: a claim never exceeds 96 bits.
+        uint128 amount128 = amount > type(uint96).max ? type(uint96).max : uint128(amount);
+        disputeId = create(b, claimId, IRoamingSettlement.DisputeKind.Cdr, amount128, reason, bond, now_);
         b.disputes[disputeId].cdrDigest = cdrDigest;
-    }
-
-    /// @notice Opens a claim-level dispute of `claimId`, whose amount is now `amount`, with the fee in
-    /// force. The caller checks that the claim was not disputed as a whole before.
-    function openClaimLevel(Book storage b, uint256 claimId, uint128 amount, bytes32 reason, uint256 fee, uint40 now_)
-        internal
-        returns (uint256 disputeId)
-    {
-        return _create(b, claimId, IRoamingSettlement.DisputeKind.Claim, amount, reason, fee, now_);
     }
 
     /// @notice Closes open dispute `disputeId` of `kind` with a ruling resting on `bundleDigest`.
@@ -74,20 +60,20 @@ library SettlementDisputes {
         (d.resolvedAt, d.bundleDigest) = (now_, bundleDigest);
     }
 
-    function _create(
+    /// @notice Records a new open dispute of `kind`; the caller checks the claim-level limit.
+    function create(
         Book storage b,
         uint256 claimId,
         IRoamingSettlement.DisputeKind kind,
         uint128 amount,
         bytes32 reason,
-        uint256 fee,
+        uint128 bond,
         uint40 now_
-    ) private returns (uint256 disputeId) {
+    ) internal returns (uint256 disputeId) {
         disputeId = ++b.count;
         IRoamingSettlement.Dispute storage d = b.disputes[disputeId];
-        // Safe casts: claim ids are `(uint32 period << 32) | uint32 index` < 2^64; the fee is set through
-        // SafeCast to 128 bits.
+        // Safe cast: claim ids are `(uint32 period << 32) | uint32 index` < 2^64.
         (d.claimId, d.status, d.kind) = (uint64(claimId), IRoamingSettlement.DisputeStatus.Open, kind);
-        (d.openedAt, d.amount, d.fee, d.reason) = (now_, amount, uint128(fee), reason);
+        (d.openedAt, d.amount, d.bond, d.reason) = (now_, amount, bond, reason);
     }
 }

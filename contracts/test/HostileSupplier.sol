@@ -60,6 +60,11 @@ contract HostileSupplier is ITransferHookTarget {
         _SETTLEMENT.deposit(amount);
     }
 
+    /// @notice Asks the settlement for a withdrawal of up to `amount`.
+    function requestWithdrawal(uint256 amount) external {
+        _SETTLEMENT.requestWithdrawal(amount);
+    }
+
     /// @notice Withdraws `amount` from its settlement balance.
     function withdraw(uint256 amount) external {
         _SETTLEMENT.withdraw(amount);

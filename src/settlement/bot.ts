@@ -5,7 +5,7 @@
  *   1. outbox round (sign, send, poll)        5. advance built claims (anchor, package, submit);
  *   2. events past the confirmations             alert on our claims disputed as a whole
  *   3. import new CDRs from the evidence store 6. verify claims against us, accept or dispute
- *   4. build claims of closed periods          7. net closed periods, withdraw above the threshold
+ *   4. build claims of closed periods          7. net closed pairs, withdraw above the threshold
  *                                              8. outbox round (send what this tick enqueued)
  *
  * A failing step (RPC down, …) is reported and the next steps still run; the next tick retries.
@@ -101,6 +101,12 @@ export class SettlementBot {
         onEvent: (event, tx) => recordEvent(account, event, tx), onRollback: rollbackEvents,
       });
       const views = new ContractViews(rpc, account, settlement, ledger, registry);
+      const periodSeconds = await views.periodSeconds();
+      if (periodSeconds !== config.periodSeconds) {
+        throw new SettlementError("CONFIG_INVALID", `periodSeconds is ${config.periodSeconds} but the settlement contract's periods last ${periodSeconds} s`, {
+          configured: config.periodSeconds, onChain: periodSeconds,
+        });
+      }
       const ctx: BotContext = {
         config, db, rpc, outbox, views, store, cdrs, account, chainId: config.chainId, settlement, ledger, registry,
         exchange: o.exchange ?? new DirectoryExchange(config.exchangeDir), domain: evidenceDomain(config.chainId, ledger),
@@ -141,7 +147,7 @@ export class SettlementBot {
     });
     await this.step(report, "review", () => reviewIncoming(ctx, chainTime, report));
     await this.step(report, "periods", () => closePeriods(ctx, chainTime, report));
-    await this.step(report, "withdraw", () => withdrawAvailable(ctx, report));
+    await this.step(report, "withdraw", () => withdrawAvailable(ctx, chainTime, report));
     await this.step(report, "outbox", () => ctx.outbox.tick());
     this.reportDeadIntents(report);
     return report;

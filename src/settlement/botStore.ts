@@ -48,6 +48,9 @@ export const SETTLEMENT_MIGRATIONS: readonly string[] = [
    INSERT INTO decisions_next SELECT * FROM decisions;
    DROP TABLE decisions;
    ALTER TABLE decisions_next RENAME TO decisions;`,
+  // 3: claims are netted per pair of suppliers and period.
+  `CREATE TABLE chain_pairs (period INTEGER NOT NULL, creditor TEXT NOT NULL, debtor TEXT NOT NULL,
+     block_number INTEGER NOT NULL, PRIMARY KEY (period, creditor, debtor)) STRICT;`,
 ];
 
 export interface BotIdentity {

@@ -2,7 +2,7 @@
  * What the bot learns from the settlement contract's events, read by the EventReader (each log
  * once, only past `confirmations`, inside the transaction that moves the cursor): the claims of
  * which this supplier is creditor or debtor, their acceptances, CDR and claim-level disputes and
- * rulings, netted periods.
+ * rulings, netted pairs.
  * After a reorg, `rollback` removes what blocks ≥ `fromBlock` had told.
  */
 import { getAddress } from "ethers";
@@ -10,10 +10,14 @@ import type { BotDatabase } from "../chain/db.js";
 import type { ChainEvent } from "../chain/events.js";
 
 export const WATCHED_EVENTS = [
-  "ClaimSubmitted", "ClaimAccepted", "CdrDisputed", "DisputeResolved", "ClaimDisputed", "ClaimDisputeResolved", "PeriodNetted",
+  "ClaimSubmitted", "ClaimAccepted", "CdrDisputed", "DisputeResolved", "ClaimDisputed", "ClaimDisputeResolved", "PairNetted",
 ] as const;
 
 const str = (v: unknown): string => String(v);
+
+/** SQL condition on a `chain_claims c` row: its pair of suppliers is not netted in its period yet. */
+export const PAIR_NOT_NETTED = `NOT EXISTS (SELECT 1 FROM chain_pairs p WHERE p.period = c.period
+  AND ((p.creditor = c.creditor AND p.debtor = c.debtor) OR (p.creditor = c.debtor AND p.debtor = c.creditor)))`;
 
 /** The EventReader's `onEvent` for `account`. */
 export function recordEvent(account: string, event: ChainEvent, db: BotDatabase): void {
@@ -56,9 +60,16 @@ export function recordEvent(account: string, event: ChainEvent, db: BotDatabase)
     case "ClaimDisputeResolved":
       db.run("UPDATE chain_claim_disputes SET upheld = ?, resolved_block = ? WHERE dispute_id = ?", n.upheld === true ? 1 : 0, event.blockNumber, str(n.disputeId));
       return;
-    case "PeriodNetted":
-      db.run("INSERT OR REPLACE INTO chain_periods (period, block_number) VALUES (?, ?)", Number(n.period), event.blockNumber);
+    case "PairNetted": {
+      const creditor = getAddress(str(n.creditor));
+      const debtor = getAddress(str(n.debtor));
+      if (creditor !== account && debtor !== account) return;
+      db.run(
+        "INSERT OR REPLACE INTO chain_pairs (period, creditor, debtor, block_number) VALUES (?, ?, ?, ?)",
+        Number(n.period), creditor, debtor, event.blockNumber,
+      );
       return;
+    }
     default:
       return;
   }
@@ -72,5 +83,5 @@ export function rollbackEvents(fromBlock: number, db: BotDatabase): void {
   db.run("UPDATE chain_disputes SET upheld = NULL, resolved_block = NULL WHERE resolved_block >= ?", fromBlock);
   db.run("DELETE FROM chain_claim_disputes WHERE block_number >= ?", fromBlock);
   db.run("UPDATE chain_claim_disputes SET upheld = NULL, resolved_block = NULL WHERE resolved_block >= ?", fromBlock);
-  db.run("DELETE FROM chain_periods WHERE block_number >= ?", fromBlock);
+  db.run("DELETE FROM chain_pairs WHERE block_number >= ?", fromBlock);
 }

@@ -24,10 +24,12 @@ const errorsIface = combineAbis(ALL_ABIS);
 export const DONE_ERRORS = [
   "EvidenceAlreadyAnchored",
   "SettlementDuplicateClaim",
-  "SettlementPeriodNetted",
+  "SettlementPairNetted",
+  "SettlementPeriodClosed",
   "SettlementAlreadyDisputed",
   "SettlementClaimAlreadyDisputed",
   "SettlementClaimNotPending",
+  "SettlementSumNotBelowClaim",
 ] as const;
 
 /** A claim as `claimOf` returns it. */
@@ -36,16 +38,30 @@ export interface ChainClaim {
   debtor: string;
   period: number;
   status: number;
-  submittedAt: number;
+  /** Start of the challenge window on the contract's clock (which stops while paused). */
+  windowStart: number;
   openDisputes: number;
   cdrCount: number;
   amount: bigint;
   claimedAmount: bigint;
+  /** Part of the debtor's collateral reserved for the claim. */
+  reserved: bigint;
   cdrRoot: string;
-  evidenceRoot: string;
-  packageHash: string;
   /** Whether the debtor disputed the claim as a whole. */
   claimDisputed: boolean;
+  /** Whether that claim-level dispute awaits its ruling. */
+  onHold: boolean;
+}
+
+/** The claims between two suppliers in a period, as `pairOf(period, a, b)` returns them. */
+export interface ChainPair {
+  claims: number;
+  pending: number;
+  holds: number;
+  nettedAt: number;
+  /** What `a` claims from `b`, and what `b` claims from `a`. */
+  aFromB: bigint;
+  bFromA: bigint;
 }
 
 /** Typed reads of the three contracts at the latest block. */
@@ -81,24 +97,44 @@ export class ContractViews {
     const [c] = await this.s("claimOf", [claimId]);
     return {
       creditor: String(c.creditor), debtor: String(c.debtor), period: Number(c.period), status: Number(c.status),
-      submittedAt: Number(c.submittedAt), openDisputes: Number(c.openDisputes), cdrCount: Number(c.cdrCount),
-      amount: BigInt(c.amount), claimedAmount: BigInt(c.claimedAmount), cdrRoot: String(c.cdrRoot).toLowerCase(),
-      evidenceRoot: String(c.evidenceRoot).toLowerCase(), packageHash: String(c.packageHash).toLowerCase(),
-      claimDisputed: Boolean(c.claimDisputed),
+      windowStart: Number(c.windowStart), openDisputes: Number(c.openDisputes), cdrCount: Number(c.cdrCount),
+      amount: BigInt(c.amount), claimedAmount: BigInt(c.claimedAmount), reserved: BigInt(c.reserved),
+      cdrRoot: String(c.cdrRoot).toLowerCase(),
+      claimDisputed: Boolean(c.claimDisputed), onHold: Boolean(c.onHold),
     };
+  }
+
+  async pairOf(period: number, a: string, b: string): Promise<ChainPair> {
+    const [p, aFromB, bFromA] = await this.s("pairOf", [period, a, b]);
+    return {
+      claims: Number(p.claims), pending: Number(p.pending), holds: Number(p.holds), nettedAt: Number(p.nettedAt),
+      aFromB: BigInt(aFromB.amount), bFromA: BigInt(bFromA.amount),
+    };
+  }
+
+  /** The open withdrawal request of `account`. */
+  async withdrawalOf(account: string): Promise<{ amount: bigint; readyAt: number }> {
+    const [amount, readyAt] = await this.s("withdrawalOf", [account]);
+    return { amount: BigInt(amount), readyAt: Number(readyAt) };
   }
 
   async isFinal(claimId: bigint): Promise<boolean> {
     return Boolean((await this.s("isFinal", [claimId]))[0]);
   }
 
-  async periodOf(period: number): Promise<{ claimCount: number; nettedAt: number }> {
-    const [p] = await this.s("periodOf", [period]);
-    return { claimCount: Number(p.claimCount), nettedAt: Number(p.nettedAt) };
+  /** Claims submitted to `period` and the time from which it takes none (exclusive: claims up to it). */
+  async periodOf(period: number): Promise<{ claimCount: number; closesAt: number }> {
+    const [claimCount, closesAt] = await this.s("periodOf", [period]);
+    return { claimCount: Number(claimCount), closesAt: Number(closesAt) };
   }
 
   async availableOf(account: string): Promise<bigint> {
     return BigInt((await this.s("availableOf", [account]))[0]);
+  }
+
+  /** Length of the contract's settlement periods, seconds. */
+  async periodSeconds(): Promise<number> {
+    return Number((await this.s("PERIOD_SECONDS"))[0]);
   }
 
   async maxBatch(): Promise<number> {

@@ -60,10 +60,10 @@ export async function buildClaims(ctx: BotContext, chainTime: number, report: Ti
     .map((r) => ({ home: String(r.home), period: Number(r.period) }))
     .filter((g) => chainTime >= periodEnd(g.period, periodSeconds) + claimDelaySeconds);
   for (const { home, period } of groups) {
-    if ((await ctx.views.periodOf(period)).nettedAt !== 0) {
-      // Too late: the period was netted without these CDRs; they can never be claimed.
-      ctx.db.run("UPDATE host_cdrs SET status = 'rejected', reason = 'PERIOD_NETTED' WHERE status = 'open' AND home = ? AND period = ?", home, period);
-      report.alerts.push(`period ${period} was netted before CDRs against ${home} were claimed`);
+    if (chainTime > (await ctx.views.periodOf(period)).closesAt) {
+      // Too late: the period closed to claims without these CDRs; they can never be claimed.
+      ctx.db.run("UPDATE host_cdrs SET status = 'rejected', reason = 'PERIOD_CLOSED' WHERE status = 'open' AND home = ? AND period = ?", home, period);
+      report.alerts.push(`period ${period} closed before CDRs against ${home} were claimed`);
       continue;
     }
     if (!(await ctx.views.isSupplier(home))) {

@@ -2,7 +2,7 @@
  * The host side, second half: move each built claim through its stages.
  *
  *   built ─► anchoring ─► anchored ─► submitting ─► submitted
- *     └────────────────────►┘                   └─► late (the period was netted first)
+ *     └────────────────────►┘                   └─► late (the period closed to claims first)
  *
  * built: pick (or create) the evidence batch; enqueue `anchorBatch` unless it is anchored already.
  * anchoring: wait until the anchoring intent is final, record the anchor in the evidence store.
@@ -148,9 +148,9 @@ function followSubmission(ctx: BotContext, c: OutgoingRow, report: TickReport): 
   if (intent.status !== "done") return;
   const name = intent.revert?.name;
   if (name === "SettlementDuplicateClaim") return setStage(ctx, c.cdrRoot, "submitted", { note: null });
-  if (name === "SettlementPeriodNetted") {
-    setStage(ctx, c.cdrRoot, "late", { note: "the period was netted before the claim" });
-    report.alerts.push(`claim ${c.cdrRoot}: period ${c.period} was netted before it; its CDRs cannot be claimed`);
+  if (name === "SettlementPeriodClosed") {
+    setStage(ctx, c.cdrRoot, "late", { note: "the period closed to claims before the claim" });
+    report.alerts.push(`claim ${c.cdrRoot}: period ${c.period} closed to claims before it; its CDRs cannot be claimed`);
     return;
   }
   note(ctx, c, `claim ended with ${name ?? "an unexpected revert"}`, report);

@@ -9,6 +9,7 @@
  * is never reconsidered, so a restart neither accepts nor disputes twice.
  */
 import { getAddress, keccak256, toUtf8Bytes } from "ethers";
+import { PAIR_NOT_NETTED } from "./chainEvents.js";
 import { KeyCache, settlementIface } from "./contracts.js";
 import type { BotContext, TickReport } from "./context.js";
 import { reasonCode, type PackageReason } from "./reasons.js";
@@ -24,7 +25,7 @@ type Decision = ClaimVerdict | { verdict: "unverifiable" | "expired"; reason: st
 function pendingClaims(ctx: BotContext): Pending[] {
   return ctx.db.all(
     `SELECT c.* FROM chain_claims c LEFT JOIN decisions d ON d.claim_id = c.claim_id
-     WHERE c.debtor = ? AND c.accepted_block IS NULL AND c.period NOT IN (SELECT period FROM chain_periods)
+     WHERE c.debtor = ? AND c.accepted_block IS NULL AND ${PAIR_NOT_NETTED}
        AND (d.claim_id IS NULL OR d.verdict = 'unverifiable' OR d.cdr_root != c.cdr_root)
      ORDER BY c.block_number, c.claim_id`,
     ctx.account,
@@ -93,10 +94,9 @@ export async function reviewIncoming(ctx: BotContext, chainTime: number, report:
       report.alerts.push(`claim ${id}: CDR ${v.digest} fails (${v.reason}) but the challenge window closed at ${c.deadline}`);
       continue;
     }
-    const key = `dispute:${id}:${v.digest}`;
-    const data = settlementIface.encodeFunctionData("disputeCdr", [c.claimId, v.digest, v.amount, v.proof, reasonCode(v.reason)]);
+    const { key, label, data } = disputeIntent(c, v);
     ctx.db.transaction(() => {
-      ctx.outbox.enqueue({ key, label: `dispute CDR of claim ${id} (${v.reason})`, to: ctx.settlement, data });
+      ctx.outbox.enqueue({ key, label, to: ctx.settlement, data });
       decide(ctx, c, v, key);
       remember(ctx, c.claimId, v.received);
     });
@@ -104,6 +104,35 @@ export async function reviewIncoming(ctx: BotContext, chainTime: number, report:
     ctx.log("warn", "claim disputed", { claimId: id, creditor: getAddress(c.creditor), cdrDigest: v.digest, reason: v.reason });
   }
   enqueueAcceptances(ctx, report);
+}
+
+/**
+ * The transaction for a failing claim: its one failing CDR (`disputeCdr`), all its failing CDRs at
+ * once (`disputeCdrs`, one multiproof), the proof of its CDR sum when it asks more (`proveClaimSum`:
+ * no arbiter needed), or a claim-level dispute for a claim-wide reason.
+ */
+function disputeIntent(c: Pending, v: Extract<ClaimVerdict, { verdict: "dispute" }>): { key: string; label: string; data: string } {
+  const id = c.claimId.toString();
+  const a = v.action;
+  if (a.kind === "sum") {
+    return { key: `prove-sum:${id}`, label: `prove the CDR sum of claim ${id}`, data: settlementIface.encodeFunctionData("proveClaimSum", [c.claimId, a.cdrs]) };
+  }
+  if (a.kind === "claim") {
+    return {
+      key: `claim-dispute:${id}`, label: `dispute claim ${id} as a whole (${v.reason})`,
+      data: settlementIface.encodeFunctionData("disputeClaim", [c.claimId, reasonCode(v.reason)]),
+    };
+  }
+  if (a.cdrs.length === 1) {
+    return {
+      key: `dispute:${id}:${v.digest}`, label: `dispute CDR of claim ${id} (${v.reason})`,
+      data: settlementIface.encodeFunctionData("disputeCdr", [c.claimId, v.digest, v.amount, v.proof, reasonCode(v.reason)]),
+    };
+  }
+  return {
+    key: `dispute:${id}:${v.digest}`, label: `dispute ${a.cdrs.length} CDRs of claim ${id} (${[...new Set(a.reasons)].join(", ")})`,
+    data: settlementIface.encodeFunctionData("disputeCdrs", [c.claimId, a.cdrs, a.proof, a.proofFlags, a.reasons.map(reasonCode)]),
+  };
 }
 
 /**
@@ -135,7 +164,7 @@ function enqueueAcceptances(ctx: BotContext, report: TickReport): void {
   const ids = ctx.db.all(
     `SELECT d.claim_id FROM decisions d JOIN chain_claims c ON c.claim_id = d.claim_id
      WHERE d.verdict = 'accept' AND d.action_key IS NULL AND c.accepted_block IS NULL
-       AND c.period NOT IN (SELECT period FROM chain_periods)`,
+       AND ${PAIR_NOT_NETTED}`,
   ).map((r) => BigInt(String(r.claim_id))).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (let i = 0; i < ids.length; i += ctx.maxBatch) {
     const batch = ids.slice(i, i + ctx.maxBatch);

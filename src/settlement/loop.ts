@@ -27,6 +27,28 @@ export async function runLoop(bot: Tickable, o: LoopOptions): Promise<number> {
   return n;
 }
 
+/** Opens with `open`, retrying while the endpoint is unreachable, with a doubling delay from
+ * `firstDelayMs` up to `maxDelayMs`, until `signal` aborts (then resolves with null). Any other
+ * failure is thrown at once. */
+export async function openWithRetry<T>(
+  open: () => Promise<T>,
+  o: { signal: AbortSignal; firstDelayMs: number; maxDelayMs: number; retryable(error: unknown): boolean; onRetry?(error: unknown, delayMs: number): void },
+): Promise<T | null> {
+  let delay = o.firstDelayMs;
+  for (;;) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!o.retryable(error)) throw error;
+      if (o.signal.aborted) return null;
+      o.onRetry?.(error, delay);
+      await pause(delay, o.signal);
+      if (o.signal.aborted) return null;
+      delay = Math.min(delay * 2, o.maxDelayMs);
+    }
+  }
+}
+
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();

@@ -1,10 +1,16 @@
 /**
- * Period close and pull payments. A period in which this supplier has claims is netted once it
- * ended `nettingDelaySeconds` ago, every claim of the period (anyone's) is final, and no claim
- * against this supplier in it is unverifiable; the key `net:<period>:<claimCount>` changes when a
- * claim arrives meanwhile. What is available above the reserve is withdrawn when it reaches the
- * threshold, one withdrawal at a time (`withdraw:<seq>`).
+ * Netting and pull payments. Claims are netted per pair of suppliers and period. A pair of ours is
+ * netted once its period ended `nettingDelaySeconds` ago and closed to claims, every claim of the
+ * pair is final, and no claim against this supplier in it is unverifiable. The bot that receives (or,
+ * when nothing is owed, the one with the lower address) nets it at once; the other bot only when the
+ * pair is still not netted `nettingDelaySeconds` after the close, so two live bots never race the
+ * same netting and a pair still gets netted when one bot is down. The key
+ * `net:<period>:<other>:<claims>` changes when a claim arrives meanwhile. What is available above the reserve is withdrawn in two steps: a request
+ * (`withdraw-request:<seq>`), then, once the contract's notice has run out, the withdrawal of what is
+ * still available within the request (`withdraw:<seq>`), one at a time.
  */
+import { getAddress } from "ethers";
+import { PAIR_NOT_NETTED } from "./chainEvents.js";
 import { settlementIface } from "./contracts.js";
 import { periodEnd } from "./cdrTree.js";
 import type { BotContext, TickReport } from "./context.js";
@@ -16,39 +22,57 @@ export function claimIdOf(period: number, index: number): bigint {
   return (BigInt(period) << 32n) | BigInt(index);
 }
 
-/** Enqueues `netPeriod` for each period of ours whose claims are all final. */
+/** Enqueues `netPair` for each pair of ours whose claims are all final and that this bot is to net. */
 export async function closePeriods(ctx: BotContext, chainTime: number, report: TickReport): Promise<void> {
-  const periods = ctx.db.all("SELECT DISTINCT period FROM chain_claims WHERE period NOT IN (SELECT period FROM chain_periods) ORDER BY period")
-    .map((r) => Number(r.period))
-    .filter((p) => chainTime >= periodEnd(p, ctx.config.periodSeconds) + ctx.config.nettingDelaySeconds);
-  for (const period of periods) {
+  const me = ctx.account;
+  const pairs = ctx.db.all(
+    `SELECT DISTINCT c.period AS period, CASE WHEN c.creditor = ? THEN c.debtor ELSE c.creditor END AS other
+       FROM chain_claims c WHERE ${PAIR_NOT_NETTED} ORDER BY period, other`, me,
+  )
+    .map((r) => ({ period: Number(r.period), other: getAddress(String(r.other)) }))
+    .filter((p) => chainTime >= periodEnd(p.period, ctx.config.periodSeconds) + ctx.config.nettingDelaySeconds);
+  for (const { period, other } of pairs) {
     const unverified = ctx.db.get(
       `SELECT c.claim_id FROM chain_claims c JOIN decisions d ON d.claim_id = c.claim_id
-       WHERE c.period = ? AND c.debtor = ? AND d.verdict = 'unverifiable'`, period, ctx.account,
+       WHERE c.period = ? AND c.debtor = ? AND c.creditor = ? AND d.verdict = 'unverifiable'`, period, me, other,
     );
     if (unverified) {
-      report.alerts.push(`period ${period} is not netted by this bot: claim ${String(unverified.claim_id)} against it could not be verified`);
+      report.alerts.push(`period ${period} with ${other} is not netted by this bot: claim ${String(unverified.claim_id)} against it could not be verified`);
       continue;
     }
-    const info = await ctx.views.periodOf(period);
-    if (info.nettedAt !== 0 || info.claimCount === 0) continue;
-    const key = `net:${period}:${info.claimCount}`;
+    const { closesAt } = await ctx.views.periodOf(period);
+    if (chainTime <= closesAt) continue;
+    const pair = await ctx.views.pairOf(period, me, other);
+    if (pair.nettedAt !== 0 || pair.claims === 0) continue;
+    // One netter per pair: the one that receives, or the lower address when nothing is owed; the
+    // other one after a further delay.
+    const first = pair.aFromB > pair.bFromA || (pair.aFromB === pair.bFromA && me.toLowerCase() < other.toLowerCase());
+    if (!first && chainTime <= closesAt + ctx.config.nettingDelaySeconds) continue;
+    const key = `net:${period}:${other}:${pair.claims}`;
     if (ctx.outbox.get(key)) continue;
+    const ids = ctx.db.all(
+      "SELECT claim_id FROM chain_claims WHERE period = ? AND ((creditor = ? AND debtor = ?) OR (creditor = ? AND debtor = ?))",
+      period, me, other, other, me,
+    ).map((r) => BigInt(String(r.claim_id)));
+    if (ids.length < pair.claims) continue; // not every claim of the pair has been read from the chain yet
     let allFinal = true;
-    for (let i = 0; i < info.claimCount && allFinal; i++) allFinal = await ctx.views.isFinal(claimIdOf(period, i));
+    for (const id of ids) if (allFinal) allFinal = await ctx.views.isFinal(id);
     if (!allFinal) continue;
-    const data = settlementIface.encodeFunctionData("netPeriod", [period]);
+    const data = settlementIface.encodeFunctionData("netPair", [period, me, other]);
     ctx.db.transaction(() => {
-      ctx.outbox.enqueue({ key, label: `net period ${period}`, to: ctx.settlement, data });
-      ctx.db.run("INSERT OR IGNORE INTO nettings (key, period, claim_count, created_at) VALUES (?, ?, ?, ?)", key, period, info.claimCount, ctx.now());
+      ctx.outbox.enqueue({ key, label: `net period ${period} with ${other}`, to: ctx.settlement, data });
+      ctx.db.run("INSERT OR IGNORE INTO nettings (key, period, claim_count, created_at) VALUES (?, ?, ?, ?)", key, period, pair.claims, ctx.now());
     });
     report.nettingsSent.push(period);
-    ctx.log("info", "period netting sent", { period, claims: info.claimCount });
+    ctx.log("info", "pair netting sent", { period, other, claims: pair.claims });
   }
 }
 
-/** Withdraws `available - reserve` when it reaches the threshold and no withdrawal is in flight. */
-export async function withdrawAvailable(ctx: BotContext, report: TickReport): Promise<void> {
+/**
+ * Requests, then withdraws, `available - reserve` when it reaches the threshold and no request or
+ * withdrawal of ours is in flight.
+ */
+export async function withdrawAvailable(ctx: BotContext, chainTime: number, report: TickReport): Promise<void> {
   const policy = ctx.config.withdraw;
   if (!policy) return;
   const last = ctx.db.get("SELECT seq, key FROM withdrawals ORDER BY seq DESC LIMIT 1");
@@ -57,16 +81,30 @@ export async function withdrawAvailable(ctx: BotContext, report: TickReport): Pr
     if (intent && !TERMINAL.has(intent.status)) return;
     if (intent?.status === "dead") report.alerts.push(`withdrawal ${String(last.key)} was given up: ${intent.lastError ?? "no reason"}`);
   }
-  const available = await ctx.views.availableOf(ctx.account);
-  const amount = available - policy.reserve;
-  if (amount <= 0n || amount < policy.threshold) return;
   const seq = Number(last?.seq ?? 0) + 1;
+  const amount = (await ctx.views.availableOf(ctx.account)) - policy.reserve;
+  if (amount <= 0n || amount < policy.threshold) return;
+  const open = await ctx.views.withdrawalOf(ctx.account);
+  if (open.amount === 0n) {
+    // Step 1: the request, once per withdrawal.
+    const requestKey = `withdraw-request:${seq}`;
+    const request = ctx.outbox.get(requestKey);
+    if (request?.status === "dead") report.alerts.push(`withdrawal request ${requestKey} was given up: ${request.lastError ?? "no reason"}`);
+    if (request) return; // in flight, or spent without a withdrawal of ours: nothing to do until it lands
+    const data = settlementIface.encodeFunctionData("requestWithdrawal", [amount]);
+    ctx.outbox.enqueue({ key: requestKey, label: `request withdrawal of ${amount}`, to: ctx.settlement, data });
+    ctx.log("info", "withdrawal requested", { amount: amount.toString() });
+    return;
+  }
+  // Step 2: the withdrawal, once the notice ran out, of what is available within the request.
+  if (chainTime < open.readyAt) return;
+  const take = amount < open.amount ? amount : open.amount;
   const key = `withdraw:${seq}`;
-  const data = settlementIface.encodeFunctionData("withdraw", [amount]);
+  const data = settlementIface.encodeFunctionData("withdraw", [take]);
   ctx.db.transaction(() => {
-    ctx.outbox.enqueue({ key, label: `withdraw ${amount}`, to: ctx.settlement, data });
-    ctx.db.run("INSERT INTO withdrawals (seq, key, amount, created_at) VALUES (?, ?, ?, ?)", seq, key, amount.toString(), ctx.now());
+    ctx.outbox.enqueue({ key, label: `withdraw ${take}`, to: ctx.settlement, data });
+    ctx.db.run("INSERT INTO withdrawals (seq, key, amount, created_at) VALUES (?, ?, ?, ?)", seq, key, take.toString(), ctx.now());
   });
-  report.withdrawalsSent.push(amount.toString());
-  ctx.log("info", "withdrawal sent", { amount: amount.toString() });
+  report.withdrawalsSent.push(take.toString());
+  ctx.log("info", "withdrawal sent", { amount: take.toString() });
 }

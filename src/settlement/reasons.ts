@@ -39,7 +39,7 @@ export const CLAIM_REASONS = [
 export const PACKAGE_REASONS = ["PACKAGE_MISSING", "PACKAGE_MISMATCH", "PACKAGE_INVALID", "TREE_INVALID", "TREE_WRONG_ROOT"] as const;
 
 /** Why the host's bot keeps one of its own CDRs out of every claim. */
-export const HOST_REJECT_REASONS = ["KEY_NOT_VALID", "WRONG_HOME", "BAD_TIMES", "ZERO_AMOUNT", "BAD_PERIOD", "PERIOD_NETTED"] as const;
+export const HOST_REJECT_REASONS = ["KEY_NOT_VALID", "WRONG_HOME", "BAD_TIMES", "ZERO_AMOUNT", "BAD_PERIOD", "PERIOD_CLOSED"] as const;
 
 export type CdrReason = (typeof CDR_REASONS)[number];
 export type ClaimReason = (typeof CLAIM_REASONS)[number];

@@ -9,6 +9,7 @@ export interface BotStatus {
   /** Claim-level disputes of our claims (either side) and their rulings. */
   claimDisputes: { disputeId: string; claimId: string; reason: string; upheld: boolean | null }[];
   cdrs: { open: number; claimed: number; rejected: number };
+  /** Periods in which a pair of ours was netted. */
   nettedPeriods: number[];
   withdrawals: { seq: number; key: string; amount: string }[];
 }
@@ -44,7 +45,7 @@ export function botStatus(db: BotDatabase): BotStatus {
   return {
     outgoing, incoming, disputes, claimDisputes,
     cdrs: { open: counts.open ?? 0, claimed: counts.claimed ?? 0, rejected: counts.rejected ?? 0 },
-    nettedPeriods: db.all("SELECT period FROM chain_periods ORDER BY period").map((r) => Number(r.period)),
+    nettedPeriods: db.all("SELECT DISTINCT period FROM chain_pairs ORDER BY period").map((r) => Number(r.period)),
     withdrawals: db.all("SELECT seq, key, amount FROM withdrawals ORDER BY seq").map((r) => ({ seq: Number(r.seq), key: String(r.key), amount: String(r.amount) })),
   };
 }

@@ -15,7 +15,8 @@ import type { SignedMessage } from "../evidence/messages.js";
 import { messageDigest, verifyMessageSignature } from "../evidence/sign.js";
 import { loadCdrTree, periodOfEnd, type CdrLeaf } from "./cdrTree.js";
 import { packageHash, parsePackage, type PackageHeader } from "./package.js";
-import type { CdrReason, ClaimReason, DisputeReason, PackageReason } from "./reasons.js";
+import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { CLAIM_REASONS, type CdrReason, type ClaimReason, type DisputeReason, type PackageReason } from "./reasons.js";
 
 /** A claim against this supplier as the chain announced it. */
 export interface IncomingClaim {
@@ -58,11 +59,27 @@ export interface ReceivedCdr {
   cdrId: string;
 }
 
+/** Leaves `(digest, amount)` as the contract takes them. */
+export interface CdrArg {
+  digest: string;
+  amount: bigint;
+}
+
+/**
+ * What to send for a failing claim: every failing leaf in one `disputeCdrs` (a multiproof), the
+ * complete leaf set for `proveClaimSum` (the claim asks more than its CDRs), or a claim-level
+ * dispute (a claim-wide reason).
+ */
+export type DisputeAction =
+  | { kind: "cdrs"; cdrs: CdrArg[]; proof: string[]; proofFlags: boolean[]; reasons: DisputeReason[] }
+  | { kind: "sum"; cdrs: CdrArg[] }
+  | { kind: "claim" };
+
 export type ClaimVerdict =
   | { verdict: "accept"; received: ReceivedCdr[] }
   | {
       verdict: "dispute"; reason: DisputeReason; index: number; digest: string; amount: bigint; proof: string[];
-      failures: LeafFailure[]; received: ReceivedCdr[];
+      failures: LeafFailure[]; received: ReceivedCdr[]; action: DisputeAction;
     }
   /** The package is missing or not the one committed to: dispute the whole claim. */
   | { verdict: "claim-dispute"; reason: PackageReason; detail: string };
@@ -105,8 +122,30 @@ export async function verifyClaim(claim: IncomingClaim, raw: unknown, env: Verif
   if (!first) return { verdict: "accept", received };
   return {
     verdict: "dispute", reason: first.reason, index: first.index, digest: first.digest, amount: leaves[first.index]!.amount,
-    proof: tree.getProof(first.index), failures, received: received.filter((r) => r.digest !== first.digest),
+    proof: tree.getProof(first.index), failures, received: received.filter((r) => !failures.some((f) => f.digest === r.digest)),
+    action: actionFor(tree, failures),
   };
+}
+
+const asArg = ([digest, amount]: [string, string]): CdrArg => ({ digest, amount: BigInt(amount) });
+
+/** Leaf failures go to one multiproof; a claim-wide reason found alone goes to the claim as a whole. */
+function actionFor(tree: StandardMerkleTree<[string, string]>, failures: readonly LeafFailure[]): DisputeAction {
+  const [first] = failures;
+  if (first && (CLAIM_REASONS as readonly string[]).includes(first.reason)) {
+    if (first.reason !== "SUM_MISMATCH") return { kind: "claim" };
+    const all = tree.getMultiProof([...Array(tree.length).keys()]);
+    return { kind: "sum", cdrs: all.leaves.map(asArg) };
+  }
+  const byIndex = new Map(failures.map((f) => [f.index, f.reason]));
+  const proof = tree.getMultiProof([...byIndex.keys()]);
+  const reasons = proof.leaves.map((value) => byIndex.get(indexOf(tree, value))!);
+  return { kind: "cdrs", cdrs: proof.leaves.map(asArg), proof: proof.proof, proofFlags: proof.proofFlags, reasons };
+}
+
+function indexOf(tree: StandardMerkleTree<[string, string]>, value: [string, string]): number {
+  for (const [i, v] of tree.entries()) if (v[0] === value[0] && v[1] === value[1]) return i;
+  throw new Error("a multiproof leaf that is not in its tree");
 }
 
 /** The package hash of a received value, or null when it is not a JSON value. */
@@ -180,7 +219,8 @@ async function checkClaim(claim: IncomingClaim, env: VerifyEnv, pkg: PackageHead
   if (!matches) return "HEADER_MISMATCH";
   if (!complete) return "TREE_INCOMPLETE";
   if (leaves.length !== claim.cdrCount) return "COUNT_MISMATCH";
-  if (leaves.reduce((sum, l) => sum + l.amount, 0n) !== claim.amount) return "SUM_MISMATCH";
+  // A claim asking less than its CDRs is the host's loss, not the debtor's.
+  if (leaves.reduce((sum, l) => sum + l.amount, 0n) < claim.amount) return "SUM_MISMATCH";
   const submitter = await env.anchorSubmitter(claim.evidenceRoot, claim.creditor);
   if (submitter === null || getAddress(submitter) !== getAddress(claim.creditor)) return "EVIDENCE_NOT_OWNED";
   return null;

@@ -1,9 +1,19 @@
 import { expect } from "chai";
 import { encodeBytes32String, keccak256, ZeroHash } from "ethers";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
-import { as, deploySettlement, INITIAL_DEPOSIT, proofOf, submitClaim, WINDOW, type SettlementFixture } from "./fixture.js";
+import {
+  as,
+  closePeriod,
+  deploySettlement,
+  FIXTURE_PERIOD,
+  INITIAL_DEPOSIT,
+  proofOf,
+  submitClaim,
+  WINDOW,
+  type SettlementFixture,
+} from "./fixture.js";
 
-const PERIOD = 20_260_202;
+const PERIOD = FIXTURE_PERIOD;
 const MISSING = encodeBytes32String("PACKAGE_MISSING");
 const MISMATCH = encodeBytes32String("PACKAGE_MISMATCH");
 const CDR_REASON = encodeBytes32String("ENERGY_MISMATCH");
@@ -51,7 +61,7 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       const c = await f.settlement.claimOf(claim.claimId);
       expect([c.status, c.claimDisputed, c.openDisputes, c.amount]).to.deep.equal([Claim.Pending, true, 1n, claim.amount]);
       const d = await f.settlement.disputeOf(1);
-      expect([d.claimId, d.kind, d.status, d.amount, d.fee]).to.deep.equal([claim.claimId, Kind.Claim, Ruling.Open, claim.amount, 0n]);
+      expect([d.claimId, d.kind, d.status, d.amount, d.bond]).to.deep.equal([claim.claimId, Kind.Claim, Ruling.Open, claim.amount, 0n]);
       expect([d.cdrDigest, d.reason, d.bundleDigest]).to.deep.equal([ZeroHash, MISSING, ZeroHash]);
       expect(d.openedAt).to.equal(BigInt(await time().latest()));
       expect(await f.settlement.lockedOf(f.supplierA.address)).to.equal(claim.amount);
@@ -59,9 +69,10 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       // On hold: not final even after the window, not nettable, and the debtor cannot accept it.
       await time().increase(WINDOW + 1n);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(false);
-      await expect(as(f.settlement, f.supplierC).netPeriod(PERIOD))
-        .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotFinal")
-        .withArgs(claim.claimId);
+      await closePeriod(connection, PERIOD);
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
+        .withArgs(PERIOD, f.supplierA.address, f.supplierB.address);
       await expect(a.acceptClaim(claim.claimId))
         .to.be.revertedWithCustomError(f.settlement, "SettlementClaimOnHold")
         .withArgs(claim.claimId);
@@ -104,8 +115,8 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
           .withArgs(claim.claimId, s.address);
       }
       await expect(as(f.settlement, f.outsider).disputeClaim(claim.claimId, MISSING))
-        .to.be.revertedWithCustomError(f.settlement, "AccessControlUnauthorizedAccount")
-        .withArgs(f.outsider.address, f.roles.SUPPLIER);
+        .to.be.revertedWithCustomError(f.settlement, "SettlementNotDebtor")
+        .withArgs(claim.claimId, f.outsider.address);
       const a = as(f.settlement, f.supplierA);
       await expect(a.disputeClaim(claim.claimId + 1n, MISSING))
         .to.be.revertedWithCustomError(f.settlement, "SettlementUnknownClaim")
@@ -132,9 +143,10 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       await expect(a.disputeClaim(upheld.claimId, MISMATCH))
         .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotPending")
         .withArgs(upheld.claimId, Claim.Rejected);
+      // Not upheld, the claim is pending again, but its one claim-level dispute is spent.
       await expect(a.disputeClaim(notUpheld.claimId, MISMATCH))
-        .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotPending")
-        .withArgs(notUpheld.claimId, Claim.Accepted);
+        .to.be.revertedWithCustomError(f.settlement, "SettlementClaimAlreadyDisputed")
+        .withArgs(notUpheld.claimId);
     });
   });
 
@@ -195,9 +207,13 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       // Decided for good, inside the window: it no longer holds up the period.
       expect(await f.settlement.isFinal(rejected.claimId)).to.equal(true);
 
-      const tx = as(f.settlement, f.supplierB).netPeriod(PERIOD);
-      await expect(tx).to.emit(f.settlement, "NetTransfer").withArgs(PERIOD, A, C, honest.amount);
-      await expect(tx).to.emit(f.settlement, "PeriodNetted").withArgs(PERIOD, 2n, 2n, 1n, honest.amount, 0n);
+      await closePeriod(connection, PERIOD);
+      await expect(as(f.settlement, f.supplierB).netPair(PERIOD, A, B))
+        .to.emit(f.settlement, "PairNetted")
+        .withArgs(PERIOD, A, B, 0n, 0n, 0n);
+      await expect(as(f.settlement, f.supplierB).netPair(PERIOD, C, A))
+        .to.emit(f.settlement, "PairNetted")
+        .withArgs(PERIOD, C, A, honest.amount, honest.amount, 0n);
       expect(await balances(f)).to.deep.equal([
         INITIAL_DEPOSIT - honest.amount,
         INITIAL_DEPOSIT,
@@ -213,27 +229,35 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       await expectConserved(f);
     });
 
-    it("should accept the claim when not upheld, and net it in full at once", async () => {
+    it("should put the claim back to pending with a fresh window when not upheld, and net it in full after that window", async () => {
       const f = await fixture();
       const claim = await claimBA(f);
       await as(f.settlement, f.supplierA).disputeClaim(claim.claimId, MISMATCH);
+      await time().increase(WINDOW); // the ruling comes after the first window
       await expect(as(f.settlement, f.arbiter).resolveClaimDispute(1, false, BUNDLE))
         .to.emit(f.settlement, "ClaimDisputeResolved")
         .withArgs(1n, claim.claimId, f.arbiter.address, false, BUNDLE, 0n);
       const c = await f.settlement.claimOf(claim.claimId);
-      // Accepted by the ruling, not by the debtor: no acceptance time.
-      expect([c.status, c.acceptedAt, c.amount, c.openDisputes]).to.deep.equal([Claim.Accepted, 0n, claim.amount, 0n]);
-      expect(await f.settlement.isFinal(claim.claimId)).to.equal(true);
-      await expect(as(f.settlement, f.supplierC).netPeriod(PERIOD))
-        .to.emit(f.settlement, "NetTransfer")
-        .withArgs(PERIOD, f.supplierA.address, f.supplierB.address, claim.amount);
+      expect([c.status, c.onHold, c.amount, c.openDisputes]).to.deep.equal([Claim.Pending, false, claim.amount, 0n]);
+      expect(c.windowStart).to.equal(BigInt(await time().latest()));
+      expect(await f.settlement.isFinal(claim.claimId)).to.equal(false);
+      const deadline = (await f.settlement.challengeDeadline(claim.claimId)) as bigint;
+      expect(deadline).to.equal(BigInt(await time().latest()) + WINDOW);
+      await time().setNextBlockTimestamp(deadline);
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
+        .withArgs(PERIOD, f.supplierA.address, f.supplierB.address);
+      await time().setNextBlockTimestamp(deadline + 1n);
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address))
+        .to.emit(f.settlement, "PairNetted")
+        .withArgs(PERIOD, f.supplierB.address, f.supplierA.address, claim.amount, claim.amount, 0n);
       expect((await f.settlement.claimOf(claim.claimId)).status).to.equal(Claim.Netted);
       await expectConserved(f);
     });
   });
 
-  describe("dispute fee of claim-level disputes", () => {
-    it("should charge the loser: the host when upheld, the debtor when not", async () => {
+  describe("bond of claim-level disputes", () => {
+    it("should return the bond and charge the host when upheld, and give the bond to the host when not", async () => {
       const f = await fixture();
       await f.settlement.setDisputeFee(FEE);
       const byB = await claimBA(f);
@@ -241,7 +265,8 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       const a = as(f.settlement, f.supplierA);
       await a.disputeClaim(byB.claimId, MISSING);
       await a.disputeClaim(byC.claimId, MISSING);
-      expect((await f.settlement.disputeOf(1)).fee).to.equal(FEE);
+      expect((await f.settlement.disputeOf(1)).bond).to.equal(FEE);
+      expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(INITIAL_DEPOSIT - 2n * FEE);
       const arb = as(f.settlement, f.arbiter);
       await expect(arb.resolveClaimDispute(1, true, BUNDLE))
         .to.emit(f.settlement, "DisputeFeeCharged")
@@ -252,27 +277,10 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       expect(await balances(f)).to.deep.equal([INITIAL_DEPOSIT, INITIAL_DEPOSIT - FEE, INITIAL_DEPOSIT + FEE, INITIAL_DEPOSIT]);
       await expectConserved(f);
     });
-
-    it("should take the fee only from the losing debtor's available balance and waive the rest", async () => {
-      const f = await fixture();
-      await f.settlement.setDisputeFee(FEE);
-      const claim = await claimBA(f);
-      await as(f.settlement, f.supplierA).disputeClaim(claim.claimId, MISSING);
-      const available = (await f.settlement.availableOf(f.supplierA.address)) as bigint;
-      await as(f.settlement, f.supplierA).withdraw(available - 10n);
-      await expect(as(f.settlement, f.arbiter).resolveClaimDispute(1, false, BUNDLE))
-        .to.emit(f.settlement, "DisputeFeeCharged")
-        .withArgs(1n, f.supplierA.address, f.supplierB.address, 10n, FEE);
-      // The locked claim amount was not touched; the claim still nets in full.
-      expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(claim.amount);
-      await as(f.settlement, f.supplierC).netPeriod(PERIOD);
-      expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(0n);
-      expect(await f.settlement.balanceOf(f.supplierB.address)).to.equal(INITIAL_DEPOSIT + 10n + claim.amount);
-    });
   });
 
   describe("CDR disputes and a claim-level dispute of the same claim", () => {
-    it("should make a rejected claim final despite an open CDR dispute, whose later ruling takes nothing but settles its fee", async () => {
+    it("should release a rejected claim at once but hold its pair until an open CDR dispute is ruled, whose ruling takes nothing but settles its bond", async () => {
       const f = await fixture();
       await f.settlement.setDisputeFee(FEE);
       const claim = await claimBA(f);
@@ -285,13 +293,18 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       await arb.resolveClaimDispute(2, true, BUNDLE);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(true);
       expect(await f.settlement.lockedOf(f.supplierA.address)).to.equal(0n);
-      await expect(as(f.settlement, f.supplierC).netPeriod(PERIOD))
-        .to.emit(f.settlement, "PeriodNetted")
-        .withArgs(PERIOD, 1n, 0n, 0n, 0n, 0n);
-      // The CDR dispute still gets its ruling: nothing is left to take off, the fee rule still applies.
+      await closePeriod(connection, PERIOD);
+      const [A, B] = [f.supplierA.address, f.supplierB.address];
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
+        .withArgs(PERIOD, A, B);
+      // The CDR dispute still gets its ruling: nothing is left to take off, the bond rule still applies.
       await expect(arb.resolveDispute(1, true, BUNDLE))
         .to.emit(f.settlement, "DisputeResolved")
         .withArgs(1n, claim.claimId, f.arbiter.address, true, BUNDLE, 0n);
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
+        .to.emit(f.settlement, "PairNetted")
+        .withArgs(PERIOD, A, B, 0n, 0n, 0n);
       const c = await f.settlement.claimOf(claim.claimId);
       expect([c.status, c.amount, c.openDisputes]).to.deep.equal([Claim.Rejected, 0n, 0n]);
       expect(await balances(f)).to.deep.equal([INITIAL_DEPOSIT + 2n * FEE, INITIAL_DEPOSIT - 2n * FEE, INITIAL_DEPOSIT, INITIAL_DEPOSIT]);
@@ -309,16 +322,17 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
         .withArgs(2n, claim.claimId, cdr.digest, cdr.amount, CDR_REASON);
       const arb = as(f.settlement, f.arbiter);
       await arb.resolveClaimDispute(1, false, BUNDLE);
-      // Accepted by the ruling, but its CDR dispute still waits for its own.
-      await time().increase(WINDOW + 1n);
+      // Pending again, and its CDR dispute still waits for its own ruling.
+      await closePeriod(connection, PERIOD);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(false);
-      await expect(as(f.settlement, f.supplierC).netPeriod(PERIOD))
-        .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotFinal")
-        .withArgs(claim.claimId);
+      const [A, B] = [f.supplierA.address, f.supplierB.address];
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
+        .withArgs(PERIOD, A, B);
       await arb.resolveDispute(2, true, BUNDLE);
-      await expect(as(f.settlement, f.supplierC).netPeriod(PERIOD))
-        .to.emit(f.settlement, "NetTransfer")
-        .withArgs(PERIOD, f.supplierA.address, f.supplierB.address, claim.amount - cdr.amount);
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
+        .to.emit(f.settlement, "PairNetted")
+        .withArgs(PERIOD, B, A, claim.amount - cdr.amount, claim.amount - cdr.amount, 0n);
       await expectConserved(f);
     });
   });

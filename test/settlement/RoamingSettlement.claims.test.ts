@@ -5,17 +5,21 @@ import {
   as,
   cdrTree,
   claimIdOf,
+  deployRoamingSettlement,
   deploySettlement,
+  FIXTURE_PERIOD,
   INITIAL_DEPOSIT,
   makeCdrs,
   packageHashOf,
   proofOf,
+  requestAndWait,
   submitClaim,
+  TIMING,
   WINDOW,
   type SettlementFixture,
 } from "./fixture.js";
 
-const PERIOD = 20_260_101;
+const PERIOD = FIXTURE_PERIOD;
 const REASON = encodeBytes32String("ENERGY_MISMATCH");
 const BUNDLE = keccak256(encodeBytes32String("evidence bundle"));
 
@@ -42,24 +46,31 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       expect(await f.settlement.REGISTRY()).to.equal(await f.registry.getAddress());
       expect(await f.settlement.EVIDENCE()).to.equal(await f.ledger.getAddress());
       expect(await f.settlement.CHALLENGE_WINDOW()).to.equal(WINDOW);
-      expect(await f.settlement.MAX_CLAIMS_PER_PERIOD()).to.equal(128n);
-      expect(await f.settlement.MAX_SUPPLIERS_PER_NETTING()).to.equal(256n);
+      expect(await f.settlement.PERIOD_SECONDS()).to.equal(TIMING.periodSeconds);
+      expect(await f.settlement.CLAIM_GRACE()).to.equal(TIMING.claimGrace);
+      expect(await f.settlement.WITHDRAWAL_NOTICE()).to.equal(TIMING.withdrawalNotice);
+      expect(await f.settlement.MAX_CDRS_PER_CLAIM()).to.equal(1024n);
+      expect(await f.settlement.MAX_CLAIM_AMOUNT()).to.equal((1n << 96n) - 1n);
+      expect(await f.settlement.MAX_PAIR_AMOUNT()).to.equal((1n << 100n) - 1n);
       expect(await f.settlement.MAX_BATCH()).to.equal(64n);
       expect(await f.settlement.supportsInterface("0x01ffc9a7")).to.equal(true);
       expect(await f.settlement.supportsInterface("0xffffffff")).to.equal(false);
     });
 
-    it("should refuse a zero challenge window or a zero token", async () => {
+    it("should refuse a zero window or period, a zero token, and a notice not longer than period + grace + window", async () => {
       const f = await fixture();
-      const args = [await f.registry.getAddress(), await f.ledger.getAddress(), await f.token.getAddress()];
-      const factory = await connection.ethers.getContractFactory("RoamingSettlement");
-      await expect(factory.deploy(...args, 0, 0, f.admin.address)).to.be.revertedWithCustomError(
+      const parts: [string, string, string] = [await f.registry.getAddress(), await f.ledger.getAddress(), await f.token.getAddress()];
+      const deploy = (timing: Partial<typeof TIMING>, addresses = parts) =>
+        deployRoamingSettlement(connection, addresses, f.admin.address, timing);
+      const shortest = TIMING.periodSeconds + TIMING.claimGrace + TIMING.challengeWindow;
+      for (const timing of [{ challengeWindow: 0n }, { periodSeconds: 0n }, { withdrawalNotice: shortest }]) {
+        await expect(deploy(timing)).to.be.revertedWithCustomError(f.settlement, "SettlementInvalidConfig");
+      }
+      expect(await (await deploy({ withdrawalNotice: shortest + 1n })).WITHDRAWAL_NOTICE()).to.equal(shortest + 1n);
+      await expect(deploy({}, [parts[0], parts[1], connection.ethers.ZeroAddress])).to.be.revertedWithCustomError(
         f.settlement,
         "SettlementInvalidConfig",
       );
-      await expect(
-        factory.deploy(args[0], args[1], connection.ethers.ZeroAddress, WINDOW, 0, f.admin.address),
-      ).to.be.revertedWithCustomError(f.settlement, "SettlementInvalidConfig");
     });
 
     it("should compute the same CDR leaf as StandardMerkleTree", async () => {
@@ -75,10 +86,11 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
   });
 
   describe("collateral", () => {
-    it("should credit deposits and pay withdrawals of the available balance", async () => {
+    it("should credit deposits and pay requested withdrawals of the available balance", async () => {
       const f = await fixture();
       const a = as(f.settlement, f.supplierA);
       expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(INITIAL_DEPOSIT);
+      await requestAndWait(connection, f.settlement, f.supplierA, 2n * INITIAL_DEPOSIT);
       await expect(a.withdraw(1_000n)).to.emit(f.settlement, "Withdrawn").withArgs(f.supplierA.address, 1_000n);
       expect(await f.token.balanceOf(f.supplierA.address)).to.equal(1_000n);
       await expect(a.withdraw(INITIAL_DEPOSIT))
@@ -90,7 +102,9 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
 
     it("should lock a claim's amount on the debtor until netting", async () => {
       const f = await fixture();
+      await as(f.settlement, f.supplierA).requestWithdrawal(INITIAL_DEPOSIT);
       const claim = await claimBA(f);
+      await time().increase(TIMING.withdrawalNotice);
       expect(await f.settlement.lockedOf(f.supplierA.address)).to.equal(claim.amount);
       const available = INITIAL_DEPOSIT - claim.amount;
       expect(await f.settlement.availableOf(f.supplierA.address)).to.equal(available);
@@ -112,18 +126,17 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       expect(c.claimedAmount).to.equal(claim.amount);
       expect(c.cdrRoot).to.equal(claim.tree.root);
       expect(c.cdrCount).to.equal(5n);
-      expect(c.evidenceRoot).to.equal(claim.evidenceRoot);
-      expect(c.packageHash).to.equal(claim.packageHash);
+      expect(c.reserved).to.equal(claim.amount); // the debtor's collateral covers it all
       expect(c.claimDisputed).to.equal(false);
       expect(c.period).to.equal(BigInt(PERIOD));
       expect(c.status).to.equal(1n); // Pending
-      expect(await f.settlement.challengeDeadline(claim.claimId)).to.equal(c.submittedAt + WINDOW);
+      expect(await f.settlement.challengeDeadline(claim.claimId)).to.equal(c.windowStart + WINDOW);
       expect(claim.claimId).to.equal(claimIdOf(PERIOD, 0));
       expect(await f.settlement.claimIdOf(PERIOD, 0)).to.equal(claim.claimId);
       const second = await submitClaim(f, f.supplierC, f.supplierA, PERIOD);
       expect(second.claimId).to.equal(claimIdOf(PERIOD, 1));
       const period = await f.settlement.periodOf(PERIOD);
-      expect([period.claimCount, period.nettedAt]).to.deep.equal([2n, 0n]);
+      expect([period.claimCount, period.closesAt]).to.deep.equal([2n, (BigInt(PERIOD) + 1n) * TIMING.periodSeconds + TIMING.claimGrace]);
     });
 
     it("should emit ClaimSubmitted with its challenge deadline", async () => {
@@ -136,9 +149,9 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       await time().setNextBlockTimestamp(at);
       const amount = cdrs[0]!.amount + cdrs[1]!.amount;
       const pkg = packageHashOf(tree.root);
-      await expect(as(f.settlement, f.supplierC).submitClaim(7, f.supplierD.address, amount, tree.root, 2, evidence, pkg))
+      await expect(as(f.settlement, f.supplierC).submitClaim(PERIOD, f.supplierD.address, amount, tree.root, 2, evidence, pkg))
         .to.emit(f.settlement, "ClaimSubmitted")
-        .withArgs(claimIdOf(7, 0), 7n, f.supplierC.address, f.supplierD.address, amount, tree.root, 2n, evidence, pkg, at + WINDOW);
+        .withArgs(claimIdOf(PERIOD, 0), BigInt(PERIOD), f.supplierC.address, f.supplierD.address, amount, tree.root, 2n, evidence, pkg, at + WINDOW, amount);
     });
 
     it("should refuse invalid claims with a precise error", async () => {
@@ -184,7 +197,7 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
         f.settlement,
         "ClaimSubmitted",
       );
-      await expect(b.submitClaim(PERIOD + 1, f.supplierC.address, 1, root, 1, evidence, pkg))
+      await expect(b.submitClaim(PERIOD, f.supplierC.address, 1, root, 1, evidence, pkg))
         .to.be.revertedWithCustomError(f.settlement, "SettlementDuplicateClaim")
         .withArgs(root);
       // Uniqueness is per host: another host cannot block a root by claiming it first.
@@ -217,7 +230,6 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       await expect(tx).to.emit(f.settlement, "ClaimAccepted");
       const c = await f.settlement.claimOf(claim.claimId);
       expect(c.status).to.equal(2n);
-      expect(c.acceptedAt).to.equal(BigInt(await time().latest()));
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(true);
       await expect(as(f.settlement, f.supplierA).acceptClaim(claim.claimId))
         .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotPending")
@@ -306,15 +318,18 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       const claim = await claimBA(f);
       const deadline = (await f.settlement.challengeDeadline(claim.claimId)) as bigint;
       await time().setNextBlockTimestamp(deadline);
-      await expect(as(f.settlement, f.supplierC).netPeriod(PERIOD))
-        .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotFinal")
-        .withArgs(claim.claimId);
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
+        .withArgs(PERIOD, f.supplierA.address, f.supplierB.address);
       await time().setNextBlockTimestamp(deadline + 1n);
-      await expect(as(f.settlement, f.supplierC).netPeriod(PERIOD))
-        .to.emit(f.settlement, "NetTransfer")
-        .withArgs(PERIOD, f.supplierA.address, f.supplierB.address, claim.amount);
+      await expect(as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address))
+        .to.emit(f.settlement, "PairNetted")
+        .withArgs(PERIOD, f.supplierB.address, f.supplierA.address, claim.amount, claim.amount, 0n);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(false); // netted: no longer nettable
       expect((await f.settlement.claimOf(claim.claimId)).status).to.equal(3n);
+      await expect(as(f.settlement, f.supplierA).acceptClaim(claim.claimId))
+        .to.be.revertedWithCustomError(f.settlement, "SettlementClaimNotPending")
+        .withArgs(claim.claimId, 3n);
     });
   });
 
@@ -432,7 +447,7 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
 
     it("should never reduce a claim below zero", async () => {
       const f = await fixture();
-      // A host's tree whose leaves sum to more than the claimed amount.
+      // A host's tree whose leaves sum to more than the claimed amount (an under-claim is the host's loss).
       const cdrs = makeCdrs(f, f.supplierB.address, f.supplierA.address, 2, () => 500n);
       const tree = cdrTree(cdrs);
       const evidence = hexlify(randomBytes(32));
@@ -451,16 +466,18 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
     });
   });
 
-  describe("dispute fee", () => {
+  describe("dispute bond", () => {
     const FEE = 25_000_000n;
 
-    it("should charge the host when the dispute is upheld, the debtor when it is rejected", async () => {
+    it("should escrow the bond when the dispute opens; upheld it comes back with the host's fee, rejected the host takes it", async () => {
       const f = await fixture();
       await f.settlement.setDisputeFee(FEE);
       const claim = await claimBA(f);
       const a = as(f.settlement, f.supplierA);
       await a.disputeCdr(claim.claimId, claim.cdrs[0]!.digest, claim.cdrs[0]!.amount, proofOf(claim, 0), REASON);
       await a.disputeCdr(claim.claimId, claim.cdrs[1]!.digest, claim.cdrs[1]!.amount, proofOf(claim, 1), REASON);
+      expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(INITIAL_DEPOSIT - 2n * FEE);
+      expect((await f.settlement.disputeOf(1)).bond).to.equal(FEE);
       const arb = as(f.settlement, f.arbiter);
       await expect(arb.resolveDispute(1, true, BUNDLE))
         .to.emit(f.settlement, "DisputeFeeCharged")
@@ -472,26 +489,19 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       expect(await f.settlement.balanceOf(f.supplierB.address)).to.equal(INITIAL_DEPOSIT);
     });
 
-    it("should take the fee only from the loser's available balance and waive the rest", async () => {
+    it("should take the host's fee only from its available balance and waive the rest", async () => {
       const f = await fixture();
       await f.settlement.setDisputeFee(FEE);
+      await as(f.settlement, f.supplierB).requestWithdrawal(INITIAL_DEPOSIT);
       const claim = await claimBA(f);
-      await as(f.settlement, f.supplierA).disputeCdr(
-        claim.claimId,
-        claim.cdrs[0]!.digest,
-        claim.cdrs[0]!.amount,
-        proofOf(claim, 0),
-        REASON,
-      );
-      // The debtor keeps only 10 units beyond its lock.
-      const available = (await f.settlement.availableOf(f.supplierA.address)) as bigint;
-      await as(f.settlement, f.supplierA).withdraw(available - 10n);
-      await expect(as(f.settlement, f.arbiter).resolveDispute(1, false, BUNDLE))
+      await as(f.settlement, f.supplierA).disputeCdr(claim.claimId, claim.cdrs[0]!.digest, claim.cdrs[0]!.amount, proofOf(claim, 0), REASON);
+      await time().increase(TIMING.withdrawalNotice);
+      await as(f.settlement, f.supplierB).withdraw(INITIAL_DEPOSIT - 10n);
+      await expect(as(f.settlement, f.arbiter).resolveDispute(1, true, BUNDLE))
         .to.emit(f.settlement, "DisputeFeeCharged")
-        .withArgs(1n, f.supplierA.address, f.supplierB.address, 10n, FEE);
-      expect(await f.settlement.availableOf(f.supplierA.address)).to.equal(0n);
-      expect(await f.settlement.lockedOf(f.supplierA.address)).to.equal(claim.amount);
-      expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(claim.amount);
+        .withArgs(1n, f.supplierB.address, f.supplierA.address, 10n, FEE);
+      expect(await f.settlement.balanceOf(f.supplierB.address)).to.equal(0n);
+      expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(INITIAL_DEPOSIT + 10n);
     });
 
     it("should use the fee in force when the dispute was opened", async () => {

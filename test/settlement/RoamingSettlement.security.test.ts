@@ -4,16 +4,18 @@ import { createNetwork, type TestConnection } from "../helpers/network.js";
 import {
   ADMIN_DELAY,
   as,
+  closePeriod,
+  currentPeriod,
   deploySettlement,
   INITIAL_DEPOSIT,
+  NOTICE,
   proofOf,
+  requestAndWait,
   submitClaim,
-  WINDOW,
   type Contract,
   type SettlementFixture,
 } from "./fixture.js";
 
-const PERIOD = 9;
 const BUNDLE = hexlify(randomBytes(32));
 const REASON = hexlify(randomBytes(32));
 
@@ -38,10 +40,15 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     await as(f.registry, f.registrar).grantRole(f.roles.SUPPLIER, hostileAddress);
     await f.token.mint(hostileAddress, 1_000n);
     await hostile.deposit(1_000n);
+    await hostile.requestWithdrawal(1n << 100n);
+    for (const s of f.suppliers) await as(f.settlement, s).requestWithdrawal(1n << 100n);
+    await connection.networkHelpers.time.increase(NOTICE);
     return { ...f, hostile, hostileAddress };
   }
   async function falseTokenFixture() {
-    return deploySettlement(connection, "FalseReturningToken");
+    const f = await deploySettlement(connection, "FalseReturningToken");
+    await requestAndWait(connection, f.settlement, f.supplierA, INITIAL_DEPOSIT);
+    return f;
   }
   const load = <T>(fn: () => Promise<T>) => connection.networkHelpers.loadFixture(fn);
 
@@ -55,13 +62,13 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     const root = hexlify(randomBytes(32));
     const rows: Row[] = [
       { fn: "deposit", role: "SUPPLIER", call: (s) => s.deposit(1n) },
-      { fn: "submitClaim", role: "SUPPLIER", call: (s, f) => s.submitClaim(1, f.supplierA.address, 1, root, 1, root, root) },
-      { fn: "acceptClaim", role: "SUPPLIER", call: (s) => s.acceptClaim(1) },
-      { fn: "acceptClaims", role: "SUPPLIER", call: (s) => s.acceptClaims([1]) },
-      { fn: "disputeCdr", role: "SUPPLIER", call: (s) => s.disputeCdr(1, root, 1, [], REASON) },
-      { fn: "disputeClaim", role: "SUPPLIER", call: (s) => s.disputeClaim(1, REASON) },
-      { fn: "netPeriod", role: "SUPPLIER", call: (s) => s.netPeriod(1) },
-      { fn: "recoverShortfall", role: "SUPPLIER", call: (s, f) => s.recoverShortfall(1, f.supplierA.address) },
+      { fn: "submitClaim", role: "SUPPLIER", call: (s, f) => s.submitClaim(f.period, f.supplierA.address, 1, root, 1, root, root) },
+      { fn: "netPair", role: "SUPPLIER", call: (s, f) => s.netPair(1, f.supplierA.address, f.supplierB.address) },
+      {
+        fn: "recoverShortfall",
+        role: "SUPPLIER",
+        call: (s, f) => s.recoverShortfall(1, f.supplierA.address, f.supplierB.address),
+      },
       { fn: "resolveDispute", role: "ARBITER", call: (s) => s.resolveDispute(1, true, BUNDLE) },
       { fn: "resolveClaimDispute", role: "ARBITER", call: (s) => s.resolveClaimDispute(1, false, BUNDLE) },
       { fn: "pause", role: "PAUSER", call: (s) => s.pause() },
@@ -112,6 +119,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
       await expect(as(f.settlement, f.supplierD).deposit(1n))
         .to.be.revertedWithCustomError(f.settlement, "AccessControlUnauthorizedAccount")
         .withArgs(f.supplierD.address, f.roles.SUPPLIER);
+      await requestAndWait(connection, f.settlement, f.supplierD, INITIAL_DEPOSIT);
       await expect(as(f.settlement, f.supplierD).withdraw(INITIAL_DEPOSIT)).to.emit(f.settlement, "Withdrawn");
     });
 
@@ -134,13 +142,19 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
   });
 
   describe("pausing", () => {
-    it("should block every write but withdraw, and keep reads working", async () => {
+    it("should block every write but withdraw and the withdrawal request, and keep reads working", async () => {
       const f = await load(standardFixture);
-      // B holds settled money from a netted claim; a second claim is pending with a dispute.
+      const PERIOD = f.period;
+      const [A, B] = [f.supplierA.address, f.supplierB.address];
+      await as(f.settlement, f.supplierB).requestWithdrawal(1n << 100n);
+      // B holds settled money from a netted claim of the period before.
       const settled = await submitClaim(f, f.supplierB, f.supplierA, PERIOD);
       await as(f.settlement, f.supplierA).acceptClaim(settled.claimId);
-      await as(f.settlement, f.supplierB).netPeriod(PERIOD);
-      const pending = await submitClaim(f, f.supplierC, f.supplierA, PERIOD + 1);
+      await closePeriod(connection, PERIOD);
+      await as(f.settlement, f.supplierB).netPair(PERIOD, A, B);
+      await connection.networkHelpers.time.increase(NOTICE); // B's withdrawal request is ripe
+      const current = Math.floor(Number(await connection.networkHelpers.time.latest()) / 86_400);
+      const pending = await submitClaim(f, f.supplierC, f.supplierA, current);
       await as(f.settlement, f.supplierA).disputeCdr(
         pending.claimId,
         pending.cdrs[0]!.digest,
@@ -149,26 +163,27 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
         REASON,
       );
       // A third claim is on hold: its debtor disputed it as a whole (dispute 2).
-      const held = await submitClaim(f, f.supplierD, f.supplierA, PERIOD + 1);
+      const held = await submitClaim(f, f.supplierD, f.supplierA, current);
       await as(f.settlement, f.supplierA).disputeClaim(held.claimId, REASON);
 
       await expect(as(f.settlement, f.pauser).pause()).to.emit(f.settlement, "Paused").withArgs(f.pauser.address);
       const a = as(f.settlement, f.supplierA);
       const writes: [string, () => Promise<unknown>][] = [
         ["deposit", () => a.deposit(1n)],
-        ["submitClaim", () => submitClaim(f, f.supplierB, f.supplierA, PERIOD + 1)],
+        ["submitClaim", () => submitClaim(f, f.supplierB, f.supplierA, current)],
         ["acceptClaim", () => a.acceptClaim(pending.claimId)],
         ["acceptClaims", () => a.acceptClaims([pending.claimId])],
         [
           "disputeCdr",
           () => a.disputeCdr(pending.claimId, pending.cdrs[1]!.digest, pending.cdrs[1]!.amount, proofOf(pending, 1), REASON),
         ],
+        ["disputeCdrs", () => a.disputeCdrs(pending.claimId, [], [], [], [])],
         ["disputeClaim", () => a.disputeClaim(pending.claimId, REASON)],
+        ["proveClaimSum", () => a.proveClaimSum(pending.claimId, [])],
         ["resolveDispute", () => as(f.settlement, f.arbiter).resolveDispute(1, true, BUNDLE)],
         ["resolveClaimDispute", () => as(f.settlement, f.arbiter).resolveClaimDispute(2, true, BUNDLE)],
-        ["netPeriod", () => a.netPeriod(PERIOD + 1)],
-        ["recoverShortfall", () => a.recoverShortfall(PERIOD, f.supplierA.address)],
-        ["claimRecovery", () => a.claimRecovery(PERIOD)],
+        ["netPair", () => a.netPair(current, A, f.supplierC.address)],
+        ["recoverShortfall", () => a.recoverShortfall(PERIOD, A, B)],
       ];
       for (const [name, write] of writes) {
         await expect(write(), name).to.be.revertedWithCustomError(f.settlement, "EnforcedPause");
@@ -177,12 +192,12 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
       expect(await f.settlement.paused()).to.equal(true);
       expect((await f.settlement.claimOf(pending.claimId)).openDisputes).to.equal(1n);
       expect(await f.settlement.isFinal(settled.claimId)).to.equal(false);
-      expect(await f.settlement.balanceOf(f.supplierB.address)).to.equal(INITIAL_DEPOSIT + settled.amount);
+      expect(await f.settlement.balanceOf(B)).to.equal(INITIAL_DEPOSIT + settled.amount);
       // Withdrawals of settled money keep working.
       await expect(as(f.settlement, f.supplierB).withdraw(settled.amount))
         .to.emit(f.settlement, "Withdrawn")
-        .withArgs(f.supplierB.address, settled.amount);
-      expect(await f.token.balanceOf(f.supplierB.address)).to.equal(settled.amount);
+        .withArgs(B, settled.amount);
+      expect(await f.token.balanceOf(B)).to.equal(settled.amount);
 
       await expect(as(f.settlement, f.pauser).unpause()).to.emit(f.settlement, "Unpaused");
       await expect(as(f.settlement, f.arbiter).resolveDispute(1, true, BUNDLE)).to.emit(f.settlement, "DisputeResolved");
@@ -229,9 +244,10 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
       await f.hostile.setMode(Mode.RevertOnReceive, 0n);
       await expect(f.hostile.withdraw(1_000n)).to.be.revertedWithCustomError(f.hostile, "HostileSupplierRefused");
       // Everyone else settles and withdraws as usual.
+      const PERIOD = await currentPeriod(connection);
       const claim = await submitClaim(f, f.supplierB, f.supplierA, PERIOD);
-      await connection.networkHelpers.time.increase(WINDOW + 1n);
-      await as(f.settlement, f.supplierC).netPeriod(PERIOD);
+      await closePeriod(connection, PERIOD);
+      await as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address);
       await as(f.settlement, f.supplierB).withdraw(INITIAL_DEPOSIT + claim.amount);
       await as(f.settlement, f.supplierA).withdraw(INITIAL_DEPOSIT - claim.amount);
       expect(await f.token.balanceOf(f.supplierB.address)).to.equal(INITIAL_DEPOSIT + claim.amount);

@@ -72,6 +72,9 @@ describe("settlement bot: configuration and command line", function () {
     const wrongLedger = { ...w.host.config.contracts, ledger: w.core.registryAddress };
     expect(await thrown(() => open({ contracts: wrongLedger }))).to.include({ code: "DEPLOYMENT" });
     expect(await thrown(() => open({ evidenceStore: "nowhere.sqlite" }))).to.include({ code: "DEPLOYMENT" });
+    const periods = await thrown(() => open({ periodSeconds: 60 }));
+    expect(periods).to.include({ code: "CONFIG_INVALID" });
+    expect(periods.message).to.contain("periods last 3600 s");
     (await w.openBot(w.host)).close();
     const stranger = await thrown(() => open({}, w.home.wallet));
     expect(stranger).to.include({ code: "STATE" });
@@ -100,6 +103,32 @@ describe("settlement bot: configuration and command line", function () {
     const down = write("down.json", { ...w.host.config, rpcUrl: "http://127.0.0.1:9" });
     const unreachable = bufferIo();
     expect(await runSettlementBot({ mode: "once", config: down }, unreachable, { ...deps, env: w.env() })).to.equal(ExitCode.NotOk);
+  });
+
+  it("should retry opening with a doubling delay while the endpoint is unreachable at start, then run", async () => {
+    const controller = new AbortController();
+    const io = bufferIo();
+    let attempts = 0;
+    const provider = (url: string) => httpProvider(++attempts <= 3 ? "http://127.0.0.1:9" : url);
+    const deps = { env: w.env(), provider, signal: controller.signal, retryDelayMs: 10 };
+    const ran = runSettlementBot({ mode: "run", config: w.home.configPath }, io, deps);
+    for (let waited = 0; !io.stdout.some((l) => l.startsWith("tick at block")); waited += 50) {
+      if (waited > 30_000) throw new Error(`the bot did not tick: ${io.stderr.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    controller.abort();
+    expect(await ran).to.equal(ExitCode.Ok);
+    const retries = io.stderr.filter((l) => l.includes("retrying in"));
+    expect(retries.map((l) => l.match(/retrying in (\d+) ms/)![1])).to.deep.equal(["10", "20", "40"]);
+    expect(attempts).to.equal(4);
+
+    // Stopped while it still waits for the endpoint: it ends cleanly.
+    const stopped = new AbortController();
+    const waiting = bufferIo();
+    setTimeout(() => stopped.abort(), 200);
+    const never = { env: w.env(), provider: () => httpProvider("http://127.0.0.1:9"), signal: stopped.signal, retryDelayMs: 20 };
+    expect(await runSettlementBot({ mode: "run", config: w.home.configPath }, waiting, never)).to.equal(ExitCode.Ok);
+    expect(waiting.stdout.at(-1)).to.equal("settlement bot stopped before it could open");
   });
 
   it("should run until aborted, and stop a child process cleanly on SIGTERM", async () => {

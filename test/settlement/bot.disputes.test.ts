@@ -3,7 +3,7 @@ import { encodeBytes32String, Wallet } from "ethers";
 import type { SignedMessage } from "../../src/evidence/messages.js";
 import { periodEnd, periodOfEnd } from "../../src/settlement/cdrTree.js";
 import { submitHandmadeClaim } from "./botHelpers/handmadeClaim.js";
-import { createWorld, DEPOSIT, PERIOD_SECONDS, settle, WINDOW, type World } from "./botHelpers/world.js";
+import { createWorld, DEPOSIT, PERIOD_SECONDS, settle, WINDOW, nettableAt, type World } from "./botHelpers/world.js";
 
 type Cdr = SignedMessage<"ChargeDetailRecord">;
 
@@ -59,14 +59,37 @@ describe("settlement bot: verification and disputes", function () {
     // The arbiter upholds the disputes; once the windows close the home's bot nets the period
     // with each claim reduced by its disputed CDR.
     for (const d of disputes) await (await w.settlement.connect(w.arbiter).resolveDispute(d.args.disputeId, true, encodeBytes32String("bundle"))).wait();
-    await w.timeTo(Math.max(periodEnd(period, PERIOD_SECONDS) + 601, (await w.chainTime()) + WINDOW + 1));
-    await settle(w, [home], async () => (await w.events("PeriodNetted")).length === 1);
-    const transfers = await w.events("NetTransfer");
-    expect(transfers).to.have.length(1);
+    await w.timeTo(Math.max(nettableAt(period), (await w.chainTime()) + WINDOW + 1));
+    await settle(w, [home], async () => (await w.events("PairNetted")).length === 1);
     const owed = (13_000_000n - 9_000_000n) + (6_500_000n - 2_500_000n) + (6_000_000n - 2_000_000n);
-    const t = transfers[0]!.args;
-    expect([t.from, t.to, t.amount]).to.deep.equal([w.home.wallet.address, w.host.wallet.address, owed]);
+    const t = (await w.events("PairNetted"))[0]!.args;
+    expect([t.debtor, t.creditor, t.paid, t.shortfall]).to.deep.equal([w.home.wallet.address, w.host.wallet.address, owed, 0n]);
     expect(await w.events("CdrDisputed")).to.have.length(3);
+  });
+
+  it("should dispute every failing CDR of a claim in one transaction, and cut an inflated claim to its CDR sum with no arbiter", async () => {
+    const forged = await three();
+    const period = periodOfEnd(forged[0]!.body.end, PERIOD_SECONDS);
+    // Two leaves claim more than was signed, for different reasons in the package.
+    const twoBad = await submitHandmadeClaim(w, w.host, w.home, {
+      period, messages: forged, leaves: forged.map((m, i) => ({ digest: m.digest, amount: i === 1 ? m.body.amount : m.body.amount + 7n })),
+    });
+    // Every leaf is right, but the claim asks for 900 tEUR over 6 tEUR of CDRs.
+    const honest = await three();
+    const inflated = await submitHandmadeClaim(w, w.host, w.home, { period, messages: honest, amount: 900_000_000n });
+    const home = await w.openBot(w.home);
+    await settle(w, [home], async () => (await w.events("CdrDisputed")).length === 2 && (await w.events("ClaimSumProven")).length === 1);
+
+    const disputes = await w.events("CdrDisputed");
+    expect(new Set(disputes.map((d) => d.transactionHash)).size).to.equal(1); // one transaction
+    expect(disputes.map((d) => d.args.claimId)).to.deep.equal([twoBad.claimId, twoBad.claimId]);
+    expect(disputes.map((d) => d.args.cdrDigest).sort()).to.deep.equal([forged[0]!.digest, forged[2]!.digest].sort());
+    expect(disputes.map((d) => d.args.reason)).to.deep.equal([encodeBytes32String("AMOUNT_MISMATCH"), encodeBytes32String("AMOUNT_MISMATCH")]);
+    const [proven] = await w.events("ClaimSumProven");
+    expect([proven!.args.claimId, proven!.args.claimed, proven!.args.sum]).to.deep.equal([inflated.claimId, 900_000_000n, 6_000_000n]);
+    expect((await w.settlement.claimOf(inflated.claimId)).amount).to.equal(6_000_000n);
+    expect(home.outbox.get(`prove-sum:${inflated.claimId}`)).to.include({ label: `prove the CDR sum of claim ${inflated.claimId}` });
+    expect(await w.events("ClaimDisputed")).to.have.length(0);
   });
 
   it("should dispute a claim whose package never came as a whole before its window closes; upheld, it is left out of netting", async () => {
@@ -109,20 +132,20 @@ describe("settlement bot: verification and disputes", function () {
     expect((await host.tick()).alerts.filter((a) => a.includes("disputed as a whole"))).to.deep.equal([]);
 
     // On hold past its window: not final, so neither bot nets the period.
-    await w.timeTo(Math.max(deadline + 1, periodEnd(period, PERIOD_SECONDS) + 601));
+    await w.timeTo(Math.max(deadline + 1, nettableAt(period)));
     for (let i = 0; i < 3; i++) {
       for (const bot of [home, host]) expect((await bot.tick()).errors).to.deep.equal([]);
       await w.mine();
     }
     expect(await w.settlement.isFinal(missing.claimId)).to.equal(false);
-    expect(await w.events("PeriodNetted")).to.have.length(0);
+    expect(await w.events("PairNetted")).to.have.length(0);
 
     // The host could not show the package: the arbiter upholds, and the period nets without the claim.
     const ruling = await w.settlement.connect(w.arbiter).resolveClaimDispute(filed!.args.disputeId, true, encodeBytes32String("no package shown"));
     await ruling.wait();
-    await settle(w, [home, host], async () => (await w.events("PeriodNetted")).length === 1);
-    const transfers = await w.events("NetTransfer");
-    expect(transfers.map((t) => [t.args.from, t.args.to, t.args.amount])).to.deep.equal([
+    await settle(w, [home, host], async () => (await w.events("PairNetted")).length === 1);
+    const nettings = await w.events("PairNetted");
+    expect(nettings.map((t) => [t.args.debtor, t.args.creditor, t.args.paid])).to.deep.equal([
       [w.home.wallet.address, w.host.wallet.address, 6_000_000n], // the honest claim only
     ]);
     const rejected = await w.settlement.claimOf(missing.claimId);
@@ -136,7 +159,7 @@ describe("settlement bot: verification and disputes", function () {
     expect(home.outbox.list().filter((i) => i.key.startsWith("claim-dispute:"))).to.have.length(1);
   });
 
-  it("should dispute a whole claim whose package does not hash to its commitment; not upheld, it nets in full with the fee", async () => {
+  it("should dispute a whole claim whose package does not hash to its commitment; not upheld, it nets in full after a fresh window, the bond going to the host", async () => {
     const FEE = 1_000_000n;
     await (await w.settlement.setDisputeFee(FEE)).wait();
     const cdrs = await three();
@@ -153,15 +176,16 @@ describe("settlement bot: verification and disputes", function () {
     const [filed] = await w.events("ClaimDisputed");
     expect(filed!.args.reason).to.equal(encodeBytes32String("PACKAGE_MISMATCH"));
 
-    // The host shows the arbiter the package it committed to: not upheld, the claim proceeds as accepted.
+    // The host shows the arbiter the package it committed to: not upheld, the claim is pending again
+    // with a fresh window, in which the home may still dispute its CDRs.
     await (await w.settlement.connect(w.arbiter).resolveClaimDispute(filed!.args.disputeId, false, claim.packageHash)).wait();
-    expect((await w.settlement.claimOf(claim.claimId)).status).to.equal(2n); // Accepted
-    await w.timeTo(periodEnd(period, PERIOD_SECONDS) + 601);
-    await settle(w, [home], async () => (await w.events("PeriodNetted")).length === 1);
+    expect((await w.settlement.claimOf(claim.claimId)).status).to.equal(1n); // Pending
+    await w.timeTo(Math.max(nettableAt(period), Number(await w.settlement.challengeDeadline(claim.claimId)) + 1));
+    await settle(w, [home], async () => (await w.events("PairNetted")).length === 1);
     const [fee] = await w.events("DisputeFeeCharged");
     expect([fee!.args.payer, fee!.args.payee, fee!.args.charged]).to.deep.equal([w.home.wallet.address, w.host.wallet.address, FEE]);
-    const [t] = await w.events("NetTransfer");
-    expect(t!.args.amount).to.equal(6_000_000n);
+    const [t] = await w.events("PairNetted");
+    expect(t!.args.paid).to.equal(6_000_000n);
     expect(await w.settlement.balanceOf(w.home.wallet.address)).to.equal(DEPOSIT - 6_000_000n - FEE);
   });
 

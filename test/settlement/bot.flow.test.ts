@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { keccak256 } from "ethers";
 import { DirectoryExchange } from "../../src/settlement/exchange.js";
 import { cdrLeafHash, periodEnd, periodOfEnd } from "../../src/settlement/cdrTree.js";
-import { createWorld, DEPOSIT, PERIOD_SECONDS, settle, type World } from "./botHelpers/world.js";
+import { createWorld, DEPOSIT, PERIOD_SECONDS, settle, nettableAt, type World } from "./botHelpers/world.js";
 
 describe("settlement bot: claim, verify, accept, net, withdraw", function () {
   this.timeout(60_000);
@@ -47,25 +47,33 @@ describe("settlement bot: claim, verify, accept, net, withdraw", function () {
     expect(claim.cdrCount).to.equal(3n);
     expect(claim.period).to.equal(BigInt(period));
     expect(claim.creditor).to.equal(w.host.wallet.address);
-    const batch = w.host.store.batches.get(claim.evidenceRoot);
+    const batch = w.host.store.batches.get(submitted!.args.evidenceRoot as string);
     expect(batch?.anchor?.submitter).to.equal(w.host.wallet.address);
     const ref = { creditor: w.host.wallet.address, debtor: w.home.wallet.address, cdrRoot: claim.cdrRoot };
     // The claim commits to the package as written: keccak256 of the file's bytes.
-    expect(keccak256(readFileSync(new DirectoryExchange(w.exchangeDir).pathOf(ref)))).to.equal(claim.packageHash);
+    expect(keccak256(readFileSync(new DirectoryExchange(w.exchangeDir).pathOf(ref)))).to.equal(submitted!.args.packageHash);
     expect(home.status().incoming).to.have.length(1);
     expect(home.status().incoming[0]).to.include({
       claimId: claimId.toString(), creditor: w.host.wallet.address, period, amount: total.toString(), verdict: "accept",
     });
     expect(host.status().cdrs).to.deep.equal({ open: 0, claimed: 3, rejected: 1 });
 
-    // Netting waits for nettingDelaySeconds after the period's end, then the host withdraws its gain.
-    await w.timeTo(periodEnd(period, PERIOD_SECONDS) + 601);
+    // Netting waits for the period to close, then the host asks to withdraw its gain and, after the
+    // notice, withdraws it.
+    await w.timeTo(nettableAt(period));
+    await settle(w, [host, home], async () => (await w.events("WithdrawalRequested")).length === 1);
+    const [, readyAt] = await w.settlement.withdrawalOf(w.host.wallet.address);
+    expect(await w.token.balanceOf(w.host.wallet.address)).to.equal(0n);
+    await w.timeTo(Number(readyAt));
     const hostTokens = async () => (await w.token.balanceOf(w.host.wallet.address)) as bigint;
     await settle(w, [host, home], async () => (await hostTokens()) === total);
-    expect(await w.events("PeriodNetted")).to.have.length(1);
+    expect(await w.events("PairNetted")).to.have.length(1);
     expect(await w.events("Withdrawn")).to.have.length(1);
     expect(await w.settlement.balanceOf(w.host.wallet.address)).to.equal(DEPOSIT);
     expect(await w.settlement.balanceOf(w.home.wallet.address)).to.equal(DEPOSIT - total);
+    // One netter per pair: the host, which receives, netted; the home sent nothing.
+    expect(host.outbox.list().filter((i) => i.key.startsWith("net:"))).to.have.length(1);
+    expect(home.outbox.list().filter((i) => i.key.startsWith("net:"))).to.have.length(0);
     expect(home.status().withdrawals).to.deep.equal([]);
     expect(host.status().withdrawals).to.deep.equal([{ seq: 1, key: "withdraw:1", amount: total.toString() }]);
     await w.mine();
@@ -80,7 +88,7 @@ describe("settlement bot: claim, verify, accept, net, withdraw", function () {
     // A CDR of the netted period that shows up now can no longer be claimed.
     w.host.store.putMessages([await w.signCdr(w.host, w.home, { end: cdrs[0]!.body.end })]);
     const late = await host.tick();
-    expect(late.alerts).to.deep.equal([`period ${period} was netted before CDRs against ${w.home.wallet.address} were claimed`]);
+    expect(late.alerts).to.deep.equal([`period ${period} closed before CDRs against ${w.home.wallet.address} were claimed`]);
     expect(host.status().cdrs).to.deep.equal({ open: 0, claimed: 3, rejected: 2 });
     expect(await w.events("ClaimSubmitted")).to.have.length(1);
   });

@@ -7,7 +7,7 @@ import { signMessage } from "../../src/evidence/sign.js";
 import type { SettlementBot } from "../../src/settlement/bot.js";
 import { periodEnd, periodOfEnd } from "../../src/settlement/cdrTree.js";
 import { settlementIface } from "../../src/settlement/contracts.js";
-import { createWorld, PERIOD_SECONDS, settle, type Supplier, type World } from "./botHelpers/world.js";
+import { createWorld, PERIOD_SECONDS, settle, type Supplier, nettableAt, type World } from "./botHelpers/world.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
@@ -81,7 +81,15 @@ describe("settlement bot: restarts and failures", function () {
     }
     const kinds = (keys: string[]) => keys.map((k) => k.split(":")[0]).filter((k) => k !== "net").sort();
     const sent: Record<string, number> = {};
-    for (const [s, expected] of [[w.host, ["anchor", "anchor", "claim", "claim", "withdraw"]], [w.home, ["accept", "dispute"]]] as const) {
+    // Period p-1 closes to claims an hour after p ends; its accepted claim nets then, and the host
+    // asks to withdraw what it gained.
+    await w.timeTo(nettableAt(period - 1));
+    for (let round = 0; round < 4; round++) {
+      await restartTick(w.host);
+      await restartTick(w.home);
+      await w.mine();
+    }
+    for (const [s, expected] of [[w.host, ["anchor", "anchor", "claim", "claim", "withdraw-request"]], [w.home, ["accept", "dispute"]]] as const) {
       const intents = await inspect(s, (bot) => bot.outbox.list());
       expect(kinds(intents.map((i) => i.key)), s.name).to.deep.equal(expected);
       for (const i of intents) {
@@ -92,9 +100,10 @@ describe("settlement bot: restarts and failures", function () {
       }
       sent[s.name] = intents.filter((i) => i.txHash !== null).length;
     }
-    // Period p-1 (accepted) was netted once, and the host withdrew what it gained.
-    expect(await w.events("PeriodNetted")).to.have.length(1);
-    expect(await w.token.balanceOf(w.host.wallet.address)).to.equal(earlier.body.amount + earlier2.body.amount);
+    // Period p-1 (accepted) was netted once, and the host asked once to withdraw what it gained.
+    expect(await w.events("PairNetted")).to.have.length(1);
+    expect((await w.settlement.withdrawalOf(w.host.wallet.address))[0]).to.equal(earlier.body.amount + earlier2.body.amount);
+    expect(await w.events("WithdrawalRequested")).to.have.length(1);
     const nonce = (a: string) => w.ethers.provider.getTransactionCount(a, "latest");
     // No nonce gap and no extra transaction: approve + deposit + one per intent that was sent.
     expect(await nonce(w.host.wallet.address)).to.equal(2 + sent.host!);

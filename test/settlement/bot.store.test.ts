@@ -28,7 +28,8 @@ describe("settlement bot: its database schema", () => {
     const db = BotDatabase.open(path);
     try {
       openBotTables(db, id);
-      expect(db.schemaVersion("settlement")).to.equal(2);
+      expect(db.schemaVersion("settlement")).to.equal(3);
+      expect(db.all("SELECT * FROM chain_pairs")).to.deep.equal([]);
       expect(db.get("SELECT verdict, reason FROM decisions WHERE claim_id = '7'")).to.deep.include({ verdict: "unverifiable", reason: "PACKAGE_MISSING" });
       expect(db.get("SELECT package_hash FROM chain_claims WHERE claim_id = '7'")).to.deep.include({ package_hash: null });
       db.run("UPDATE decisions SET verdict = 'claim-dispute', action_key = 'claim-dispute:7' WHERE claim_id = '7'");

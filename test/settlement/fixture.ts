@@ -17,6 +17,19 @@ import type { TestConnection } from "../helpers/network.js";
 
 /** Challenge window of the test deployments, seconds. */
 export const WINDOW = 3n * 24n * 3600n;
+/** Length of a settlement period of the test deployments, seconds. */
+export const PERIOD_SECONDS = 24n * 3600n;
+/** How long after its end a period still takes claims, seconds. */
+export const GRACE = 24n * 3600n;
+/** Withdrawal notice: more than a period, its grace and the challenge window together. */
+export const NOTICE = 6n * 24n * 3600n;
+/** The durations as the constructor takes them. */
+export const TIMING = { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE };
+/**
+ * The period the fixture starts in: its chain stands at the first second of this period (2030-01-01
+ * with one-day periods), so a test has the whole period and its grace ahead.
+ */
+export const FIXTURE_PERIOD = 21_915;
 /** Default-admin transfer delay of the settlement contract, seconds. */
 export const ADMIN_DELAY = 2n * 24n * 3600n;
 /** What each supplier deposits in the fixture (1,000 tEUR with six decimals). */
@@ -56,14 +69,11 @@ export async function deploySettlement(connection: TestConnection, tokenName: To
   const registry = await deploy("ParticipantRegistry", [0, admin!.address, registrar!.address]);
   const ledger = await deploy("EvidenceLedger", [await registry.getAddress()]);
   const token = await deploy(tokenName);
-  const settlement = await deploy("RoamingSettlement", [
-    await registry.getAddress(),
-    await ledger.getAddress(),
-    await token.getAddress(),
-    WINDOW,
-    ADMIN_DELAY,
+  const settlement = await deployRoamingSettlement(
+    connection,
+    [await registry.getAddress(), await ledger.getAddress(), await token.getAddress()],
     admin!.address,
-  ]);
+  );
   const roles = {
     SUPPLIER: (await registry.SUPPLIER_ROLE()) as string,
     ARBITER: (await registry.ARBITER_ROLE()) as string,
@@ -84,7 +94,14 @@ export async function deploySettlement(connection: TestConnection, tokenName: To
   for (const s of suppliers) await fund(token, settlement, s, INITIAL_DEPOSIT);
   const { chainId } = await ethers.provider.getNetwork();
   const domain = evidenceDomain(chainId, await ledger.getAddress());
+  // Start at the first second of a period: FIXTURE_PERIOD, or the next one when the chain is past it
+  // (a second fixture on the same network).
+  const latest = BigInt(await connection.networkHelpers.time.latest());
+  const period = latest < BigInt(FIXTURE_PERIOD) * PERIOD_SECONDS ? FIXTURE_PERIOD : Number(latest / PERIOD_SECONDS) + 1;
+  await connection.networkHelpers.time.setNextBlockTimestamp(BigInt(period) * PERIOD_SECONDS);
+  await connection.networkHelpers.mine();
   return {
+    period,
     registry,
     ledger,
     token,
@@ -105,6 +122,45 @@ export async function deploySettlement(connection: TestConnection, tokenName: To
 }
 
 export type SettlementFixture = Awaited<ReturnType<typeof deploySettlement>>;
+
+/**
+ * The one deployment of RoamingSettlement in the tests: `TIMING` unless `timing` says otherwise, an
+ * admin transfer delay of `ADMIN_DELAY`.
+ */
+export async function deployRoamingSettlement(
+  connection: TestConnection,
+  [registry, ledger, token]: [string, string, string],
+  admin: string,
+  timing: Partial<Record<keyof typeof TIMING, bigint | number>> = {},
+): Promise<Contract> {
+  return (await connection.ethers.deployContract("RoamingSettlement", [
+    registry,
+    ledger,
+    token,
+    { ...TIMING, ...timing },
+    ADMIN_DELAY,
+    admin,
+  ])) as unknown as Contract;
+}
+
+/** Moves the chain past the close of `period` and past every challenge window opened so far. */
+export async function closePeriod(connection: TestConnection, period: number | bigint): Promise<void> {
+  const closesAt = (BigInt(period) + 1n) * PERIOD_SECONDS + GRACE + 1n;
+  const latest = BigInt(await connection.networkHelpers.time.latest());
+  const target = latest + WINDOW + 1n > closesAt ? latest + WINDOW + 1n : closesAt;
+  await connection.networkHelpers.time.increaseTo(target);
+}
+
+/** The period the chain's latest block is in. */
+export async function currentPeriod(connection: TestConnection): Promise<number> {
+  return Number(BigInt(await connection.networkHelpers.time.latest()) / PERIOD_SECONDS);
+}
+
+/** Asks for a withdrawal of `amount` by `supplier` and waits out the notice. */
+export async function requestAndWait(connection: TestConnection, settlement: Contract, supplier: Signer, amount: bigint): Promise<void> {
+  await as(settlement, supplier).requestWithdrawal(amount);
+  await connection.networkHelpers.time.increase(NOTICE);
+}
 
 /** Mints `amount` to `supplier` and deposits it. */
 export async function fund(token: Contract, settlement: Contract, supplier: Signer, amount: bigint): Promise<void> {

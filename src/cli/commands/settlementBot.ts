@@ -1,6 +1,8 @@
 /**
- * `settlement-bot run --config <file>` (long-running, stops cleanly on SIGINT/SIGTERM) and
- * `settlement-bot once --config <file>` (one tick, for cron and tests).
+ * `settlement-bot run --config <file>` (long-running, stops cleanly on SIGINT/SIGTERM; while the
+ * endpoint is unreachable at start it retries opening with a doubling delay up to 30 s) and
+ * `settlement-bot once --config <file>` (one tick, for cron and tests). Run it directly, not through
+ * npm, so that a signal reaches the bot: `node --import tsx src/cli/main.ts settlement-bot run ...`.
  * Exit codes: 0 done (once: the tick had no step errors), 1 the tick had step errors or the
  * endpoint was unreachable (retry later), 2 bad config, key, deployment or chain (fix first).
  */
@@ -28,6 +30,8 @@ export interface SettlementBotDeps {
   provider(url: string): Eip1193Provider;
   /** Stops `run` (default: SIGINT or SIGTERM of this process). */
   signal?: AbortSignal;
+  /** First delay between attempts to open while the endpoint is unreachable (default 500 ms). */
+  retryDelayMs?: number;
 }
 
 export const defaultSettlementBotDeps: SettlementBotDeps = { env: process.env, provider: (url) => httpProvider(url) };
@@ -38,7 +42,7 @@ export function summarizeTick(r: TickReport): string {
     [r.cdrsImported, "CDRs imported"], [r.cdrsRejected.length, "CDRs rejected"], [r.claimsBuilt.length, "claims built"],
     [r.anchorsSent.length, "anchors sent"], [r.claimsSubmitted.length, "claims submitted"], [r.accepted.length, "claims accepted"],
     [r.disputed.length, "CDRs disputed"], [r.claimDisputes.length, "claims disputed"], [r.unverifiable.length, "claims unverifiable"],
-    [r.nettingsSent.length, "periods netted"], [r.withdrawalsSent.length, "withdrawals"], [r.alerts.length, "alerts"], [r.errors.length, "errors"],
+    [r.nettingsSent.length, "pairs netted"], [r.withdrawalsSent.length, "withdrawals"], [r.alerts.length, "alerts"], [r.errors.length, "errors"],
   ];
   const done = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   const lines = [`tick at block ${r.block ?? "?"} (chain time ${r.chainTime ?? "?"}): ${done.length ? done.join(", ") : "nothing to do"}`];
@@ -53,11 +57,31 @@ function jsonLogger(io: CliIo): BotLogger {
 
 /** Runs the bot; returns the exit code. */
 export async function runSettlementBot(opts: SettlementBotOptions, io: CliIo, deps: SettlementBotDeps = defaultSettlementBotDeps): Promise<ExitCodeValue> {
-  let bot: SettlementBot;
+  // The signal handlers come first: a SIGTERM while the bot still waits for its endpoint stops it too.
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  const signal = deps.signal ?? controller.signal;
+  const own = opts.mode === "run" && !deps.signal;
+  if (own) {
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  }
+  try {
+    return await openAndRun(opts, io, deps, signal);
+  } finally {
+    if (own) {
+      process.removeListener("SIGINT", stop);
+      process.removeListener("SIGTERM", stop);
+    }
+  }
+}
+
+async function openAndRun(opts: SettlementBotOptions, io: CliIo, deps: SettlementBotDeps, signal: AbortSignal): Promise<ExitCodeValue> {
+  let bot: SettlementBot | null;
   let config: BotConfig;
   // Loaded when the command runs, not when the CLI starts: they read the contracts' build
   // artifacts, which `--help` and the evidence commands do not need.
-  const [{ SettlementBot }, { accountFromEnv, loadConfig }, { runLoop }] = await Promise.all([
+  const [{ SettlementBot }, { accountFromEnv, loadConfig }, { openWithRetry, runLoop }] = await Promise.all([
     import("../../settlement/bot.js"),
     import("../../settlement/config.js"),
     import("../../settlement/loop.js"),
@@ -65,9 +89,20 @@ export async function runSettlementBot(opts: SettlementBotOptions, io: CliIo, de
   try {
     config = loadConfig(opts.config);
     const signer = accountFromEnv(config, deps.env);
-    bot = await SettlementBot.open({ config, signer, provider: deps.provider(config.rpcUrl), log: jsonLogger(io) });
+    const open = () => SettlementBot.open({ config, signer, provider: deps.provider(config.rpcUrl), log: jsonLogger(io) });
+    bot = opts.mode === "once"
+      ? await open()
+      : await openWithRetry(open, {
+        signal, firstDelayMs: deps.retryDelayMs ?? 500, maxDelayMs: 30_000,
+        retryable: (error) => isChainError(error, "RPC_UNAVAILABLE"),
+        onRetry: (error, delayMs) => io.err(`warning: ${describeError(error)}; retrying in ${delayMs} ms`),
+      });
   } catch (error) {
     return failure(io, error);
+  }
+  if (!bot) {
+    io.out("settlement bot stopped before it could open");
+    return ExitCode.Ok;
   }
   const print = (r: TickReport) => io.out(opts.json ? JSON.stringify(r) : summarizeTick(r));
   try {
@@ -76,22 +111,10 @@ export async function runSettlementBot(opts: SettlementBotOptions, io: CliIo, de
       print(report);
       return report.errors.length === 0 ? ExitCode.Ok : ExitCode.NotOk;
     }
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    const signal = deps.signal ?? controller.signal;
-    if (!deps.signal) {
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    }
-    try {
-      io.out(`settlement bot of ${bot.address} running (stop with SIGINT or SIGTERM)`);
-      const ticks = await runLoop(bot, { intervalMs: config.pollIntervalMs, signal, onTick: print });
-      io.out(`settlement bot stopped after ${ticks} ticks`);
-      return ExitCode.Ok;
-    } finally {
-      process.removeListener("SIGINT", stop);
-      process.removeListener("SIGTERM", stop);
-    }
+    io.out(`settlement bot of ${bot.address} running (stop with SIGINT or SIGTERM)`);
+    const ticks = await runLoop(bot, { intervalMs: config.pollIntervalMs, signal, onTick: print });
+    io.out(`settlement bot stopped after ${ticks} ticks`);
+    return ExitCode.Ok;
   } catch (error) {
     return failure(io, error);
   } finally {

@@ -32,6 +32,8 @@ export interface HandmadeOptions {
   publish?: boolean;
   /** The package the claim commits to (default: the published one). */
   committed?: (pkg: ClaimPackage) => ClaimPackage;
+  /** The amount claimed (default: the sum of the leaves). */
+  amount?: bigint;
 }
 
 export async function submitHandmadeClaim(w: World, host: Supplier, home: Supplier, o: HandmadeOptions): Promise<HandmadeClaim> {
@@ -39,7 +41,7 @@ export async function submitHandmadeClaim(w: World, host: Supplier, home: Suppli
   const tree = buildCdrTree(leaves);
   const evidence = buildBatch(leaves.map((l) => l.digest));
   const anchored = await (await w.core.ledger.connect(host.wallet).anchorBatch(evidence.root, leaves.length, AnchorKind.ChargeDetailRecords)).wait();
-  const amount = leaves.reduce((s, l) => s + l.amount, 0n);
+  const amount = o.amount ?? leaves.reduce((s, l) => s + l.amount, 0n);
   const block = await w.ethers.provider.getBlock(anchored.blockNumber);
   const pkg = buildClaimPackage({
     chainId: w.core.chainId, settlement: w.settlementAddress, ledger: w.core.ledgerAddress, periodSeconds: PERIOD_SECONDS,

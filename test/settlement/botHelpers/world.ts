@@ -18,9 +18,21 @@ import { SettlementBot } from "../../../src/settlement/bot.js";
 import { parseConfig, type BotConfigInput } from "../../../src/settlement/config.js";
 import { createNetwork, type TestConnection } from "../../helpers/network.js";
 import { RpcProxy } from "../../helpers/rpcProxy.js";
+import { deployRoamingSettlement } from "../fixture.js";
 
 export const PERIOD_SECONDS = 3600;
 export const WINDOW = 4 * 3600;
+/** How long after its end a period takes claims (the bots claim a minute after the end). */
+export const GRACE = 2 * 3600;
+/** Withdrawal notice: more than a period, its grace and the window together. */
+export const NOTICE = 8 * 3600;
+/** The bots' netting delay. */
+export const NETTING_DELAY = 600;
+
+/** When either bot of a pair nets it (the closed period plus the second bot's extra delay), if final. */
+export function nettableAt(period: number): number {
+  return (period + 1) * PERIOD_SECONDS + GRACE + NETTING_DELAY + 1;
+}
 export const CONFIRMATIONS = 2;
 export const DEPOSIT = 1_000_000_000n;
 
@@ -54,9 +66,12 @@ export async function createWorld() {
   const [admin, arbiter] = await ethers.getSigners();
   const core = await deployCore(admin!);
   const token = (await ethers.deployContract("SettlementTestToken")) as unknown as DynamicContract;
-  const settlement = (await ethers.deployContract("RoamingSettlement", [
-    core.registryAddress, core.ledgerAddress, await token.getAddress(), WINDOW, 86_400, admin!.address,
-  ])) as unknown as DynamicContract;
+  const settlement = (await deployRoamingSettlement(
+    connection,
+    [core.registryAddress, core.ledgerAddress, await token.getAddress()],
+    admin!.address,
+    { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE },
+  )) as unknown as DynamicContract;
   const settlementAddress = await settlement.getAddress();
   const startBlock = Number(await ethers.provider.getBlockNumber());
   const registry = core.registry;
@@ -87,7 +102,7 @@ export async function createWorld() {
       contracts: { settlement: settlementAddress, ledger: core.ledgerAddress, registry: core.registryAddress },
       startBlock, accountKeyEnv: envName, evidenceStore: `${name}-evidence.sqlite`, database: `${name}-bot.sqlite`,
       exchangeDir: "exchange", confirmations: CONFIRMATIONS, periodSeconds: PERIOD_SECONDS, claimDelaySeconds: 60,
-      nettingDelaySeconds: 600, disputeMarginSeconds: 1800, pollIntervalMs: 200,
+      nettingDelaySeconds: NETTING_DELAY, disputeMarginSeconds: 1800, pollIntervalMs: 200,
       withdraw: { threshold: "1", reserve: DEPOSIT.toString() }, outbox: { dropAfterMs: 0 },
     };
     const configPath = join(dir, `${name}.json`);
@@ -138,7 +153,7 @@ export async function createWorld() {
       return { [host.envName]: host.wallet.privateKey, [home.envName]: home.wallet.privateKey };
     },
     /** Settlement events of `name` (all of them, from the deployment on). */
-    async events(name: string): Promise<{ args: Record<string, unknown> & unknown[] }[]> {
+    async events(name: string): Promise<{ args: Record<string, unknown> & unknown[]; transactionHash: string }[]> {
       return (await settlement.queryFilter(settlement.filters[name]!(), startBlock)) as never;
     },
     async close(): Promise<void> {

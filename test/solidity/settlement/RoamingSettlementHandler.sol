@@ -3,79 +3,80 @@ pragma solidity ^0.8.28;
 
 import {EvidenceLedger} from "../../../contracts/EvidenceLedger.sol";
 import {IRoamingSettlement} from "../../../contracts/interfaces/IRoamingSettlement.sol";
+import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
 import {RoamingSettlement} from "../../../contracts/RoamingSettlement.sol";
 import {SettlementTestToken} from "../../../contracts/test/SettlementTestToken.sol";
 import {Vm, VM_ADDRESS} from "../utils/Vm.sol";
 
-/// @title Random walks over the settlement's life cycle for the invariant tests
-/// @notice Every action is bounded to something that can succeed, so that the walk gets deep; the
-/// handler keeps ghost totals the invariants compare with the contract's state.
+/// @title Random walks over the settlement's money rules for the invariant tests
+/// @notice Run with fail-on-revert: every action either does nothing (when no valid form of it
+/// exists in the current state) or calls the contract in a way that must succeed, so a revert is a
+/// finding, never noise. Amounts span the full uint128 range (bounded to what the rules admit);
+/// pausing and role revocation are actions too. Ghost state feeds the invariants.
 contract RoamingSettlementHandler {
     /// @notice A claim the handler made over a two-leaf CDR tree.
     struct ClaimInfo {
         uint256 id;
+        uint32 period;
+        address creditor;
+        address debtor;
         bytes32 digest1;
         uint256 amount1;
-        bytes32 leaf2;
+        bytes32 digest2;
+        uint256 amount2;
+        uint256 disputedMask;
     }
 
     Vm private constant _VM = Vm(VM_ADDRESS);
-    uint32 private constant _FIRST_PERIOD = 100;
-    uint32 private constant _OPEN_PERIODS = 3;
     uint8 private constant _CDR_KIND = 2;
+    uint256 private constant _MAX_HELD = 1 << 127;
 
     RoamingSettlement private immutable _SETTLEMENT;
     EvidenceLedger private immutable _LEDGER;
     SettlementTestToken private immutable _TOKEN;
+    ParticipantRegistry private immutable _REGISTRY;
+    address private immutable _OWNER;
     address private immutable _ARBITER;
+    bytes32 private immutable _SUPPLIER_ROLE;
     address[] private _actors;
     ClaimInfo[] private _claims;
-    uint256[] private _openDisputes;
-    uint256[] private _openClaimDisputes;
-    uint32[] private _periods;
-    uint32[_OPEN_PERIODS] private _open;
+    uint256[] private _disputeIds;
     uint256 private _salt;
 
-    /// @notice Sum of all deposits so far.
+    /// @notice Sum of all deposits and of all withdrawals so far.
     uint256 public deposited;
-    /// @notice Sum of all withdrawals so far.
     uint256 public withdrawn;
-    /// @notice Number of successful nettings.
-    uint256 public nettings;
-    /// @notice Set if a second netting of a period, or a use of a netted claim, ever succeeded.
-    bool public settledTwice;
-    /// @notice Number of refused attempts to settle a netted period or claim again, to accept a claim
-    /// on hold, or to dispute a whole claim twice.
-    uint256 public refusals;
-    /// @notice Set if a claim on hold (its claim-level dispute open) was ever accepted, or a claim was
-    /// ever disputed as a whole twice.
-    bool public holdBroken;
-    /// @notice Number of claim-level disputes upheld: the claims rejected.
-    uint256 public rejections;
-    /// @notice Number of calls per action, for a look at the walk's coverage.
+    /// @notice Bonds escrowed by disputes that await a ruling.
+    uint256 public openBonds;
+    /// @notice Set if a pair whose debtor side was fully reserved was netted with a shortfall.
+    bool public reservedClaimShort;
+    /// @notice Nettings where the debtor side was fully reserved (the property above was exercised).
+    uint256 public reservedNettings;
+    /// @notice Nettings with a shortfall (half the debtors short is reached).
+    uint256 public shortNettings;
+    /// @notice Number of successful calls per action.
     mapping(bytes32 action => uint256) public calls;
 
     constructor(
         RoamingSettlement settlement_,
         EvidenceLedger ledger_,
         SettlementTestToken token_,
-        address arbiter,
+        ParticipantRegistry registry_,
+        address owner_,
+        address arbiter_,
         address[] memory actors_
     ) {
-        _SETTLEMENT = settlement_;
-        _LEDGER = ledger_;
-        _TOKEN = token_;
-        _ARBITER = arbiter;
-        _actors = actors_;
-        for (uint32 p; p < _OPEN_PERIODS; ++p) {
-            _open[p] = _FIRST_PERIOD + p;
-            _periods.push(_FIRST_PERIOD + p);
-        }
+        (_SETTLEMENT, _LEDGER, _TOKEN, _REGISTRY) = (settlement_, ledger_, token_, registry_);
+        (_OWNER, _ARBITER, _actors) = (owner_, arbiter_, actors_);
+        _SUPPLIER_ROLE = registry_.SUPPLIER_ROLE();
     }
 
     function deposit(uint256 actorSeed, uint256 amount) external {
         address a = _actor(actorSeed);
-        amount = 1 + (amount % 1e12);
+        if (_SETTLEMENT.paused() || !_isSupplier(a)) return;
+        uint256 held = _TOKEN.balanceOf(address(_SETTLEMENT));
+        if (held >= _MAX_HELD) return;
+        amount = 1 + (amount % (_MAX_HELD - held));
         _TOKEN.mint(a, amount);
         _VM.startPrank(a);
         _TOKEN.approve(address(_SETTLEMENT), amount);
@@ -85,216 +86,244 @@ contract RoamingSettlementHandler {
         ++calls["deposit"];
     }
 
+    function requestWithdrawal(uint256 actorSeed, uint128 amount) external {
+        _VM.prank(_actor(actorSeed));
+        _SETTLEMENT.requestWithdrawal(amount);
+        ++calls["requestWithdrawal"];
+    }
+
     function withdraw(uint256 actorSeed, uint256 amount) external {
         address a = _actor(actorSeed);
+        (uint256 requested, uint40 readyAt) = _SETTLEMENT.withdrawalOf(a);
         uint256 available = _SETTLEMENT.availableOf(a);
-        if (available == 0) return;
-        amount = 1 + (amount % available);
+        if (block.timestamp < readyAt || requested == 0 || available == 0) return;
+        amount = 1 + (amount % (requested < available ? requested : available));
         _VM.prank(a);
         _SETTLEMENT.withdraw(amount);
         withdrawn += amount;
         ++calls["withdraw"];
     }
 
-    function submitClaim(uint256 hostSeed, uint256 debtorSeed, uint256 periodSeed, uint256 a1, uint256 a2) external {
-        address host = _actor(hostSeed);
-        address debtor = _actor(debtorSeed);
-        if (host == debtor) debtor = _actor(debtorSeed + 1);
-        uint32 period = _open[periodSeed % _OPEN_PERIODS];
-        if (_SETTLEMENT.periodOf(period).claimCount >= _SETTLEMENT.MAX_CLAIMS_PER_PERIOD()) return;
-        (a1, a2) = (a1 % 1e9, 1 + (a2 % 1e9));
-        bytes32 digest1 = keccak256(abi.encode("cdr", ++_salt));
-        bytes32 leaf1 = _leaf(digest1, a1);
-        bytes32 leaf2 = _leaf(keccak256(abi.encode("cdr", ++_salt)), a2);
-        bytes32 root = leaf1 < leaf2 ? keccak256(abi.encode(leaf1, leaf2)) : keccak256(abi.encode(leaf2, leaf1));
+    /// @dev A claim of `claimed` (anything up to the cap: possibly inflated) over two CDRs of any
+    /// 95-bit amounts, in the current period.
+    function submitClaim(uint256 hostSeed, uint256 debtorOffset, uint128 a1, uint128 a2, uint128 claimed) external {
+        if (_SETTLEMENT.paused()) return;
+        uint256 h = hostSeed % _actors.length;
+        (address host, address debtor) = (_actors[h], _actors[(h + 1 + (debtorOffset % (_actors.length - 1))) % _actors.length]);
+        if (!_isSupplier(host) || !_isSupplier(debtor)) return;
+        uint32 period = uint32(block.timestamp / _SETTLEMENT.PERIOD_SECONDS());
+        (uint256 amount1, uint256 amount2) = (uint256(a1) >> 33, uint256(a2) >> 33);
+        uint256 amount = 1 + (uint256(claimed) % _SETTLEMENT.MAX_CLAIM_AMOUNT());
+        (, IRoamingSettlement.Flow memory flow,) = _SETTLEMENT.pairOf(period, host, debtor);
+        if (flow.amount + amount > _SETTLEMENT.MAX_PAIR_AMOUNT()) return;
+        ClaimInfo memory c;
+        (c.period, c.creditor, c.debtor, c.amount1, c.amount2) = (period, host, debtor, amount1, amount2);
+        (c.digest1, c.digest2) = (keccak256(abi.encode("cdr", ++_salt)), keccak256(abi.encode("cdr", ++_salt)));
+        bytes32 root = _pair(_leaf(c.digest1, amount1), _leaf(c.digest2, amount2));
         bytes32 evidence = keccak256(abi.encode("evidence", ++_salt));
         _VM.startPrank(host);
         _LEDGER.anchorBatch(evidence, 2, _CDR_KIND);
-        uint256 id = _SETTLEMENT.submitClaim(period, debtor, a1 + a2, root, 2, evidence, keccak256(abi.encode(root)));
+        c.id = _SETTLEMENT.submitClaim(period, debtor, amount, root, 2, evidence, keccak256(abi.encode(root)));
         _VM.stopPrank();
-        _claims.push(ClaimInfo({id: id, digest1: digest1, amount1: a1, leaf2: leaf2}));
+        _claims.push(c);
         ++calls["submitClaim"];
     }
 
     function acceptClaim(uint256 claimSeed) external {
-        if (_claims.length == 0) return;
-        uint256 id = _claims[claimSeed % _claims.length].id;
-        IRoamingSettlement.Claim memory c = _SETTLEMENT.claimOf(id);
-        _VM.prank(c.debtor);
-        if (c.status == IRoamingSettlement.ClaimStatus.Pending && c.claimDisputed) {
-            // On hold: its claim-level dispute awaits a ruling.
-            try _SETTLEMENT.acceptClaim(id) {
-                holdBroken = true;
-            } catch {
-                ++refusals;
-            }
-        } else if (c.status == IRoamingSettlement.ClaimStatus.Pending) {
-            _SETTLEMENT.acceptClaim(id);
-            ++calls["acceptClaim"];
-        } else {
-            try _SETTLEMENT.acceptClaim(id) {
-                settledTwice = true;
-            } catch {
-                ++refusals;
-            }
-        }
+        (bool ok, uint256 i, IRoamingSettlement.Claim memory c) = _pending(claimSeed);
+        if (!ok || c.onHold) return;
+        ClaimInfo storage info = _claims[i];
+        _VM.prank(info.debtor);
+        _SETTLEMENT.acceptClaim(info.id);
+        ++calls["acceptClaim"];
     }
 
-    function disputeCdr(uint256 claimSeed, bytes32 reason) external {
-        if (_claims.length == 0) return;
-        ClaimInfo memory info = _claims[claimSeed % _claims.length];
-        IRoamingSettlement.Claim memory c = _SETTLEMENT.claimOf(info.id);
-        if (c.status != IRoamingSettlement.ClaimStatus.Pending) return;
-        if (block.timestamp > _SETTLEMENT.challengeDeadline(info.id)) return;
+    function disputeCdr(uint256 claimSeed, bool second) external {
+        (bool ok, uint256 i,) = _pending(claimSeed);
+        if (!ok) return;
+        ClaimInfo storage info = _claims[i];
+        uint256 bit = second ? 2 : 1;
+        if (info.disputedMask & bit != 0 || !_canBond(info)) return;
+        info.disputedMask |= bit;
+        (bytes32 digest, uint256 amount, bytes32 sibling) = second
+            ? (info.digest2, info.amount2, _leaf(info.digest1, info.amount1))
+            : (info.digest1, info.amount1, _leaf(info.digest2, info.amount2));
         bytes32[] memory proof = new bytes32[](1);
-        proof[0] = info.leaf2;
-        _VM.prank(c.debtor);
-        try _SETTLEMENT.disputeCdr(info.id, info.digest1, info.amount1, proof, reason) returns (uint256 disputeId) {
-            _openDisputes.push(disputeId);
-            ++calls["disputeCdr"];
-        } catch {
-            // Only a second dispute of the same leaf may fail here.
-            if (_SETTLEMENT.claimOf(info.id).openDisputes == 0) {
-                ++calls["disputeCdr:again"];
-            }
-        }
+        proof[0] = sibling;
+        openBonds += _SETTLEMENT.disputeFee();
+        _VM.prank(info.debtor);
+        _disputeIds.push(_SETTLEMENT.disputeCdr(info.id, digest, amount, proof, "r"));
+        ++calls["disputeCdr"];
     }
 
-    function resolveDispute(uint256 disputeSeed, bool upheld) external {
-        uint256 n = _openDisputes.length;
-        if (n == 0) return;
-        uint256 i = disputeSeed % n;
-        uint256 disputeId = _openDisputes[i];
-        _openDisputes[i] = _openDisputes[n - 1];
-        _openDisputes.pop();
-        _VM.prank(_ARBITER);
-        _SETTLEMENT.resolveDispute(disputeId, upheld, keccak256(abi.encode("bundle", disputeId)));
-        ++calls["resolveDispute"];
-    }
-
-    function disputeClaim(uint256 claimSeed, bytes32 reason) external {
-        if (_claims.length == 0) return;
-        uint256 id = _claims[claimSeed % _claims.length].id;
-        IRoamingSettlement.Claim memory c = _SETTLEMENT.claimOf(id);
-        if (c.status != IRoamingSettlement.ClaimStatus.Pending) return;
-        if (block.timestamp > _SETTLEMENT.challengeDeadline(id)) return;
-        _VM.prank(c.debtor);
-        if (c.claimDisputed) {
-            try _SETTLEMENT.disputeClaim(id, reason) {
-                holdBroken = true;
-            } catch {
-                ++refusals;
-            }
-            return;
-        }
-        _openClaimDisputes.push(_SETTLEMENT.disputeClaim(id, reason));
+    function disputeClaim(uint256 claimSeed) external {
+        (bool ok, uint256 i, IRoamingSettlement.Claim memory c) = _pending(claimSeed);
+        if (!ok || c.claimDisputed || !_canBond(_claims[i])) return;
+        ClaimInfo storage info = _claims[i];
+        openBonds += _SETTLEMENT.disputeFee();
+        _VM.prank(info.debtor);
+        _disputeIds.push(_SETTLEMENT.disputeClaim(info.id, "missing"));
         ++calls["disputeClaim"];
     }
 
-    function resolveClaimDispute(uint256 disputeSeed, bool upheld) external {
-        uint256 n = _openClaimDisputes.length;
-        if (n == 0) return;
-        uint256 i = disputeSeed % n;
-        uint256 disputeId = _openClaimDisputes[i];
-        _openClaimDisputes[i] = _openClaimDisputes[n - 1];
-        _openClaimDisputes.pop();
-        _VM.prank(_ARBITER);
-        _SETTLEMENT.resolveClaimDispute(disputeId, upheld, keccak256(abi.encode("package shown", disputeId)));
-        if (upheld) ++rejections;
-        ++calls["resolveClaimDispute"];
+    /// @dev The debtor's bot (or anyone) proves the CDR sum of an inflated claim.
+    function proveSum(uint256 claimSeed) external {
+        if (_SETTLEMENT.paused() || _claims.length == 0) return;
+        if (_prove(_claims[claimSeed % _claims.length])) ++calls["proveSum"];
     }
 
-    function warp(uint256 secondsAhead) external {
-        _VM.warp(block.timestamp + (secondsAhead % 4 days));
+    function resolve(uint256 disputeSeed, bool upheld) external {
+        if (_SETTLEMENT.paused() || _disputeIds.length == 0) return;
+        uint256 i = disputeSeed % _disputeIds.length;
+        uint256 id = _disputeIds[i];
+        IRoamingSettlement.Dispute memory d = _SETTLEMENT.disputeOf(id);
+        _disputeIds[i] = _disputeIds[_disputeIds.length - 1];
+        _disputeIds.pop();
+        openBonds -= d.bond;
+        _VM.prank(_ARBITER);
+        if (d.kind == IRoamingSettlement.DisputeKind.Cdr) _SETTLEMENT.resolveDispute(id, upheld, "bundle");
+        else _SETTLEMENT.resolveClaimDispute(id, upheld, "bundle");
+        ++calls["resolve"];
+    }
+
+    function warp(uint256 seconds_) external {
+        _VM.warp(block.timestamp + 1 + (seconds_ % 2 days));
         ++calls["warp"];
     }
 
-    function netPeriod(uint256 periodSeed, uint256 callerSeed) external {
-        // Mostly an open period; sometimes any period ever used (a netted one must refuse).
-        uint256 slot = periodSeed % _OPEN_PERIODS;
-        uint32 period = periodSeed % 4 != 0 ? _open[slot] : _periods[(periodSeed / 4) % _periods.length];
-        IRoamingSettlement.Period memory p = _SETTLEMENT.periodOf(period);
+    /// @dev Nets the pair of a claim whenever the rules allow it: it must then succeed. The honest
+    /// debtor's bot proves the sums of the pair's inflated claims first.
+    function net(uint256 claimSeed, uint256 callerSeed) external {
+        if (_SETTLEMENT.paused() || _claims.length == 0) return;
+        ClaimInfo storage info = _claims[claimSeed % _claims.length];
+        (uint32 period, address a, address b) = (info.period, info.creditor, info.debtor);
+        (, uint256 closesAt) = _SETTLEMENT.periodOf(period);
+        (IRoamingSettlement.Pair memory p,,) = _SETTLEMENT.pairOf(period, a, b);
         address caller = _actor(callerSeed);
-        if (p.nettedAt != 0) {
-            _VM.prank(caller);
-            try _SETTLEMENT.netPeriod(period) {
-                settledTwice = true;
-            } catch {
-                ++refusals;
+        if (block.timestamp <= closesAt || p.nettedAt != 0 || p.holds != 0 || !_isSupplier(caller)) return;
+        for (uint256 i; i < _claims.length; ++i) {
+            ClaimInfo storage o = _claims[i];
+            if (o.period == period && (o.creditor == a || o.creditor == b) && (o.debtor == a || o.debtor == b)) {
+                if (!_SETTLEMENT.isFinal(o.id)) return;
+                _prove(o);
             }
-            return;
         }
-        if (p.claimCount == 0 || !_allFinal(period, p.claimCount)) return;
+        (, IRoamingSettlement.Flow memory fromB, IRoamingSettlement.Flow memory fromA) = _SETTLEMENT.pairOf(period, a, b);
+        (address debtor, address creditor, IRoamingSettlement.Flow memory owing, uint256 other) =
+            fromB.amount >= fromA.amount ? (b, a, fromB, fromA.amount) : (a, b, fromA, fromB.amount);
+        bool fullyReserved = owing.reserved == owing.amount;
         _VM.prank(caller);
-        _SETTLEMENT.netPeriod(period);
-        ++nettings;
-        if (_open[slot] == period) {
-            // Replace the netted period by a new one, so that _OPEN_PERIODS periods stay open.
-            _open[slot] = _periods[_periods.length - 1] + 1;
-            _periods.push(_open[slot]);
+        _SETTLEMENT.netPair(period, a, b);
+        uint256 shortfall = _SETTLEMENT.shortfallOf(period, debtor, creditor);
+        if (fullyReserved && owing.amount > other) {
+            ++reservedNettings;
+            if (shortfall != 0) reservedClaimShort = true;
         }
-        ++calls["netPeriod"];
+        if (shortfall != 0) ++shortNettings;
+        ++calls["net"];
     }
 
-    function recoverShortfall(uint256 seed, uint256 callerSeed) external {
-        // Look for a debtor that owes a shortfall and has a balance, starting at a random spot.
-        uint256 n = _periods.length * _actors.length;
-        for (uint256 k; k < n; ++k) {
-            uint256 i = (seed + k) % n;
-            uint32 period = _periods[i / _actors.length];
-            address debtor = _actors[i % _actors.length];
-            if (_SETTLEMENT.shortfallOf(period, debtor) == 0 || _SETTLEMENT.balanceOf(debtor) == 0) continue;
-            _VM.prank(_actor(callerSeed));
-            _SETTLEMENT.recoverShortfall(period, debtor);
-            ++calls["recoverShortfall"];
-            return;
-        }
-    }
-
-    function claimRecovery(uint256 seed) external {
-        // Look for a creditor with something to take, starting at a random spot.
-        uint256 n = _periods.length * _actors.length;
-        for (uint256 k; k < n; ++k) {
-            uint256 i = (seed + k) % n;
-            uint32 period = _periods[i / _actors.length];
-            address creditor = _actors[i % _actors.length];
-            (,, uint256 claimable) = _SETTLEMENT.entitlementOf(period, creditor);
-            if (claimable == 0) continue;
-            _VM.prank(creditor);
-            _SETTLEMENT.claimRecovery(period);
-            ++calls["claimRecovery"];
-            return;
+    function recover(uint256 claimSeed, uint256 callerSeed) external {
+        if (_SETTLEMENT.paused() || _claims.length == 0) return;
+        ClaimInfo storage info = _claims[claimSeed % _claims.length];
+        address caller = _actor(callerSeed);
+        for (uint256 k; k < 2; ++k) {
+            (address debtor, address creditor) = k == 0 ? (info.debtor, info.creditor) : (info.creditor, info.debtor);
+            uint256 owed = _SETTLEMENT.shortfallOf(info.period, debtor, creditor);
+            uint256 free = _SETTLEMENT.balanceOf(debtor) - _SETTLEMENT.lockedOf(debtor);
+            if (owed == 0 || free == 0 || !_isSupplier(caller)) continue;
+            _VM.prank(caller);
+            _SETTLEMENT.recoverShortfall(info.period, debtor, creditor);
+            ++calls["recover"];
         }
     }
 
-    /// @notice The actors (suppliers) of the walk.
+    function pauseOrUnpause() external {
+        bool paused = _SETTLEMENT.paused();
+        _VM.prank(_OWNER);
+        if (paused) _SETTLEMENT.unpause();
+        else _SETTLEMENT.pause();
+        ++calls["pause"];
+    }
+
+    function toggleRole(uint256 actorSeed) external {
+        address a = _actor(actorSeed);
+        bool supplier = _isSupplier(a);
+        _VM.prank(_OWNER);
+        if (supplier) _REGISTRY.revokeRole(_SUPPLIER_ROLE, a);
+        else _REGISTRY.grantRole(_SUPPLIER_ROLE, a);
+        ++calls["role"];
+    }
+
+    /// @dev The end of a walk: lift the pause, give every role back, rule on every open dispute, let
+    /// every period close and every window run out, then net every pair. Nothing of it may revert.
+    function settleEverything() external {
+        if (_SETTLEMENT.paused()) {
+            _VM.prank(_OWNER);
+            _SETTLEMENT.unpause();
+        }
+        for (uint256 i; i < _actors.length; ++i) {
+            if (_isSupplier(_actors[i])) continue;
+            _VM.prank(_OWNER);
+            _REGISTRY.grantRole(_SUPPLIER_ROLE, _actors[i]);
+        }
+        while (_disputeIds.length != 0) this.resolve(_disputeIds.length - 1, _disputeIds.length % 2 == 0);
+        _VM.warp(block.timestamp + 30 days);
+        for (uint256 i; i < _claims.length; ++i) {
+            (IRoamingSettlement.Pair memory p,,) = _SETTLEMENT.pairOf(_claims[i].period, _claims[i].creditor, _claims[i].debtor);
+            if (p.nettedAt == 0) this.net(i, i);
+        }
+    }
+
+    function successfulCalls() external view returns (uint256 total) {
+        bytes32[13] memory actions = [
+            bytes32("deposit"), "requestWithdrawal", "withdraw", "submitClaim", "acceptClaim", "disputeCdr",
+            "disputeClaim", "proveSum", "resolve", "warp", "net", "recover", "pause"
+        ];
+        for (uint256 i; i < actions.length; ++i) total += calls[actions[i]];
+        total += calls["role"];
+    }
+
+    function claimCount() external view returns (uint256) {
+        return _claims.length;
+    }
+
+    function claimAt(uint256 i) external view returns (ClaimInfo memory) {
+        return _claims[i];
+    }
+
     function actors() external view returns (address[] memory) {
         return _actors;
     }
 
-    /// @notice Ids of every claim made so far.
-    function claimIds() external view returns (uint256[] memory ids) {
-        ids = new uint256[](_claims.length);
-        for (uint256 i; i < ids.length; ++i) {
-            ids[i] = _claims[i].id;
+    /// @dev Proves the sum of an inflated claim not netted yet; false when there is nothing to cut.
+    function _prove(ClaimInfo storage info) private returns (bool) {
+        IRoamingSettlement.Claim memory c = _SETTLEMENT.claimOf(info.id);
+        if (c.status == IRoamingSettlement.ClaimStatus.Netted || info.amount1 + info.amount2 >= c.claimedAmount) {
+            return false;
         }
-    }
-
-    /// @notice Claim-level disputes awaiting a ruling.
-    function openClaimDisputes() external view returns (uint256[] memory) {
-        return _openClaimDisputes;
-    }
-
-    /// @notice Every period the walk may have used.
-    function periods() external view returns (uint32[] memory) {
-        return _periods;
-    }
-
-    function _allFinal(uint32 period, uint256 count) private view returns (bool) {
-        for (uint256 i; i < count; ++i) {
-            if (!_SETTLEMENT.isFinal(_SETTLEMENT.claimIdOf(period, uint32(i)))) return false;
-        }
+        IRoamingSettlement.Cdr[] memory cdrs = new IRoamingSettlement.Cdr[](2);
+        cdrs[0] = IRoamingSettlement.Cdr(info.digest1, info.amount1);
+        cdrs[1] = IRoamingSettlement.Cdr(info.digest2, info.amount2);
+        _SETTLEMENT.proveClaimSum(info.id, cdrs);
         return true;
+    }
+
+    /// @dev A pending claim within its window, chosen by `seed`, while not paused.
+    function _pending(uint256 seed) private view returns (bool ok, uint256 i, IRoamingSettlement.Claim memory c) {
+        if (_claims.length == 0 || _SETTLEMENT.paused()) return (false, 0, c);
+        i = seed % _claims.length;
+        uint256 id = _claims[i].id;
+        c = _SETTLEMENT.claimOf(id);
+        ok = c.status == IRoamingSettlement.ClaimStatus.Pending && block.timestamp <= _SETTLEMENT.challengeDeadline(id);
+    }
+
+    function _canBond(ClaimInfo storage info) private view returns (bool) {
+        return _SETTLEMENT.availableOf(info.debtor) >= _SETTLEMENT.disputeFee();
+    }
+
+    function _isSupplier(address a) private view returns (bool) {
+        return _REGISTRY.hasRole(_SUPPLIER_ROLE, a);
     }
 
     function _actor(uint256 seed) private view returns (address) {
@@ -303,5 +332,9 @@ contract RoamingSettlementHandler {
 
     function _leaf(bytes32 digest, uint256 amount) private pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(digest, amount))));
+    }
+
+    function _pair(bytes32 x, bytes32 y) private pure returns (bytes32) {
+        return x < y ? keccak256(abi.encode(x, y)) : keccak256(abi.encode(y, x));
     }
 }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {EvidenceLedger} from "../../../contracts/EvidenceLedger.sol";
 import {IEvidenceLedger} from "../../../contracts/interfaces/IEvidenceLedger.sol";
 import {IParticipantRegistry} from "../../../contracts/interfaces/IParticipantRegistry.sol";
+import {IRoamingSettlement} from "../../../contracts/interfaces/IRoamingSettlement.sol";
 import {ParticipantRegistry} from "../../../contracts/ParticipantRegistry.sol";
 import {RoamingSettlement} from "../../../contracts/RoamingSettlement.sol";
 import {SettlementTestToken} from "../../../contracts/test/SettlementTestToken.sol";
@@ -18,6 +19,12 @@ abstract contract SettlementTestBase {
 
     Vm internal constant _VM = Vm(VM_ADDRESS);
     uint40 internal constant _WINDOW = 3 days;
+    uint40 internal constant _PERIOD_SECONDS = 1 days;
+    uint40 internal constant _GRACE = 1 days;
+    uint40 internal constant _NOTICE = 6 days;
+    /// @dev The tests start at 2026-01-01T00:00:00Z, the first second of period 20454.
+    uint40 internal constant _START = 1_767_225_600;
+    uint32 internal constant _FIRST_PERIOD = uint32(_START / _PERIOD_SECONDS);
     uint8 internal constant _CDR_KIND = 2;
 
     ParticipantRegistry internal _registry;
@@ -32,8 +39,19 @@ abstract contract SettlementTestBase {
         _registry = new ParticipantRegistry(0, address(this), address(this));
         _ledger = new EvidenceLedger(IParticipantRegistry(address(_registry)));
         _token = new SettlementTestToken();
+        _VM.warp(_START);
         _settlement = new RoamingSettlement(
-            IParticipantRegistry(address(_registry)), IEvidenceLedger(address(_ledger)), _token, _WINDOW, 0, address(this)
+            IParticipantRegistry(address(_registry)),
+            IEvidenceLedger(address(_ledger)),
+            _token,
+            IRoamingSettlement.Timing({
+                challengeWindow: _WINDOW,
+                periodSeconds: _PERIOD_SECONDS,
+                claimGrace: _GRACE,
+                withdrawalNotice: _NOTICE
+            }),
+            0,
+            address(this)
         );
         _settlement.grantRole(_settlement.PAUSER_ROLE(), address(this));
         _arbiter = address(0xA4B1);
