@@ -14,7 +14,7 @@ const BUDGETS: Record<string, number> = {
   RoamingSettlement: 24_000,
   EvidenceLedger: 16_000,
   ParticipantRegistry: 12_000,
-  EscrowOpenings: 6_000,
+  EscrowOpenings: 8_000,
 };
 
 const ARTIFACTS = fileURLToPath(new URL("../../artifacts/contracts/", import.meta.url));
