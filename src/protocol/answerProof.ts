@@ -6,10 +6,10 @@
  * dishonest LAG) cannot produce a proof at all, nor move one onto another answer.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { decodeLsagSignature, encodeSignature, frame, lsagSign, lsagVerify, type Scope } from "../crypto/index.js";
+import { decodeLsagSignature, encodeSignature, frame, lsagSign, lsagVerify, type RingStatement, type Scope } from "../crypto/index.js";
 import type { VehicleCredential } from "./ca.js";
 import type { Backend, PartyContext } from "./context.js";
-import { ProtocolError } from "./errors.js";
+import { guard, ProtocolError } from "./errors.js";
 import type { GroupDirectory } from "./groups.js";
 import { MAX_ANSWER_RING } from "./messages.js";
 
@@ -35,10 +35,50 @@ export function signAnswerProof(ctx: PartyContext, credential: VehicleCredential
   return { groupId: c.groupId, groupVersion: c.groupVersion, ring: [...c.ring], signature: encodeSignature(signature) };
 }
 
+/** One ring check of an answer proof, as plain data (it can cross to a worker thread). */
+export interface AnswerRingCheck {
+  readonly statement: RingStatement;
+  /** The encoded plain ring signature. */
+  readonly signature: Uint8Array;
+}
+
+/** Runs an answer's ring check: true if the signature verifies (on the calling thread). */
+export function runAnswerRingCheck(b: Backend, check: AnswerRingCheck): boolean {
+  const signature = decodeLsagSignature(check.signature, { maxRingSize: MAX_ANSWER_RING });
+  return lsagVerify(b, check.statement, signature, { maxRingSize: MAX_ANSWER_RING });
+}
+
+/** Runs many ring checks (e.g. on a worker pool); resolves one boolean per check, in order. */
+export type AnswerVerifier = (checks: readonly AnswerRingCheck[]) => Promise<readonly boolean[]>;
+
 /**
- * Verifies a proof against the committed group (`UNKNOWN_GROUP`, `NOT_IN_GROUP`, and, given
- * `now` and a grace period, `SUPERSEDED_GROUP`) and its signature (`BAD_SIGNATURE`); returns the
- * key image: the answering vehicle's slot for this request.
+ * The cheap part of verifying a proof: the committed group (`UNKNOWN_GROUP`, `NOT_IN_GROUP`,
+ * and, given `now` and a grace period, `SUPERSEDED_GROUP`) and the signature's encoding
+ * (`MALFORMED`). Returns the ring check still to run and the key image it would prove: the
+ * answering vehicle's slot for this request.
+ */
+export function prepareAnswerProof(
+  groups: GroupDirectory,
+  proof: AnswerProof,
+  scope: Scope,
+  message: Uint8Array,
+  current?: { readonly now: bigint; readonly graceSeconds: bigint },
+): { readonly check: AnswerRingCheck; readonly keyImage: Uint8Array } {
+  if (current !== undefined) groups.checkCurrent(proof.groupId, proof.groupVersion, current.now, current.graceSeconds);
+  const group = groups.checkRing(proof.groupId, proof.groupVersion, proof.ring);
+  const signature = guard(() => decodeLsagSignature(proof.signature, { maxRingSize: MAX_ANSWER_RING }));
+  const statement = { group: { groupId: proof.groupId, root: group.root, version: proof.groupVersion }, ring: [...proof.ring], scope, message };
+  return { check: { statement, signature: proof.signature }, keyImage: signature.keyImage };
+}
+
+/** Refuses a ring check that failed. */
+export function requireRingCheck(ok: boolean): void {
+  if (!ok) throw new ProtocolError("BAD_SIGNATURE", "the answer's ring signature does not verify");
+}
+
+/**
+ * Verifies a proof on the calling thread (`prepareAnswerProof`, then the ring check:
+ * `BAD_SIGNATURE`); returns the key image.
  */
 export function verifyAnswerProof(
   b: Backend,
@@ -48,10 +88,7 @@ export function verifyAnswerProof(
   message: Uint8Array,
   current?: { readonly now: bigint; readonly graceSeconds: bigint },
 ): Uint8Array {
-  if (current !== undefined) groups.checkCurrent(proof.groupId, proof.groupVersion, current.now, current.graceSeconds);
-  const group = groups.checkRing(proof.groupId, proof.groupVersion, proof.ring);
-  const signature = decodeLsagSignature(proof.signature, { maxRingSize: MAX_ANSWER_RING });
-  const statement = { group: { groupId: proof.groupId, root: group.root, version: proof.groupVersion }, ring: proof.ring, scope, message };
-  if (!lsagVerify(b, statement, signature, { maxRingSize: MAX_ANSWER_RING })) throw new ProtocolError("BAD_SIGNATURE", "the answer's ring signature does not verify");
-  return signature.keyImage;
+  const { check, keyImage } = prepareAnswerProof(groups, proof, scope, message, current);
+  requireRingCheck(runAnswerRingCheck(b, check));
+  return keyImage;
 }

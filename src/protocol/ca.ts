@@ -6,6 +6,7 @@
  */
 import {
   bytesToHex,
+  checkPermit,
   decodePermit,
   encodePermit,
   generateKeyPair,
@@ -13,6 +14,7 @@ import {
   schnorrSign,
   schnorrVerify,
   type KeyPair,
+  type Permit,
   type SchnorrDomain,
 } from "../crypto/index.js";
 import { lagCaChannelParams, SessionChannel } from "./channel.js";
@@ -118,14 +120,31 @@ export class CentralAuthority {
   /** Issues the encoded permit of LAG `lagId` with static key `lagKey`, and opens its channel. */
   issueLagPermit(lagId: Uint8Array, lagKey: Uint8Array, notBefore: bigint, notAfter: bigint): Uint8Array {
     return guard(() => {
-      const b = this.ctx.backend;
-      const permit = issuePermit(b, this.secrets.permit.secretKey, { aggregatorId: lagId, aggregatorKey: lagKey, notBefore, notAfter }, { rng: this.ctx.rng });
-      const binding = { lagId, lagKey, caKey: this.publicKeys.envelopeKey, permitNonce: permit.nonce };
-      const { id, key } = lagCaChannelParams(b, this.secrets.envelope.secretKey, lagKey, binding);
-      const channel = new SessionChannel({ id, key, local: "ca", peer: "lag", mode: "backhaul", expiresAt: notAfter });
-      this.lags.set(bytesToHex(id), { lagId: lagId.slice(), key: lagKey.slice(), channel });
+      const permit = issuePermit(this.ctx.backend, this.secrets.permit.secretKey, { aggregatorId: lagId, aggregatorKey: lagKey, notBefore, notAfter }, { rng: this.ctx.rng });
+      this.openChannel(permit);
       return encodePermit(permit);
     });
+  }
+
+  /**
+   * Reopens the channel of a LAG from a permit this CA issued before (a restarted CA);
+   * `BAD_PERMIT` for a permit it did not sign. The CA's counters restart at `firstCounter`,
+   * which must be above every counter it sent on that channel before (the key is the same).
+   */
+  admitLag(permitBytes: Uint8Array, firstCounter: bigint): void {
+    guard(() => {
+      const permit = decodePermit(permitBytes);
+      if (checkPermit(this.ctx.backend, this.publicKeys.permitKey, permit, this.ctx.clock()) === "bad-signature") throw new ProtocolError("BAD_PERMIT", "the permit is not this CA's");
+      this.openChannel(permit, firstCounter);
+    });
+  }
+
+  private openChannel(permit: Permit, firstCounter = 1n): void {
+    const { aggregatorId: lagId, aggregatorKey: lagKey, notAfter } = permit;
+    const binding = { lagId, lagKey, caKey: this.publicKeys.envelopeKey, permitNonce: permit.nonce };
+    const { id, key } = lagCaChannelParams(this.ctx.backend, this.secrets.envelope.secretKey, lagKey, binding);
+    const channel = new SessionChannel({ id, key, local: "ca", peer: "lag", mode: "backhaul", expiresAt: notAfter, firstCounter });
+    this.lags.set(bytesToHex(id), { lagId: lagId.slice(), key: lagKey.slice(), channel });
   }
 
   /** The CA end of the channel a LAG message names (`WRONG_SESSION` if no LAG holds it). */

@@ -52,6 +52,11 @@ export interface ChannelParams {
   readonly peer: Side;
   readonly mode: NetworkMode;
   readonly expiresAt: bigint;
+  /**
+   * The first counter this end sends (default 1). An end that reopens a channel under the same
+   * key after a restart must start above every counter it sent before, or it would reuse a nonce.
+   */
+  readonly firstCounter?: bigint;
 }
 
 /** One end of an authenticated session. */
@@ -79,6 +84,8 @@ export class SessionChannel {
     this.peer = params.peer;
     this.mode = params.mode;
     this.expiresAt = params.expiresAt;
+    this.sent = (params.firstCounter ?? 1n) - 1n;
+    if (this.sent < 0n) throw new ProtocolError("INTERNAL", "a channel's first counter is at least 1");
     this.sendKey = directionKey(this.key, `${this.local}->${this.peer}`);
     this.receiveKey = directionKey(this.key, `${this.peer}->${this.local}`);
   }

@@ -25,11 +25,11 @@ import {
   u16be,
   u64be,
 } from "../crypto/index.js";
-import { answerScope, signAnswerProof, verifyAnswerProof, type AnswerProof } from "./answerProof.js";
+import { answerScope, prepareAnswerProof, requireRingCheck, runAnswerRingCheck, signAnswerProof, type AnswerProof, type AnswerVerifier } from "./answerProof.js";
 import { verifyCaStatement, type CaPublicKeys, type CentralAuthority, type VehicleCredential } from "./ca.js";
 import type { SessionChannel } from "./channel.js";
 import { checkWindow, randomBytesOf, type PartyContext } from "./context.js";
-import { guard, ProtocolError } from "./errors.js";
+import { guard, guardAsync, ProtocolError } from "./errors.js";
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, REQUEST_ID_BYTES, type MessageOf } from "./messages.js";
 import { ReplayGuard } from "./replay.js";
 import { messageDigest, type RunLog } from "./runLog.js";
@@ -97,25 +97,47 @@ export class CaDischargeDesk {
    */
   onForward(bytes: Uint8Array): { readonly requestId: Uint8Array; readonly applied: boolean } {
     return guard(() => {
-      const now = this.ca.ctx.clock();
-      const { lagId, channel } = this.ca.channel(bytes);
-      const forward = channel.open("DischargeForward", bytes, now);
-      const request = this.requests.get(bytesToHex(forward.requestId));
-      if (request === undefined || !ctEqual(request.lagId, lagId)) throw new ProtocolError("UNKNOWN_REQUEST", "no such request for this LAG");
-      checkWindow(now, request.notBefore, request.notAfter, this.ca.ctx.config, "discharge request");
-      // Only an answer a member of a current group version signed counts; its key image is its slot.
-      const message = dischargeMessage(lagId, forward.requestId, forward.envelope, forward.groupId, forward.groupVersion);
-      const { config } = this.ca.ctx;
-      const slot = verifyAnswerProof(this.ca.ctx.backend, this.ca.groups, forward, dischargeScope(lagId, forward.requestId), message, { now, graceSeconds: config.groupGraceSeconds });
-      this.envelopes.claim(forward.envelope, request.notAfter + 3600n, now, "discharge answer envelope");
-      const answer = decodeAnswer(openEnvelope(this.ca.ctx.backend, this.ca.envelopeKeys, forward.envelope, dischargeAad(forward.requestId)));
-      if (answer.kind === "status") throw new ProtocolError("MALFORMED", "a discharge answer must accept or decline");
-      const slots = this.latest.get(bytesToHex(forward.requestId)) as Map<string, { sequence: bigint; accept: boolean }>;
-      const held = slots.get(bytesToHex(slot));
-      const applied = held === undefined || answer.sequence > held.sequence;
-      if (applied) slots.set(bytesToHex(slot), { sequence: answer.sequence, accept: answer.kind === "accept" });
-      return { requestId: forward.requestId, applied };
+      const prepared = this.prepare(bytes);
+      return this.finish(prepared, runAnswerRingCheck(this.ca.ctx.backend, prepared.check));
     });
+  }
+
+  /** `onForward`, with the ring check run by `verify` (e.g. on a worker pool). */
+  async onForwardWith(bytes: Uint8Array, verify: AnswerVerifier): Promise<{ readonly requestId: Uint8Array; readonly applied: boolean }> {
+    return guardAsync(async () => {
+      const prepared = this.prepare(bytes);
+      const [ok] = await verify([prepared.check]);
+      return this.finish(prepared, ok === true);
+    });
+  }
+
+  /** Channel, request, window, group version and encoding: everything but the ring check. */
+  private prepare(bytes: Uint8Array) {
+    const now = this.ca.ctx.clock();
+    const { lagId, channel } = this.ca.channel(bytes);
+    const forward = channel.open("DischargeForward", bytes, now);
+    const request = this.requests.get(bytesToHex(forward.requestId));
+    if (request === undefined || !ctEqual(request.lagId, lagId)) throw new ProtocolError("UNKNOWN_REQUEST", "no such request for this LAG");
+    checkWindow(now, request.notBefore, request.notAfter, this.ca.ctx.config, "discharge request");
+    // Only an answer a member of a current group version signed counts; its key image is its slot.
+    const message = dischargeMessage(lagId, forward.requestId, forward.envelope, forward.groupId, forward.groupVersion);
+    const { config } = this.ca.ctx;
+    const { check, keyImage } = prepareAnswerProof(this.ca.groups, forward, dischargeScope(lagId, forward.requestId), message, { now, graceSeconds: config.groupGraceSeconds });
+    return { forward, request, check, slot: keyImage };
+  }
+
+  private finish(p: ReturnType<CaDischargeDesk["prepare"]>, ok: boolean): { readonly requestId: Uint8Array; readonly applied: boolean } {
+    requireRingCheck(ok);
+    const now = this.ca.ctx.clock();
+    const { forward, request, slot } = p;
+    this.envelopes.claim(forward.envelope, request.notAfter + 3600n, now, "discharge answer envelope");
+    const answer = decodeAnswer(openEnvelope(this.ca.ctx.backend, this.ca.envelopeKeys, forward.envelope, dischargeAad(forward.requestId)));
+    if (answer.kind === "status") throw new ProtocolError("MALFORMED", "a discharge answer must accept or decline");
+    const slots = this.latest.get(bytesToHex(forward.requestId)) as Map<string, { sequence: bigint; accept: boolean }>;
+    const held = slots.get(bytesToHex(slot));
+    const applied = held === undefined || answer.sequence > held.sequence;
+    if (applied) slots.set(bytesToHex(slot), { sequence: answer.sequence, accept: answer.kind === "accept" });
+    return { requestId: forward.requestId, applied };
   }
 
   /** The answers in force: the latest per slot. */

@@ -42,10 +42,10 @@ import {
 import { verifyCaStatement, type CaPublicKeys, type CentralAuthority, type VehicleCredential } from "./ca.js";
 import type { SessionChannel } from "./channel.js";
 import { randomBytesOf, type PartyContext } from "./context.js";
-import { guard, ProtocolError, toProtocolError } from "./errors.js";
-import { answerScope, signAnswerProof, verifyAnswerProof } from "./answerProof.js";
-import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from "./messages.js";
-import { ReplayGuard } from "./replay.js";
+import { guard, guardAsync, ProtocolError, toProtocolError } from "./errors.js";
+import { answerScope, prepareAnswerProof, requireRingCheck, runAnswerRingCheck, signAnswerProof, type AnswerRingCheck, type AnswerVerifier } from "./answerProof.js";
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, type MessageOf } from "./messages.js";
+import { ReplayGuard, type SyncKeyImageStore } from "./replay.js";
 import { messageDigest, type RunLog } from "./runLog.js";
 import type { LagSession, VehicleSession } from "./sessions.js";
 import { PROTOCOL_TAGS } from "./tags.js";
@@ -212,6 +212,28 @@ export class LagStatusDesk {
   }
 }
 
+/** A batch past its cheap checks, with the ring checks still to run. */
+interface PreparedBatch {
+  readonly lagId: Uint8Array;
+  readonly channel: SessionChannel;
+  readonly batch: MessageOf<"StatusBatch">;
+  readonly round: string;
+  readonly entries: readonly MessageOf<"StatusEntry">[];
+  readonly checks: readonly AnswerRingCheck[];
+  readonly keyImages: readonly Uint8Array[];
+}
+
+/** The CA desk's options. */
+export interface CaStatusDeskOptions {
+  /**
+   * Where the rounds already counted are kept: a durable store (e.g. SQLite) makes a restarted
+   * CA refuse a batch it counted before. Without one, rounds are held in memory only.
+   */
+  readonly rounds?: SyncKeyImageStore;
+}
+
+const ROUND_MARK = new TextEncoder().encode("status round counted");
+
 /** The CA's desk: unmasks batches, signs aggregates, returns each vehicle its real status. */
 export class CaStatusDesk {
   private readonly envelopes = new ReplayGuard();
@@ -219,58 +241,107 @@ export class CaStatusDesk {
   /** Real statuses per batch, for billing (the CA never learns which vehicle sent which). */
   readonly records = new Map<string, { readonly lagId: Uint8Array; readonly statuses: readonly bigint[] }>();
 
-  constructor(private readonly ca: CentralAuthority) {}
+  constructor(
+    private readonly ca: CentralAuthority,
+    private readonly options: CaStatusDeskOptions = {},
+  ) {}
 
+  /** Answers a batch, running its ring checks on this thread. */
   onBatch(bytes: Uint8Array): Uint8Array {
     return guard(() => {
-      const { ctx } = this.ca;
-      const now = ctx.clock();
-      const { lagId, channel } = this.ca.channel(bytes);
-      const batch = channel.open("StatusBatch", bytes, now);
-      if (batch.entries.length < ctx.config.minStatusBatch) {
-        throw new ProtocolError("BATCH_TOO_SMALL", `a batch needs at least ${ctx.config.minStatusBatch} vehicles`);
-      }
-      const round = `${bytesToHex(lagId)}/${bytesToHex(batch.roundId)}`;
-      if (this.rounds.has(round, now)) throw new ProtocolError("REPLAYED", "this round already produced a batch");
-      const entries = batch.entries.map((bytes) => decodeMessage("StatusEntry", bytes));
-      const envelopes = entries.map((e) => e.envelope);
-      const distinct = new Set(envelopes.map(bytesToHex));
-      if (distinct.size !== envelopes.length || envelopes.some((e) => this.envelopes.has(e, now))) {
-        throw new ProtocolError("REPLAYED", "the batch repeats a status envelope");
-      }
-      // Count only entries tied to distinct members of a current group version.
-      const scope = statusScope(lagId, batch.roundId);
-      const current = { now, graceSeconds: ctx.config.groupGraceSeconds };
-      const vehicles = new Set<string>();
-      entries.forEach((e, i) => {
-        const message = statusMessage(lagId, batch.roundId, e.masked, e.envelope, e.groupId, e.groupVersion);
-        try {
-          vehicles.add(bytesToHex(verifyAnswerProof(ctx.backend, this.ca.groups, e, scope, message, current)));
-        } catch (error) {
-          const cause = toProtocolError(error);
-          throw new ProtocolError(cause.code, `entry ${i}: ${cause.shortMessage}`, { details: { entry: i }, cause });
-        }
-      });
-      if (vehicles.size !== entries.length) throw new ProtocolError("REPLAYED", "the batch counts one vehicle twice");
-      const masked: bigint[] = [];
-      const masks: bigint[] = [];
-      const replyKeys: Uint8Array[] = [];
-      entries.forEach((entry, i) => {
-        const answer = decodeAnswer(openEnvelope(ctx.backend, this.ca.envelopeKeys, entry.envelope, envelopeAad(lagId)));
-        if (answer.kind !== "status" || answer.body.length !== 8 + 32) throw new ProtocolError("MALFORMED", `entry ${i} is not a status mask`);
-        masked.push(entry.masked);
-        masks.push(decodeMask(answer.body.subarray(0, 8)));
-        replyKeys.push(answer.body.slice(8));
-      });
-      this.rounds.claim(round, now + ctx.config.sessionSeconds, now, "status round");
-      for (const envelope of envelopes) this.envelopes.claim(envelope, now + ctx.config.sessionSeconds, now, "status envelope");
-      const aggregate = unmaskAggregate(sumMasked(masked), masks);
-      const statuses = masked.map((m, i) => (m - (masks[i] as bigint) + DEFAULT_MASK_MODULUS) % DEFAULT_MASK_MODULUS);
-      const replies = statuses.map((s, i) => chacha20poly1305(replyKeys[i] as Uint8Array, REPLY_NONCE, replyAad(batch.batchId)).encrypt(u64be(s)));
-      const count = statuses.length;
-      const caSignature = this.ca.signStatement(aggregateStatement(lagId, batch.batchId, aggregate, count));
-      this.records.set(bytesToHex(batch.batchId), { lagId, statuses });
-      return channel.seal("StatusResult", { batchId: batch.batchId, aggregate, count, replies, caSignature }, now);
+      const prepared = this.prepare(bytes);
+      return this.finish(prepared, prepared.checks.map((c) => runAnswerRingCheck(this.ca.ctx.backend, c)));
     });
+  }
+
+  /** Answers a batch, running its ring checks with `verify` (e.g. on a worker pool). */
+  async onBatchWith(bytes: Uint8Array, verify: AnswerVerifier): Promise<Uint8Array> {
+    return guardAsync(async () => {
+      const prepared = this.prepare(bytes);
+      const results = await verify(prepared.checks);
+      return this.finish(prepared, results);
+    });
+  }
+
+  /** Channel, size, round, envelopes, group versions and encodings: everything but the ring checks. */
+  private prepare(bytes: Uint8Array): PreparedBatch {
+    const { ctx } = this.ca;
+    const now = ctx.clock();
+    const { lagId, channel } = this.ca.channel(bytes);
+    const batch = channel.open("StatusBatch", bytes, now);
+    if (batch.entries.length < ctx.config.minStatusBatch) {
+      throw new ProtocolError("BATCH_TOO_SMALL", `a batch needs at least ${ctx.config.minStatusBatch} vehicles`);
+    }
+    const round = `${bytesToHex(lagId)}/${bytesToHex(batch.roundId)}`;
+    if (this.rounds.has(round, now)) throw new ProtocolError("REPLAYED", "this round already produced a batch");
+    const entries = batch.entries.map((bytes) => decodeMessage("StatusEntry", bytes));
+    this.checkEnvelopes(entries, now);
+    // Count only entries tied to distinct members of a current group version.
+    const scope = statusScope(lagId, batch.roundId);
+    const current = { now, graceSeconds: ctx.config.groupGraceSeconds };
+    const checks: AnswerRingCheck[] = [];
+    const keyImages: Uint8Array[] = [];
+    entries.forEach((e, i) => {
+      const message = statusMessage(lagId, batch.roundId, e.masked, e.envelope, e.groupId, e.groupVersion);
+      const { check, keyImage } = atEntry(i, () => prepareAnswerProof(this.ca.groups, e, scope, message, current));
+      checks.push(check);
+      keyImages.push(keyImage);
+    });
+    return { lagId, channel, batch, round, entries, checks, keyImages };
+  }
+
+  private checkEnvelopes(entries: readonly MessageOf<"StatusEntry">[], now: bigint): void {
+    const envelopes = entries.map((e) => e.envelope);
+    const distinct = new Set(envelopes.map(bytesToHex));
+    if (distinct.size !== envelopes.length || envelopes.some((e) => this.envelopes.has(e, now))) {
+      throw new ProtocolError("REPLAYED", "the batch repeats a status envelope");
+    }
+  }
+
+  /** The ring checks' results in, unmasks, records the round and answers. */
+  private finish(p: PreparedBatch, results: readonly boolean[]): Uint8Array {
+    const { ctx } = this.ca;
+    const now = ctx.clock();
+    const { lagId, channel, batch, round, entries } = p;
+    if (results.length !== entries.length) throw new ProtocolError("INTERNAL", "one ring check result per entry expected");
+    results.forEach((ok, i) => atEntry(i, () => requireRingCheck(ok)));
+    // Only proved key images count: one per distinct vehicle.
+    if (new Set(p.keyImages.map(bytesToHex)).size !== entries.length) throw new ProtocolError("REPLAYED", "the batch counts one vehicle twice");
+    // Another batch of the round may have been counted while these checks ran.
+    if (this.rounds.has(round, now)) throw new ProtocolError("REPLAYED", "this round already produced a batch");
+    this.checkEnvelopes(entries, now);
+    const masked: bigint[] = [];
+    const masks: bigint[] = [];
+    const replyKeys: Uint8Array[] = [];
+    entries.forEach((entry, i) => {
+      const answer = decodeAnswer(openEnvelope(ctx.backend, this.ca.envelopeKeys, entry.envelope, envelopeAad(lagId)));
+      if (answer.kind !== "status" || answer.body.length !== 8 + 32) throw new ProtocolError("MALFORMED", `entry ${i} is not a status mask`);
+      masked.push(entry.masked);
+      masks.push(decodeMask(answer.body.subarray(0, 8)));
+      replyKeys.push(answer.body.slice(8));
+    });
+    // The durable record is written before the answer exists: a restart cannot count the round twice.
+    if (this.options.rounds !== undefined && !this.options.rounds.claimNow(statusScope(lagId, batch.roundId), ROUND_MARK)) {
+      throw new ProtocolError("REPLAYED", "this round already produced a batch");
+    }
+    this.rounds.claim(round, now + ctx.config.sessionSeconds, now, "status round");
+    for (const entry of entries) this.envelopes.claim(entry.envelope, now + ctx.config.sessionSeconds, now, "status envelope");
+    const aggregate = unmaskAggregate(sumMasked(masked), masks);
+    const statuses = masked.map((m, i) => (m - (masks[i] as bigint) + DEFAULT_MASK_MODULUS) % DEFAULT_MASK_MODULUS);
+    const replies = statuses.map((s, i) => chacha20poly1305(replyKeys[i] as Uint8Array, REPLY_NONCE, replyAad(batch.batchId)).encrypt(u64be(s)));
+    const count = statuses.length;
+    const caSignature = this.ca.signStatement(aggregateStatement(lagId, batch.batchId, aggregate, count));
+    this.records.set(bytesToHex(batch.batchId), { lagId, statuses });
+    return channel.seal("StatusResult", { batchId: batch.batchId, aggregate, count, replies, caSignature }, now);
+  }
+}
+
+/** Runs `fn` for entry `i`, naming the entry in a refusal. */
+function atEntry<T>(i: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const cause = toProtocolError(error);
+    throw new ProtocolError(cause.code, `entry ${i}: ${cause.shortMessage}`, { details: { entry: i }, cause });
   }
 }

@@ -118,7 +118,11 @@ export interface Deployment {
   readonly lag: { readonly lagId: Uint8Array; readonly staticKeys: KeyPair; readonly permit: Uint8Array };
   readonly credentials: readonly VehicleCredential[];
   /** Paths of the files, relative to `dir`. */
-  readonly files: { readonly caPublic: string; readonly group: string; readonly lagKey: string; readonly permit: string; readonly credential: (i: number) => string };
+  readonly files: {
+    readonly caPublic: string;
+    /** The CA's secret key files (mode 0600), for `ca serve`. */
+    readonly caKeys: { readonly permit: string; readonly escrow: string; readonly envelope: string };
+    readonly group: string; readonly lagKey: string; readonly permit: string; readonly credential: (i: number) => string };
 }
 
 /**
@@ -133,7 +137,8 @@ export function writeDeployment(
 ): Deployment {
   mkdirSync(dir, { recursive: true });
   const b = ctx.backend;
-  const ca = new CentralAuthority(ctx);
+  const secrets = { permit: generateKeyPair(b, ctx.rng), escrow: generateKeyPair(b, ctx.rng), envelope: generateKeyPair(b, ctx.rng) };
+  const ca = new CentralAuthority(ctx, secrets);
   const attribute = options.attribute ?? "subscribers of supplier S_B";
   const groupId = sha256(new TextEncoder().encode(`group:${attribute}`));
   const keys = Array.from({ length: options.members }, () => generateKeyPair(b, ctx.rng));
@@ -144,6 +149,11 @@ export function writeDeployment(
   };
   const h = bytesToHex;
   const caPublic = write("ca.public.json", { permitKey: h(ca.publicKeys.permitKey), escrowKey: h(ca.publicKeys.escrowKey), envelopeKey: h(ca.publicKeys.envelopeKey) });
+  const caKeys = {
+    permit: write("ca-permit.key", h(secrets.permit.secretKey)),
+    escrow: write("ca-escrow.key", h(secrets.escrow.secretKey)),
+    envelope: write("ca-envelope.key", h(secrets.envelope.secretKey)),
+  };
   const group = write("group-1.json", { groupId: h(groupId), version: "1", attribute, publishedAt: String(record.publishedAt ?? 0n), members: keys.map((k) => h(k.publicKey)) });
   const staticKeys = generateKeyPair(b, ctx.rng);
   const lagId = new TextEncoder().encode(options.lagId);
@@ -162,7 +172,7 @@ export function writeDeployment(
     ca,
     lag: { lagId, staticKeys, permit },
     credentials,
-    files: { caPublic, group, lagKey, permit: permitFile, credential: (i) => `vehicle-${i}.json` },
+    files: { caPublic, caKeys, group, lagKey, permit: permitFile, credential: (i) => `vehicle-${i}.json` },
   };
 }
 

@@ -2,6 +2,7 @@
  * The network services and their client:
  *
  *   lag serve --config <file>                      the LAG service (stops cleanly on SIGTERM/SIGINT, exit 0)
+ *   ca serve --config <file>                       the CA service (likewise)
  *   vehicle authenticate --lag <url> --credential <file> --ca <file>
  *                                                  one charging → FC authentication over the network
  *   deployment init --dir <dir> [--members n] [--ring-size n] [--lag-id id]
@@ -15,7 +16,8 @@ import type { Command } from "commander";
 import { pino } from "pino";
 import { bytesToHex, createSodiumBackend } from "../../crypto/index.js";
 import { partyContext, ProtocolError } from "../../protocol/index.js";
-import { lagServiceOptions, loadLagConfig } from "../../services/config.js";
+import { startCaService } from "../../services/caServer.js";
+import { caServiceOptions, lagServiceOptions, loadCaConfig, loadLagConfig } from "../../services/config.js";
 import { readCaPublic, readCredential, writeDeployment } from "../../services/deployment.js";
 import { startLagService } from "../../services/lagServer.js";
 import { authenticateAtLag, LagClient } from "../../services/vehicleClient.js";
@@ -30,6 +32,15 @@ function failure(io: CliIo, error: unknown): ExitCodeValue {
   throw error;
 }
 
+/** Waits for `signal` to abort (default: SIGTERM or SIGINT). */
+function untilStopped(signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((done) => {
+    if (signal !== undefined) return signal.addEventListener("abort", () => done(), { once: true });
+    process.once("SIGTERM", () => done());
+    process.once("SIGINT", () => done());
+  });
+}
+
 /** Runs the LAG service until `signal` aborts (default: SIGTERM or SIGINT); then drains. */
 export async function runLagServe(opts: { config: string }, io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
   let service;
@@ -42,11 +53,24 @@ export async function runLagServe(opts: { config: string }, io: CliIo, signal?: 
     return failure(io, error);
   }
   io.out(`LAG service listening on ${service.url}`);
-  await new Promise<void>((done) => {
-    if (signal !== undefined) return signal.addEventListener("abort", () => done(), { once: true });
-    process.once("SIGTERM", () => done());
-    process.once("SIGINT", () => done());
-  });
+  await untilStopped(signal);
+  await service.stop();
+  return ExitCode.Ok;
+}
+
+/** Runs the CA service until `signal` aborts (default: SIGTERM or SIGINT); then drains. */
+export async function runCaServe(opts: { config: string }, io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
+  let service;
+  try {
+    const config = loadCaConfig(opts.config);
+    const logger = pino({ level: config.logLevel });
+    const ctx = partyContext(await createSodiumBackend());
+    service = await startCaService(caServiceOptions(config, ctx, logger));
+  } catch (error) {
+    return failure(io, error);
+  }
+  io.out(`CA service listening on ${service.url}`);
+  await untilStopped(signal);
   await service.stop();
   return ExitCode.Ok;
 }
@@ -81,7 +105,16 @@ export async function runDeploymentInit(opts: { dir: string; members: number; ri
       keyImages: { sqlite: "key-images.db" },
     };
     writeFileSync(join(opts.dir, "lag.config.json"), `${JSON.stringify(config, null, 2)}\n`);
-    io.out(`deployment written to ${opts.dir}: lag.config.json, ${opts.members} vehicle credentials`);
+    const caConfig = {
+      permitKey: { file: d.files.caKeys.permit },
+      escrowKey: { file: d.files.caKeys.escrow },
+      envelopeKey: { file: d.files.caKeys.envelope },
+      groupFiles: [d.files.group],
+      lagPermitFiles: [d.files.permit],
+      rounds: { sqlite: "ca-rounds.db" },
+    };
+    writeFileSync(join(opts.dir, "ca.config.json"), `${JSON.stringify(caConfig, null, 2)}\n`);
+    io.out(`deployment written to ${opts.dir}: lag.config.json, ca.config.json, ${opts.members} vehicle credentials`);
     return ExitCode.Ok;
   } catch (error) {
     return failure(io, error);
@@ -102,6 +135,15 @@ export function registerServices(program: Command, ctx: CliContext): void {
     .requiredOption("--config <file>", "the service's config file (JSON)")
     .action(async (o: { config: string }) => {
       ctx.exitCode = await runLagServe(o, ctx.io);
+    });
+  program
+    .command("ca")
+    .description("the central authority (CA) service")
+    .command("serve")
+    .description("run the CA service (HTTP) until SIGTERM")
+    .requiredOption("--config <file>", "the service's config file (JSON)")
+    .action(async (o: { config: string }) => {
+      ctx.exitCode = await runCaServe(o, ctx.io);
     });
   program
     .command("vehicle")
