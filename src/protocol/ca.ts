@@ -64,18 +64,33 @@ export function verifyCaStatement(b: Backend, ca: CaPublicKeys, bytes: Uint8Arra
   return guard(() => schnorrVerify(b, STATEMENT_DOMAIN, ca.permitKey, bytes, signature));
 }
 
-/** The LAG end of its channel to the CA (key from DH(l, C); expires with the permit). */
+/**
+ * The first counter of a LAG–CA channel reopened by a process that may have sent on it before
+ * (the key is the same in every run): the wall clock in ms · 2^20, above every counter an earlier
+ * run sent unless it sent 2^20 messages in one millisecond. Both ends use it when they restart.
+ */
+export function restartSafeFirstCounter(nowMs: number = Date.now()): bigint {
+  return BigInt(nowMs) << 20n;
+}
+
+/**
+ * The LAG end of its channel to the CA (key from DH(l, C); expires with the permit). The key is
+ * the same whenever the LAG reopens the channel, so a LAG process that restarts must pass
+ * `firstCounter: restartSafeFirstCounter()` — counters starting at 1 again would reuse
+ * ChaCha20 nonces under that key (and the CA refuses them as replays).
+ */
 export function openLagCaChannel(
   b: Backend,
   identity: { readonly lagId: Uint8Array; readonly staticKeys: KeyPair; readonly permit: Uint8Array },
   ca: CaPublicKeys,
+  firstCounter = 1n,
 ): SessionChannel {
   return guard(() => {
     const permit = decodePermit(identity.permit);
     const { lagId, staticKeys } = identity;
     const binding = { lagId, lagKey: staticKeys.publicKey, caKey: ca.envelopeKey, permitNonce: permit.nonce };
     const { id, key } = lagCaChannelParams(b, staticKeys.secretKey, ca.envelopeKey, binding);
-    return new SessionChannel({ id, key, local: "lag", peer: "ca", mode: "backhaul", expiresAt: permit.notAfter });
+    return new SessionChannel({ id, key, local: "lag", peer: "ca", mode: "backhaul", expiresAt: permit.notAfter, firstCounter });
   });
 }
 

@@ -23,6 +23,7 @@ import {
   CaStatusDesk,
   peekMessage,
   ProtocolError,
+  restartSafeFirstCounter,
   type CentralAuthority,
   type MessageName,
   type SyncKeyImageStore,
@@ -74,9 +75,8 @@ export interface ForwardReceipt {
 /** Starts a CA service; resolves once it listens. */
 export async function startCaService(o: CaServiceOptions): Promise<CaService> {
   if (!Number.isInteger(o.maxActive) || o.maxActive < 1) throw new ProtocolError("INVALID_CONFIG", "maxActive must be an integer ≥ 1");
-  // A restarted CA reopens each channel under the same key: its counters continue from the wall
-  // clock (ms · 2^20), above every counter an earlier run sent unless it sent 2^20 in one ms.
-  const firstCounter = BigInt(Date.now()) << 20n;
+  // A restarted CA reopens each channel under the same key: its counters continue from the clock.
+  const firstCounter = restartSafeFirstCounter();
   for (const permit of o.lagPermits) o.ca.admitLag(permit, firstCounter);
   const status = new CaStatusDesk(o.ca, { rounds: o.rounds });
   const discharge = new CaDischargeDesk(o.ca);

@@ -3,7 +3,7 @@
  * above the earlier run's, so the LAG accepts it and no (key, nonce) repeats.
  */
 import { expect } from "chai";
-import { CentralAuthority, openLagCaChannel } from "../../src/protocol/index.js";
+import { CentralAuthority, openLagCaChannel, restartSafeFirstCounter } from "../../src/protocol/index.js";
 import { expectCode, fastBackend, World } from "./helpers/world.js";
 
 describe("Protocol: a restarted CA reopening its LAG channels", function () {
@@ -28,5 +28,24 @@ describe("Protocol: a restarted CA reopening its LAG channels", function () {
     world.ca.admitLag(lag.permit, 1_000n);
     expect(toCa.open("StatusResult", answer(), now).counter).to.equal(1_000n);
     expectCode(() => world.ca.admitLag(lag.permit, 0n), "INTERNAL");
+  });
+
+  it("should refuse a restarted LAG whose counters begin at 1 again, and accept one from restartSafeFirstCounter", async function () {
+    const world = new World(await fastBackend());
+    const lag = world.lagIdentity();
+    const now = world.clock.now;
+    const batch = (ch: ReturnType<typeof openLagCaChannel>) =>
+      ch.seal("StatusBatch", { batchId: new Uint8Array(16), roundId: new Uint8Array(16), entries: [new Uint8Array(8)] }, now);
+    const first = openLagCaChannel(world.b, lag, world.ca.publicKeys);
+    const sent = batch(first);
+    expect(world.ca.channel(sent).channel.open("StatusBatch", sent, now).counter).to.equal(1n);
+    // The LAG restarts and reopens its channel under the same key: counter 1 again repeats a
+    // (key, nonce) pair, and the CA refuses it.
+    const naive = openLagCaChannel(world.b, lag, world.ca.publicKeys);
+    const replayed = batch(naive);
+    expectCode(() => world.ca.channel(replayed).channel.open("StatusBatch", replayed, now), "REPLAYED");
+    const restarted = openLagCaChannel(world.b, lag, world.ca.publicKeys, restartSafeFirstCounter(1_800_000_000_000));
+    const fresh = batch(restarted);
+    expect(world.ca.channel(fresh).channel.open("StatusBatch", fresh, now).counter).to.equal(1_800_000_000_000n << 20n);
   });
 });
