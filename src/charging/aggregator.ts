@@ -3,13 +3,17 @@
  * one fleet problem, and from its optimised plans to one signed `Schedule` per vehicle; the
  * user answers with a signed `Confirmation` (accept, reschedule, reject → uncontrolled).
  * Prices come only from the `PriceBook` (signed tariffs and signals): never from elsewhere.
+ * Each receiver receipts what it gets (the user its `Schedule`, the aggregator the user's
+ * `Confirmation`) into its evidence store; the origin keeps both with `keepWithReceipt`.
  */
 import type { TypedDataDomain } from "ethers";
-import type { SignedMessage } from "../evidence/messages.js";
+import type { SignedMessage, SignedReceipt } from "../evidence/messages.js";
+import type { EvidenceStore } from "../evidence/store.js";
 import { ChargingError } from "./errors.js";
 import type { FleetProblem, VehicleRequest } from "./fleet.js";
 import type { VehiclePlan } from "./fleetModel.js";
-import { flowHeader, signFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { checkIncoming, flowHeader, ownKey, receiptAndStore, registeredKey, signFlowMessage, type FlowParty } from "./flowEvidence.js";
+import type { KeyDirectory } from "./keyDirectory.js";
 import { toUnitsPerKwh, type PriceBook } from "./prices.js";
 import { Preference, type AcceptedRequest } from "./requests.js";
 
@@ -115,4 +119,50 @@ export async function signSchedules(
 export async function confirmSchedule(pseudonym: FlowParty, domain: TypedDataDomain, schedule: SignedMessage<"Schedule">, decision: number, now: bigint): Promise<SignedMessage<"Confirmation">> {
   if (!Object.values(Decision).includes(decision as 0)) throw new ChargingError("BAD_INPUT", "decision must be accept, reschedule or reject", { decision });
   return signFlowMessage(pseudonym, domain, "Confirmation", flowHeader(schedule.header.sessionId, schedule.header.seq + 1n, now, now + 900n, schedule.party), { scheduleDigest: schedule.digest, decision });
+}
+
+/**
+ * The user receives the `Schedule` answering its `request` at `now`: from the aggregator the
+ * request was addressed to (a registered key of it), to the request's pseudonym, for that request;
+ * signs its receipt and stores both. Throws a typed `ChargingError` (storing nothing) otherwise.
+ */
+export async function receiveSchedule(
+  pseudonym: FlowParty,
+  domain: TypedDataDomain,
+  directory: KeyDirectory,
+  store: EvidenceStore,
+  request: SignedMessage<"ReqEv">,
+  schedule: SignedMessage<"Schedule">,
+  now: bigint,
+): Promise<SignedReceipt> {
+  const aggregator = request.header.receiver;
+  if (aggregator === undefined) throw new ChargingError("BAD_INPUT", "REQ_EV names no aggregator");
+  await checkIncoming(pseudonym.address, domain, schedule, "Schedule", aggregator, registeredKey(directory), now);
+  if (schedule.body.requestDigest !== request.digest || schedule.header.sessionId !== request.header.sessionId) {
+    throw new ChargingError("REFUSED", "schedule for another request", { requestDigest: schedule.body.requestDigest });
+  }
+  return receiptAndStore(pseudonym, domain, store, schedule, now);
+}
+
+/**
+ * The aggregator receives the user's `Confirmation` of `schedule` at `now`: signed by the
+ * schedule's pseudonym, addressed to the aggregator, naming that schedule; signs its receipt and
+ * stores both. Throws a typed `ChargingError` (storing nothing) otherwise.
+ */
+export async function receiveConfirmation(
+  aggregator: FlowParty,
+  domain: TypedDataDomain,
+  store: EvidenceStore,
+  schedule: SignedMessage<"Schedule">,
+  confirmation: SignedMessage<"Confirmation">,
+  now: bigint,
+): Promise<SignedReceipt> {
+  const pseudonym = schedule.header.receiver;
+  if (pseudonym === undefined) throw new ChargingError("BAD_INPUT", "schedule names no receiver");
+  await checkIncoming(aggregator.address, domain, confirmation, "Confirmation", pseudonym, ownKey, now);
+  if (confirmation.body.scheduleDigest !== schedule.digest || confirmation.header.sessionId !== schedule.header.sessionId) {
+    throw new ChargingError("REFUSED", "confirmation of another schedule", { scheduleDigest: confirmation.body.scheduleDigest });
+  }
+  if (!Object.values(Decision).includes(confirmation.body.decision as 0)) throw new ChargingError("BAD_INPUT", "unknown decision", { decision: confirmation.body.decision });
+  return receiptAndStore(aggregator, domain, store, confirmation, now);
 }

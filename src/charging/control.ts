@@ -8,7 +8,7 @@ import type { TypedDataDomain } from "ethers";
 import type { ScheduleBody, SignedMessage, SignedReceipt } from "../evidence/messages.js";
 import type { EvidenceStore } from "../evidence/store.js";
 import { ChargingError } from "./errors.js";
-import { flowHeader, signFlowMessage, signFlowReceipt, verifyFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { flowHeader, receiptAndStore, signFlowMessage, verifyFlowMessage, type FlowParty } from "./flowEvidence.js";
 import type { KeyDirectory } from "./keyDirectory.js";
 
 /** `CsevBody.command`. */
@@ -77,12 +77,7 @@ export class EvseController {
     this.checkAgainstSchedule(body.command, body.powerW, body.effectiveAt);
     this.lastSeq = header.seq;
     this.powerW = body.command === CsevCommand.Stop ? 0 : body.powerW;
-    const receipt = await signFlowReceipt(this.evse, this.domain, csev, now);
-    this.store.transaction(() => {
-      this.store.putMessage(csev);
-      this.store.putReceipt(receipt);
-    });
-    return receipt;
+    return receiptAndStore(this.evse, this.domain, this.store, csev, now);
   }
 
   private checkAgainstSchedule(command: number, powerW: number, at: bigint): void {

@@ -1,14 +1,17 @@
 /**
  * The aggregator receives a REQ_EV: target state of charge by a deadline, maximum power and
  * preferences, signed by the session's pseudonym key and naming its supplier's certificate.
- * Refused: a request not signed by its pseudonym, a certificate that is not the one named, a
- * pseudonym certified by a key that is not a registered supplier key, or outside its window.
+ * Refused: a request not signed by its pseudonym, addressed to another aggregator, a certificate
+ * that is not the one named, a pseudonym certified by a key that is not a registered supplier
+ * key, or outside its window. An accepted request is receipted by the aggregator (NRR) and both
+ * are stored in the aggregator's evidence store; the user keeps them with `keepWithReceipt`.
  */
 import type { TypedDataDomain } from "ethers";
-import type { SignedMessage } from "../evidence/messages.js";
+import type { SignedMessage, SignedReceipt } from "../evidence/messages.js";
+import type { EvidenceStore } from "../evidence/store.js";
 import type { SignedArtefact } from "./artefactTypes.js";
 import { ChargingError } from "./errors.js";
-import { verifyFlowMessage } from "./flowEvidence.js";
+import { checkIncoming, ownKey, receiptAndStore, type FlowParty } from "./flowEvidence.js";
 import type { KeyDirectory } from "./keyDirectory.js";
 import { verifyPseudonymCert, type CertifiedPseudonym } from "./pseudonyms.js";
 
@@ -25,17 +28,25 @@ export interface Domains {
 export interface AcceptedRequest {
   request: SignedMessage<"ReqEv">;
   pseudonym: CertifiedPseudonym;
+  /** The aggregator's receipt of the request. */
+  receipt: SignedReceipt;
 }
 
-/** Verifies a REQ_EV and its pseudonym certificate at `now`; throws a typed `ChargingError` otherwise. */
-export async function acceptRequest(directory: KeyDirectory, domains: Domains, request: SignedMessage<"ReqEv">, cert: SignedArtefact<"PseudonymCert">, now: bigint): Promise<AcceptedRequest> {
-  if (request.type !== "ReqEv") throw new ChargingError("BAD_INPUT", "not a REQ_EV", { type: request.type });
-  if (!verifyFlowMessage(domains.evidence, request)) throw new ChargingError("BAD_SIGNATURE", "REQ_EV signature does not verify");
+/**
+ * The aggregator receives a REQ_EV at `now`: verifies it and its pseudonym certificate, signs its
+ * receipt and stores both in `store`; throws a typed `ChargingError` (and stores nothing) otherwise.
+ */
+export async function acceptRequest(
+  directory: KeyDirectory,
+  domains: Domains,
+  aggregator: FlowParty,
+  store: EvidenceStore,
+  request: SignedMessage<"ReqEv">,
+  cert: SignedArtefact<"PseudonymCert">,
+  now: bigint,
+): Promise<AcceptedRequest> {
+  await checkIncoming(aggregator.address, domains.evidence, request, "ReqEv", request.body.pseudonym, ownKey, now);
   const body = request.body;
-  if (request.signer.toLowerCase() !== body.pseudonym.toLowerCase() || request.party.toLowerCase() !== body.pseudonym.toLowerCase()) {
-    throw new ChargingError("BAD_SIGNATURE", "REQ_EV is not signed by its pseudonym key", { pseudonym: body.pseudonym, signer: request.signer });
-  }
-  if (now < request.header.issuedAt || now >= request.header.expiresAt) throw new ChargingError("EXPIRED", "REQ_EV outside its validity window", { now });
   if (body.pseudonymCert !== cert.digest) throw new ChargingError("BAD_INPUT", "REQ_EV names another certificate", { named: body.pseudonymCert, given: cert.digest });
   const pseudonym = await verifyPseudonymCert(directory, domains.charging, cert, now);
   if (pseudonym.pseudonym.toLowerCase() !== body.pseudonym.toLowerCase()) throw new ChargingError("BAD_SIGNATURE", "certificate is for another pseudonym");
@@ -43,5 +54,6 @@ export async function acceptRequest(directory: KeyDirectory, domains: Domains, r
     throw new ChargingError("BAD_INPUT", "REQ_EV target, power or departure out of range", { targetSocBp: body.targetSocBp, maxPowerW: body.maxPowerW });
   }
   if (body.preferences > 7) throw new ChargingError("BAD_INPUT", "unknown preference bits", { preferences: body.preferences });
-  return { request, pseudonym };
+  const receipt = await receiptAndStore(aggregator, domains.evidence, store, request, now);
+  return { request, pseudonym, receipt };
 }

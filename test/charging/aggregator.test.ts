@@ -3,12 +3,12 @@ import { encodeBytes32String, Wallet } from "ethers";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { evidenceDomain } from "../../src/evidence/types.js";
 import { verifyMessageSignature } from "../../src/evidence/sign.js";
-import { confirmSchedule, Decision, fleetProblemFrom, signSchedules, type PluggedVehicle } from "../../src/charging/aggregator.js";
+import { confirmSchedule, Decision, fleetProblemFrom, receiveConfirmation, receiveSchedule, signSchedules, type PluggedVehicle } from "../../src/charging/aggregator.js";
 import { signArtefact } from "../../src/charging/artefacts.js";
 import { chargingDomain } from "../../src/charging/artefactTypes.js";
 import { CsevCommand, CsevIssuer, EvseController } from "../../src/charging/control.js";
 import { ChargingError } from "../../src/charging/errors.js";
-import { flowHeader, signFlowMessage } from "../../src/charging/flowEvidence.js";
+import { flowHeader, keepWithReceipt, ownKey, registeredKey, signFlowMessage } from "../../src/charging/flowEvidence.js";
 import { loadHighs } from "../../src/charging/highs.js";
 import { MemoryKeyDirectory } from "../../src/charging/keyDirectory.js";
 import { PriceBook } from "../../src/charging/prices.js";
@@ -40,6 +40,9 @@ describe("charging: the aggregator's flow from signed requests and prices to con
     const grid = { renewableKw: new Array<number>(SLOTS).fill(50), feederImportKw: new Array<number>(SLOTS).fill(30), feederExportKw: new Array<number>(SLOTS).fill(10), degradationPerKwh: 0.02 };
     const issuer = new PseudonymIssuer(supplier.address, supplier.key, domains.charging);
     const users = ["alice", "bob"];
+    const openStore = () => EvidenceStore.open(":memory:", { domain: { chainId: 31337n, verifyingContract: LEDGER } });
+    const aggregatorStore = openStore();
+    const userStores = users.map(openStore);
     const vehicles: PluggedVehicle[] = [];
     const pseudonymKeys = users.map(() => Wallet.createRandom());
     for (const [i, user] of users.entries()) {
@@ -53,7 +56,8 @@ describe("charging: the aggregator's flow from signed requests and prices to con
         maxPowerW: 11_000,
         preferences: i === 0 ? Preference.AncillaryServices : Preference.OffPeakOnly,
       });
-      const accepted = await acceptRequest(directory, domains, req, cert, T0);
+      const accepted = await acceptRequest(directory, domains, aggregator, aggregatorStore, req, cert, T0);
+      await keepWithReceipt(domains.evidence, userStores[i]!, req, accepted.receipt, registeredKey(directory));
       vehicles.push({ accepted, arrivalSlot: 0, capacityKwh: 40, initialKwh: 16, chargerKw: 11, chargeEfficiency: 0.9, dischargeEfficiency: 0.9, minKwh: 8 });
     }
     // No signed tariff yet: nothing to schedule on.
@@ -88,8 +92,23 @@ describe("charging: the aggregator's flow from signed requests and prices to con
     });
     expect(schedules[0]!.body.powerW[0]! < 0).to.equal(true);
     const aliceKey = pseudonymKeys[0]!;
-    const confirmation = await confirmSchedule({ address: aliceKey.address, key: aliceKey }, domains.evidence, schedules[0]!, Decision.Accept, T0 + 6n);
+    const alice = { address: aliceKey.address, key: aliceKey };
+    for (const [i, s] of schedules.entries()) {
+      const key = pseudonymKeys[i]!;
+      const receipt = await receiveSchedule({ address: key.address, key }, domains.evidence, directory, userStores[i]!, vehicles[i]!.accepted.request, s, T0 + 5n);
+      await keepWithReceipt(domains.evidence, aggregatorStore, s, receipt, ownKey);
+    }
+    const confirmation = await confirmSchedule(alice, domains.evidence, schedules[0]!, Decision.Accept, T0 + 6n);
     expect(confirmation.body.scheduleDigest).to.equal(schedules[0]!.digest);
+    const confirmed = await receiveConfirmation(aggregator, domains.evidence, aggregatorStore, schedules[0]!, confirmation, T0 + 7n);
+    await keepWithReceipt(domains.evidence, userStores[0]!, confirmation, confirmed, registeredKey(directory));
+    // Both sides hold every negotiation message of alice's session with the receiver's receipt.
+    for (const store of [aggregatorStore, userStores[0]!]) {
+      const records = store.session(schedules[0]!.header.sessionId);
+      expect(records.messages.map((m) => m.type).sort()).to.deep.equal(["Confirmation", "ReqEv", "Schedule"]);
+      expect(records.receipts).to.have.length(3);
+    }
+    expect(userStores[1]!.session(schedules[1]!.header.sessionId).receipts).to.have.length(2);
     await confirmSchedule({ address: aliceKey.address, key: aliceKey }, domains.evidence, schedules[0]!, 7, T0).then(
       () => expect.fail("decision 7 accepted"),
       (e: unknown) => expect(e).to.be.instanceOf(ChargingError),

@@ -8,7 +8,8 @@ import { chargingDomain, type SignedArtefact } from "../../src/charging/artefact
 import { CsevCommand, CsevIssuer, EvseController, type SessionBinding } from "../../src/charging/control.js";
 import { ChargingError } from "../../src/charging/errors.js";
 import { EvseAccess } from "../../src/charging/evseAccess.js";
-import { flowHeader, signFlowMessage, verifyFlowReceipt, type FlowParty } from "../../src/charging/flowEvidence.js";
+import { confirmSchedule, Decision, receiveConfirmation, receiveSchedule } from "../../src/charging/aggregator.js";
+import { flowHeader, keepWithReceipt, ownKey, registeredKey, signFlowMessage, signFlowReceipt, verifyFlowReceipt, type FlowParty } from "../../src/charging/flowEvidence.js";
 import { MemoryKeyDirectory } from "../../src/charging/keyDirectory.js";
 import { PriceBook } from "../../src/charging/prices.js";
 import { PseudonymIssuer } from "../../src/charging/pseudonyms.js";
@@ -19,7 +20,8 @@ const LEDGER = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
 const domains = { evidence: evidenceDomain(31337n, LEDGER), charging: chargingDomain(31337n, REGISTRY) };
 const T0 = 1_800_000_000n;
 /** The aggregator every request is addressed to. */
-const AGGREGATOR = Wallet.createRandom().address;
+const AGGREGATOR_KEY = Wallet.createRandom();
+const AGGREGATOR: FlowParty = { address: Wallet.createRandom().address, key: AGGREGATOR_KEY };
 const YEAR = 365n * 86_400n;
 
 const party = (): FlowParty & { wallet: BaseWallet } => {
@@ -53,13 +55,17 @@ function world() {
     .addKey(aggregator.address, aggregator.wallet.address, T0 - YEAR, T0 + YEAR)
     .grant("AGGREGATOR", aggregator.address)
     .addKey(evse.address, evse.wallet.address, T0 - YEAR, T0 + YEAR)
-    .grant("METER", evse.address);
-  return { supplier, stranger, aggregator, evse, directory };
+    .grant("METER", evse.address)
+    .addKey(AGGREGATOR.address, AGGREGATOR_KEY.address, T0 - YEAR, T0 + YEAR)
+    .grant("AGGREGATOR", AGGREGATOR.address);
+  const store = EvidenceStore.open(":memory:", { domain: { chainId: 31337n, verifyingContract: LEDGER } });
+  const accept = (req: SignedMessage<"ReqEv">, cert: SignedArtefact<"PseudonymCert">, now: bigint) => acceptRequest(directory, domains, AGGREGATOR, store, req, cert, now);
+  return { supplier, stranger, aggregator, evse, directory, store, accept };
 }
 
-async function request(pseudonym: BaseWallet, cert: SignedArtefact<"PseudonymCert">, over: { issuedAt?: bigint } = {}): Promise<SignedMessage<"ReqEv">> {
+async function request(pseudonym: BaseWallet, cert: SignedArtefact<"PseudonymCert">, over: { issuedAt?: bigint; to?: string } = {}): Promise<SignedMessage<"ReqEv">> {
   const issuedAt = over.issuedAt ?? T0;
-  return signFlowMessage({ address: pseudonym.address, key: pseudonym }, domains.evidence, "ReqEv", flowHeader(hexlify(randomBytes(32)), 1n, issuedAt, issuedAt + 600n, AGGREGATOR), {
+  return signFlowMessage({ address: pseudonym.address, key: pseudonym }, domains.evidence, "ReqEv", flowHeader(hexlify(randomBytes(32)), 1n, issuedAt, issuedAt + 600n, over.to ?? AGGREGATOR.address), {
     pseudonym: pseudonym.address,
     pseudonymCert: cert.digest,
     targetSocBp: 8000,
@@ -78,7 +84,7 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
       const issuer = new PseudonymIssuer(w.supplier.address, w.supplier.key, domains.charging);
       const pseudonym = Wallet.createRandom();
       const cert = await issuer.certify("user-alice", pseudonym.address, T0 - 60n, T0 + 3600n);
-      const accepted = await acceptRequest(w.directory, domains, await request(pseudonym, cert), cert, T0);
+      const accepted = await w.accept(await request(pseudonym, cert), cert, T0);
       expect(accepted.pseudonym.supplier).to.equal(w.supplier.address);
       expect(JSON.stringify(accepted, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).to.not.contain("user-alice");
       expect(issuer.userOf(pseudonym.address)).to.equal("user-alice");
@@ -89,20 +95,150 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
       const pseudonym = Wallet.createRandom();
       const forger = new PseudonymIssuer(w.supplier.address, Wallet.createRandom(), domains.charging);
       const forged = await forger.certify("u", pseudonym.address, T0 - 60n, T0 + 3600n);
-      await refused(acceptRequest(w.directory, domains, await request(pseudonym, forged), forged, T0), "BAD_SIGNATURE", "not a registered key");
+      await refused(w.accept(await request(pseudonym, forged), forged, T0), "BAD_SIGNATURE", "not a registered key");
       const notSupplier = new PseudonymIssuer(w.stranger.address, w.stranger.key, domains.charging);
       const byAggregator = await notSupplier.certify("u", pseudonym.address, T0 - 60n, T0 + 3600n);
-      await refused(acceptRequest(w.directory, domains, await request(pseudonym, byAggregator), byAggregator, T0), "BAD_SIGNATURE", "SUPPLIER role");
+      await refused(w.accept(await request(pseudonym, byAggregator), byAggregator, T0), "BAD_SIGNATURE", "SUPPLIER role");
       const real = await new PseudonymIssuer(w.supplier.address, w.supplier.key, domains.charging).certify("u", pseudonym.address, T0 - 60n, T0 + 3600n);
       const other = Wallet.createRandom();
       // A request by another key naming the real certificate.
-      await refused(acceptRequest(w.directory, domains, await request(other, real), real, T0), "BAD_SIGNATURE", "another pseudonym");
+      await refused(w.accept(await request(other, real), real, T0), "BAD_SIGNATURE", "another pseudonym");
       // A certificate whose window has passed, at the exact second.
-      await refused(acceptRequest(w.directory, domains, await request(pseudonym, real, { issuedAt: T0 + 3000n }), real, T0 + 3600n), "EXPIRED", "validity window");
-      expect((await acceptRequest(w.directory, domains, await request(pseudonym, real, { issuedAt: T0 + 3000n }), real, T0 + 3599n)).pseudonym.pseudonym).to.equal(pseudonym.address);
+      await refused(w.accept(await request(pseudonym, real, { issuedAt: T0 + 3000n }), real, T0 + 3600n), "EXPIRED", "validity window");
+      expect((await w.accept(await request(pseudonym, real, { issuedAt: T0 + 3000n }), real, T0 + 3599n)).pseudonym.pseudonym).to.equal(pseudonym.address);
       // A certificate edited after signing (another pseudonym put in).
       const edited = { ...real, value: { ...real.value, pseudonym: other.address } };
-      await refused(acceptRequest(w.directory, domains, await request(other, { ...edited, digest: real.digest }), edited, T0), "BAD_SIGNATURE", "tampered");
+      await refused(w.accept(await request(other, { ...edited, digest: real.digest }), edited, T0), "BAD_SIGNATURE", "tampered");
+    });
+  });
+
+  describe("REQ_EV, Schedule and Confirmation as evidence of both parties", () => {
+    const newStore = () => EvidenceStore.open(":memory:", { domain: { chainId: 31337n, verifyingContract: LEDGER } });
+
+    /** A user with a certified pseudonym, its request accepted by AGGREGATOR into `w.store`. */
+    async function negotiation() {
+      const w = world();
+      const key = Wallet.createRandom();
+      const user: FlowParty = { address: key.address, key };
+      const cert = await new PseudonymIssuer(w.supplier.address, w.supplier.key, domains.charging).certify("u", key.address, T0 - 60n, T0 + 3600n);
+      const req = await request(key, cert);
+      const accepted = await w.accept(req, cert, T0 + 1n);
+      const userStore = newStore();
+      await keepWithReceipt(domains.evidence, userStore, req, accepted.receipt, registeredKey(w.directory));
+      const schedule = async (over: { from?: FlowParty; to?: string; requestDigest?: string } = {}) =>
+        signFlowMessage(over.from ?? AGGREGATOR, domains.evidence, "Schedule", flowHeader(req.header.sessionId, 2n, T0 + 2n, T0 + 902n, over.to ?? user.address), {
+          requestDigest: over.requestDigest ?? req.digest,
+          start: T0,
+          slotSeconds: 900,
+          powerW: [7400, 0],
+          costEstimate: 1n,
+          revision: 0,
+        });
+      return { w, user, cert, req, accepted, userStore, schedule };
+    }
+
+    it("should receipt an accepted REQ_EV into the aggregator's store, and the user keep it with that receipt", async () => {
+      const { w, req, accepted, userStore } = await negotiation();
+      expect(verifyFlowReceipt(domains.evidence, accepted.receipt)).to.equal(true);
+      expect(accepted.receipt.receipt.nroDigest).to.equal(req.digest);
+      expect(accepted.receipt.signer).to.equal(AGGREGATOR_KEY.address);
+      for (const store of [w.store, userStore]) {
+        const records = store.session(req.header.sessionId);
+        expect(records.messages.map((m) => m.digest)).to.deep.equal([req.digest]);
+        expect(records.receipts.map((r) => r.digest)).to.deep.equal([accepted.receipt.digest]);
+      }
+    });
+
+    it("should refuse a REQ_EV addressed to another aggregator, and store nothing", async () => {
+      const w = world();
+      const key = Wallet.createRandom();
+      const cert = await new PseudonymIssuer(w.supplier.address, w.supplier.key, domains.charging).certify("u", key.address, T0 - 60n, T0 + 3600n);
+      const toStranger = await request(key, cert, { to: w.stranger.address });
+      await refused(w.accept(toStranger, cert, T0), "REFUSED", "addressed to another party");
+      expect(w.store.hasSession(toStranger.header.sessionId)).to.equal(false);
+      // A request refused for a bad certificate leaves no evidence either.
+      const other = Wallet.createRandom();
+      const byOther = await request(other, cert);
+      await refused(w.accept(byOther, cert, T0), "BAD_SIGNATURE", "another pseudonym");
+      expect(w.store.hasSession(byOther.header.sessionId)).to.equal(false);
+    });
+
+    it("should let the user keep only the named receiver's receipt of its own request, by its deadline", async () => {
+      const w = world();
+      const key = Wallet.createRandom();
+      const cert = await new PseudonymIssuer(w.supplier.address, w.supplier.key, domains.charging).certify("u", key.address, T0 - 60n, T0 + 3600n);
+      const req = await request(key, cert);
+      const userStore = newStore();
+      const check = registeredKey(w.directory);
+      // A stranger (a registered aggregator) receipts a request addressed to another aggregator.
+      const byStranger = await signFlowReceipt(w.stranger, domains.evidence, req, T0 + 1n);
+      await refused(keepWithReceipt(domains.evidence, userStore, req, byStranger, check), "BAD_SIGNATURE", "not by the message's receiver");
+      // The receiver's account with a key that is not registered to it.
+      const unregistered = await signFlowReceipt({ address: AGGREGATOR.address, key: Wallet.createRandom() }, domains.evidence, req, T0 + 1n);
+      await refused(keepWithReceipt(domains.evidence, userStore, req, unregistered, check), "BAD_SIGNATURE", "not by the message's receiver");
+      // The aggregator's receipt of another request shown for this one.
+      const another = await request(key, cert);
+      const ofAnother = await signFlowReceipt(AGGREGATOR, domains.evidence, another, T0 + 1n);
+      await refused(keepWithReceipt(domains.evidence, userStore, req, ofAnother, check), "BAD_INPUT", "receipt of another message");
+      // Late by one second, then exactly at the deadline.
+      const deadline = req.header.receiptDeadline!;
+      await refused(keepWithReceipt(domains.evidence, userStore, req, await signFlowReceipt(AGGREGATOR, domains.evidence, req, deadline + 1n), check), "EXPIRED", "receipt deadline");
+      expect(userStore.hasSession(req.header.sessionId)).to.equal(false);
+      await keepWithReceipt(domains.evidence, userStore, req, await signFlowReceipt(AGGREGATOR, domains.evidence, req, deadline), check);
+      expect(userStore.session(req.header.sessionId).receipts).to.have.length(1);
+    });
+
+    it("should receipt a Schedule into the user's store and a Confirmation into the aggregator's, each kept by its origin", async () => {
+      const { w, user, req, userStore, schedule } = await negotiation();
+      const s = await schedule();
+      const scheduleReceipt = await receiveSchedule(user, domains.evidence, w.directory, userStore, req, s, T0 + 3n);
+      expect(scheduleReceipt.signer).to.equal(user.address);
+      await keepWithReceipt(domains.evidence, w.store, s, scheduleReceipt, ownKey);
+      const confirmation = await confirmSchedule(user, domains.evidence, s, Decision.Accept, T0 + 4n);
+      const confirmationReceipt = await receiveConfirmation(AGGREGATOR, domains.evidence, w.store, s, confirmation, T0 + 5n);
+      expect(confirmationReceipt.signer).to.equal(AGGREGATOR_KEY.address);
+      await keepWithReceipt(domains.evidence, userStore, confirmation, confirmationReceipt, registeredKey(w.directory));
+      for (const store of [w.store, userStore]) {
+        const records = store.session(req.header.sessionId);
+        expect(records.messages.map((m) => m.type).sort()).to.deep.equal(["Confirmation", "ReqEv", "Schedule"]);
+        expect(records.receipts.map((r) => r.receipt.nroDigest).sort()).to.deep.equal([req.digest, s.digest, confirmation.digest].sort());
+      }
+    });
+
+    it("should refuse a Schedule from another aggregator, to another pseudonym, for another request, or past its window", async () => {
+      const { w, user, req, userStore, schedule } = await negotiation();
+      const receive = (s: SignedMessage<"Schedule">, now = T0 + 3n) => receiveSchedule(user, domains.evidence, w.directory, userStore, req, s, now);
+      // A registered aggregator the request was not addressed to.
+      await refused(receive(await schedule({ from: w.stranger })), "BAD_SIGNATURE", "not signed by its origin's key");
+      // The right account, a key not registered to it.
+      await refused(receive(await schedule({ from: { address: AGGREGATOR.address, key: Wallet.createRandom() } })), "BAD_SIGNATURE", "not signed by its origin's key");
+      await refused(receive(await schedule({ to: Wallet.createRandom().address })), "REFUSED", "addressed to another party");
+      await refused(receive(await schedule({ requestDigest: hexlify(randomBytes(32)) })), "REFUSED", "another request");
+      const good = await schedule();
+      const changed = { ...good, body: { ...good.body, powerW: [22_000, 0] } };
+      await refused(receive(changed), "BAD_SIGNATURE", "does not verify");
+      await refused(receive(good, T0 + 902n), "EXPIRED", "validity window");
+      expect(userStore.session(req.header.sessionId).messages.map((m) => m.type)).to.deep.equal(["ReqEv"]);
+      await receive(good, T0 + 901n);
+      expect(userStore.session(req.header.sessionId).receipts).to.have.length(2);
+    });
+
+    it("should refuse a Confirmation not by the schedule's pseudonym, of another schedule, or to another aggregator", async () => {
+      const { w, user, req, schedule } = await negotiation();
+      const s = await schedule();
+      const receive = (c: SignedMessage<"Confirmation">) => receiveConfirmation(AGGREGATOR, domains.evidence, w.store, s, c, T0 + 5n);
+      const intruder = Wallet.createRandom();
+      await refused(receive(await confirmSchedule({ address: intruder.address, key: intruder }, domains.evidence, s, Decision.Accept, T0 + 4n)), "BAD_SIGNATURE", "not signed by its origin's key");
+      const other = await schedule({ requestDigest: hexlify(randomBytes(32)) });
+      await refused(receive(await confirmSchedule(user, domains.evidence, other, Decision.Accept, T0 + 4n)), "REFUSED", "another schedule");
+      const toStranger = await signFlowMessage(user, domains.evidence, "Confirmation", flowHeader(s.header.sessionId, 3n, T0 + 4n, T0 + 904n, w.stranger.address), {
+        scheduleDigest: s.digest,
+        decision: Decision.Reject,
+      });
+      await refused(receive(toStranger), "REFUSED", "addressed to another party");
+      expect(w.store.session(req.header.sessionId).messages.map((m) => m.type)).to.deep.equal(["ReqEv"]);
+      await receive(await confirmSchedule(user, domains.evidence, s, Decision.Reject, T0 + 4n));
+      expect(w.store.session(req.header.sessionId).messages.map((m) => m.type).sort()).to.deep.equal(["Confirmation", "ReqEv"]);
     });
   });
 
