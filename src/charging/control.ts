@@ -46,6 +46,8 @@ const refuse = (why: string, details: Record<string, unknown> = {}): never => {
 /** The EVSE's side of one session. */
 export class EvseController {
   private lastSeq = 0n;
+  /** One CSEV at a time: a second one arriving while the first is checked or stored is refused. */
+  private executing = false;
   /** Power the EVSE applies now, watts (negative: discharging). */
   powerW = 0;
 
@@ -58,8 +60,22 @@ export class EvseController {
     private readonly store: EvidenceStore,
   ) {}
 
-  /** Executes `csev` at `now` and returns the signed receipt; throws `ChargingError("REFUSED")` naming why. */
+  /**
+   * Executes `csev` at `now` and returns the signed receipt; throws `ChargingError("REFUSED")`
+   * naming why. The EVSE's sequence number and power move on only once the CSEV and its receipt
+   * are stored: a failed store leaves the session where it was.
+   */
   async execute(csev: SignedMessage<"Csev">, now: bigint): Promise<SignedReceipt> {
+    if (this.executing) refuse("another CSEV of the session is being executed");
+    this.executing = true;
+    try {
+      return await this.executeOne(csev, now);
+    } finally {
+      this.executing = false;
+    }
+  }
+
+  private async executeOne(csev: SignedMessage<"Csev">, now: bigint): Promise<SignedReceipt> {
     if (csev.type !== "Csev") refuse("not a CSEV");
     if (!verifyFlowMessage(this.domain, csev)) refuse("bad signature (changed after signing?)");
     if (csev.party.toLowerCase() !== this.aggregator.toLowerCase()) refuse("not from the session's aggregator", { party: csev.party });
@@ -75,9 +91,10 @@ export class EvseController {
     if (body.effectiveAt < header.issuedAt || body.effectiveAt >= header.expiresAt) refuse("effective time outside its window");
     if (header.seq !== this.lastSeq + 1n) refuse("out of sequence (replayed?)", { seq: header.seq, expected: this.lastSeq + 1n });
     this.checkAgainstSchedule(body.command, body.powerW, body.effectiveAt);
+    const receipt = await receiptAndStore(this.evse, this.domain, this.store, csev, now);
     this.lastSeq = header.seq;
     this.powerW = body.command === CsevCommand.Stop ? 0 : body.powerW;
-    return receiptAndStore(this.evse, this.domain, this.store, csev, now);
+    return receipt;
   }
 
   private checkAgainstSchedule(command: number, powerW: number, at: bigint): void {

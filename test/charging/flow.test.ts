@@ -381,6 +381,30 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
       expect(controller.powerW).to.equal(0);
       store.close();
     });
+
+    it("should move the EVSE's sequence and power on only once the CSEV and its receipt are stored", async () => {
+      const { controller, issuer, store } = await setup();
+      const start = await issuer.issue(CsevCommand.Start, 7400, T0 + 10n, 300n, T0);
+      store.close();
+      const failed = await controller.execute(start, T0 + 10n).then(() => expect.fail("executed without storing"), (e: unknown) => e as Error);
+      expect(failed).to.not.be.instanceOf(ChargingError);
+      expect(controller.powerW).to.equal(0);
+      // The sequence did not move: the same CSEV fails on the store again, not as a replay.
+      const again = await controller.execute(start, T0 + 11n).then(() => expect.fail("executed without storing"), (e: unknown) => e as Error);
+      expect(again.message).to.not.contain("out of sequence");
+    });
+
+    it("should refuse a second CSEV that arrives while the first is being executed", async () => {
+      const { controller, issuer, store } = await setup();
+      const start = await issuer.issue(CsevCommand.Start, 7400, T0 + 10n, 300n, T0);
+      const [first, second] = await Promise.allSettled([controller.execute(start, T0 + 10n), controller.execute(start, T0 + 10n)]);
+      expect(first.status).to.equal("fulfilled");
+      expect(second.status).to.equal("rejected");
+      expect(((second as PromiseRejectedResult).reason as Error).message).to.contain("being executed");
+      expect(store.receipt(start.digest)?.receipt.nroDigest).to.equal(start.digest);
+      expect(controller.powerW).to.equal(7400);
+      store.close();
+    });
   });
 });
 
