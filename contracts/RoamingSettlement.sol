@@ -37,7 +37,8 @@ contract RoamingSettlement is
     using SafeCast for uint256;
     using SettlementAccounts for SettlementAccounts.Account;
     using SettlementAccounts for mapping(address => SettlementAccounts.Account);
-    using SettlementClaims for Claim;
+    using SettlementClaims for SettlementClaims.Record;
+    using SettlementClaims for SettlementClaims.Book;
     using SettlementDisputes for SettlementDisputes.Book;
     using SettlementPairs for SettlementPairs.Book;
     using SettlementPairs for Pair;
@@ -82,8 +83,7 @@ contract RoamingSettlement is
     mapping(address account => SettlementAccounts.Account) private _accounts;
     mapping(address account => uint256) private _debts;
     mapping(address account => Withdrawal) private _withdrawals;
-    mapping(uint256 claimId => Claim) private _claims;
-    mapping(address creditor => mapping(bytes32 cdrRoot => bool)) private _claimedRoots;
+    SettlementClaims.Book private _claims;
     SettlementDisputes.Book private _disputes;
     SettlementPairs.Book private _book;
 
@@ -163,11 +163,9 @@ contract RoamingSettlement is
         bytes32 packageHash
     ) external whenNotPaused returns (uint256 claimId) {
         _checkClaim(period, debtor, amount, cdrRoot, cdrCount, evidenceRoot, packageHash);
-        _claimedRoots[msg.sender][cdrRoot] = true;
         uint256 reserved;
         // Safe casts: amount <= MAX_CLAIM_AMOUNT (96 bits); cdrCount <= MAX_CDRS_PER_CLAIM.
-        (claimId, reserved) = _record(period, debtor, uint96(amount), uint16(cdrCount));
-        _claims[claimId].cdrRoot = cdrRoot;
+        (claimId, reserved) = _record(period, debtor, uint96(amount), uint16(cdrCount), cdrRoot);
         emit ClaimSubmitted(
             claimId,
             period,
@@ -205,7 +203,7 @@ contract RoamingSettlement is
         bytes32[] calldata proof,
         bytes32 reason
     ) external whenNotPaused returns (uint256 disputeId) {
-        Claim storage c = _disputableClaim(claimId);
+        SettlementClaims.Record storage c = _disputableClaim(claimId);
         if (!MerkleProof.verifyCalldata(proof, c.cdrRoot, SettlementCdrTrees.leaf(cdrDigest, amount))) {
             revert SettlementInvalidProof(claimId, cdrDigest);
         }
@@ -222,7 +220,7 @@ contract RoamingSettlement is
     ) external whenNotPaused returns (uint256 firstId) {
         uint256 n = cdrs.length;
         if (n == 0 || n > MAX_BATCH || reasons.length != n) revert SettlementBatchTooLarge(n, MAX_BATCH);
-        Claim storage c = _disputableClaim(claimId);
+        SettlementClaims.Record storage c = _disputableClaim(claimId);
         if (!SettlementCdrTrees.verify(c.cdrRoot, cdrs, proof, proofFlags)) {
             revert SettlementInvalidProof(claimId, cdrs[0].digest);
         }
@@ -234,29 +232,30 @@ contract RoamingSettlement is
 
     /// @inheritdoc IRoamingSettlement
     function disputeClaim(uint256 claimId, bytes32 reason) external whenNotPaused returns (uint256 disputeId) {
-        Claim storage c = _disputableClaim(claimId);
+        SettlementClaims.Record storage c = _disputableClaim(claimId);
         _hold(c, claimId, DisputeKind.Claim);
-        uint96 amount = c.amount;
+        uint96 amount = _terms(c).amount;
         disputeId = _disputes.create(claimId, DisputeKind.Claim, amount, reason, _takeBond(), _time());
         emit ClaimDisputed(disputeId, claimId, msg.sender, amount, reason);
     }
 
     /// @inheritdoc IRoamingSettlement
     function proveClaimSum(uint256 claimId, Cdr[] calldata cdrs) external whenNotPaused {
-        Claim storage c = _claim(claimId);
-        if (_book.pairOf(c.period, c.creditor, c.debtor).nettedAt != 0) {
+        SettlementClaims.Record storage c = _claim(claimId);
+        SettlementClaims.Terms storage t = _terms(c);
+        if (_book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, t.debtor).nettedAt != 0) {
             revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
         }
         if (cdrs.length > MAX_CDRS_PER_CLAIM) revert SettlementTooManyCdrs(cdrs.length, MAX_CDRS_PER_CLAIM);
         (bool complete, uint256 sum) = SettlementCdrTrees.sumOfAll(c.cdrRoot, cdrs);
         if (!complete) revert SettlementIncompleteLeafSet(claimId);
-        uint96 claimed = c.claimedAmount;
+        (uint96 current, uint96 taken) = (t.amount, c.taken);
+        uint256 claimed = uint256(current) + taken;
         if (sum >= claimed) revert SettlementSumNotBelowClaim(claimId, sum, claimed);
         // What upheld CDR disputes took already stays taken. Safe cast: sum < claimed, a uint96.
-        uint96 taken = claimed - c.amount;
         uint96 amount = uint96(sum) > taken ? uint96(sum) - taken : 0;
-        c.claimedAmount = uint96(sum);
-        _cut(c, c.amount - amount);
+        _cut(c, t, claimId, current - amount);
+        c.taken = uint96(sum) - amount; // the claimed amount is now the sum
         emit ClaimSumProven(claimId, msg.sender, claimed, sum, amount);
     }
 
@@ -360,7 +359,8 @@ contract RoamingSettlement is
 
     /// @inheritdoc IRoamingSettlement
     function claimOf(uint256 claimId) external view returns (Claim memory c) {
-        c = _claim(claimId);
+        SettlementClaims.Record storage r = _claim(claimId);
+        c = r.toClaim(_terms(r), SettlementPairs.periodOfId(claimId));
         if (c.status != ClaimStatus.Rejected && _book.pairOf(c.period, c.creditor, c.debtor).nettedAt != 0) {
             c.status = ClaimStatus.Netted;
         }
@@ -373,8 +373,9 @@ contract RoamingSettlement is
 
     /// @inheritdoc IRoamingSettlement
     function isFinal(uint256 claimId) external view returns (bool) {
-        Claim storage c = _claim(claimId);
-        return _book.pairOf(c.period, c.creditor, c.debtor).nettedAt == 0 && c.isFinal(CHALLENGE_WINDOW, _clock());
+        SettlementClaims.Record storage c = _claim(claimId);
+        return _book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, _terms(c).debtor).nettedAt == 0
+            && c.isFinal(CHALLENGE_WINDOW, _clock());
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -388,7 +389,7 @@ contract RoamingSettlement is
     function disputeRecordOf(bytes32 disputeId) external view returns (address openedBy, uint40 openedAt) {
         Dispute storage d = _disputes.disputes[uint256(disputeId)];
         openedAt = d.openedAt;
-        if (openedAt != 0) openedBy = _claims[d.claimId].debtor;
+        if (openedAt != 0) openedBy = _terms(_claims.records[d.claimId]).debtor;
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -453,10 +454,10 @@ contract RoamingSettlement is
     }
 
     function _accept(uint256 claimId) private {
-        Claim storage c = _pendingClaimOfDebtor(claimId);
+        SettlementClaims.Record storage c = _pendingClaimOfDebtor(claimId);
         // Pending and on hold: the claim-level dispute awaits its ruling.
         if (c.onHold) revert SettlementClaimOnHold(claimId);
-        Pair storage p = _book.pairOf(c.period, c.creditor, msg.sender);
+        Pair storage p = _book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, msg.sender);
         // Past its window and netted with its pair: nothing left to accept.
         if (p.nettedAt != 0) revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
         c.status = ClaimStatus.Accepted;
@@ -464,35 +465,41 @@ contract RoamingSettlement is
         emit ClaimAccepted(claimId, msg.sender, _time());
     }
 
+    /// @dev The terms of claim `c`.
+    function _terms(SettlementClaims.Record storage c) private view returns (SettlementClaims.Terms storage) {
+        return _claims.termsOf(c);
+    }
+
     /// @dev The claim `claimId`; reverts with {SettlementUnknownClaim} if absent.
-    function _claim(uint256 claimId) private view returns (Claim storage c) {
-        c = _claims[claimId];
+    function _claim(uint256 claimId) private view returns (SettlementClaims.Record storage c) {
+        c = _claims.records[claimId];
         if (c.status == ClaimStatus.None) revert SettlementUnknownClaim(claimId);
     }
 
     /// @dev The claim `claimId`, which must exist, have the caller as its debtor, and be pending.
-    function _pendingClaimOfDebtor(uint256 claimId) private view returns (Claim storage c) {
+    function _pendingClaimOfDebtor(uint256 claimId) private view returns (SettlementClaims.Record storage c) {
         c = _claim(claimId);
         ClaimStatus status = c.status;
-        if (c.debtor != msg.sender) revert SettlementNotDebtor(claimId, msg.sender);
+        if (_terms(c).debtor != msg.sender) revert SettlementNotDebtor(claimId, msg.sender);
         if (status != ClaimStatus.Pending) revert SettlementClaimNotPending(claimId, status);
     }
 
     /// @dev The pending claim `claimId` of the caller within its window. The debtor needs no role: it
     /// can always defend its claims.
-    function _disputableClaim(uint256 claimId) private view returns (Claim storage c) {
+    function _disputableClaim(uint256 claimId) private view returns (SettlementClaims.Record storage c) {
         c = _pendingClaimOfDebtor(claimId);
         c.checkWindow(claimId, CHALLENGE_WINDOW, _clock());
     }
 
-    /// @dev Counts a new dispute of `c` (of `kind`) into the claim and its pair.
-    function _hold(Claim storage c, uint256 claimId, DisputeKind kind) private {
+    /// @dev Counts a new dispute of `c` (of `kind`, opened by its debtor, the caller) into the claim
+    /// and its pair.
+    function _hold(SettlementClaims.Record storage c, uint256 claimId, DisputeKind kind) private {
         c.addDispute(claimId, kind);
-        _book.pairOf(c.period, c.creditor, c.debtor).holds += 1;
+        _book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, msg.sender).holds += 1;
     }
 
     /// @dev Opens the CDR dispute of one proven leaf of `c`, with the caller's bond.
-    function _openCdrDispute(Claim storage c, uint256 claimId, bytes32 cdrDigest, uint256 amount, bytes32 reason)
+    function _openCdrDispute(SettlementClaims.Record storage c, uint256 claimId, bytes32 cdrDigest, uint256 amount, bytes32 reason)
         private
         returns (uint256 disputeId)
     {
@@ -512,9 +519,11 @@ contract RoamingSettlement is
 
     /// @dev Cuts `lost` off claim `c` and its pair's totals, and releases the reservation it no
     /// longer needs.
-    function _cut(Claim storage c, uint96 lost) private {
-        (uint32 period, address creditor, address debtor) = (c.period, c.creditor, c.debtor);
-        uint96 released = c.shrink(c.amount - lost);
+    function _cut(SettlementClaims.Record storage c, SettlementClaims.Terms storage t, uint256 claimId, uint96 lost)
+        private
+    {
+        (uint32 period, address creditor, address debtor) = (SettlementPairs.periodOfId(claimId), c.creditor, t.debtor);
+        uint96 released = c.shrink(t, lost);
         Flow storage f = _book.flows[period][creditor][debtor];
         (f.amount, f.reserved) = (f.amount - lost, f.reserved - released);
         _accounts[debtor].locked -= released;
@@ -527,13 +536,14 @@ contract RoamingSettlement is
         _checkRegistryRole(_ARBITER_ROLE);
         Dispute storage d = _disputes.close(disputeId, kind, upheld, bundleDigest, _time());
         uint256 claimId = d.claimId;
-        Claim storage c = _claims[claimId];
-        (address creditor, address debtor) = (c.creditor, c.debtor);
+        SettlementClaims.Record storage c = _claims.records[claimId];
+        SettlementClaims.Terms storage t = _terms(c);
+        (address creditor, address debtor) = (c.creditor, t.debtor);
         if (msg.sender == creditor || msg.sender == debtor) revert SettlementArbiterIsParty(disputeId, msg.sender);
-        Pair storage p = _book.pairOf(c.period, creditor, debtor);
+        Pair storage p = _book.pairOf(SettlementPairs.periodOfId(claimId), creditor, debtor);
         p.holds -= 1;
-        uint96 lost = c.rule(kind, d.amount, upheld, _clock());
-        if (lost != 0) _cut(c, lost);
+        uint96 lost = c.rule(t, kind, d.amount, upheld, _clock());
+        if (lost != 0) _cut(c, t, claimId, lost);
         if (kind == DisputeKind.Cdr) {
             emit DisputeResolved(disputeId, claimId, msg.sender, upheld, bundleDigest, lost);
         } else {
@@ -557,9 +567,10 @@ contract RoamingSettlement is
         }
     }
 
-    /// @dev Books a new claim of the caller against `debtor`: reserves `min(amount, available)` of the
-    /// debtor's collateral for it, counts it into its pair, and stores its numbers.
-    function _record(uint32 period, address debtor, uint96 amount, uint16 cdrCount)
+    /// @dev Books a new claim of the caller against `debtor` over `cdrRoot`: reserves
+    /// `min(amount, available)` of the debtor's collateral for it, counts it into its pair, and stores
+    /// its numbers (nothing in the record's last slot when the reservation covers all of it).
+    function _record(uint32 period, address debtor, uint96 amount, uint16 cdrCount, bytes32 cdrRoot)
         private
         returns (uint256 claimId, uint96 reserved)
     {
@@ -569,9 +580,11 @@ contract RoamingSettlement is
         a.locked += reserved; // stays <= balance: reserved <= balance - locked
         uint40 clock = _clock();
         claimId = _book.addClaim(period, msg.sender, debtor, amount, reserved, clock);
-        Claim storage c = _claims[claimId];
+        SettlementClaims.Record storage c = _claims.records[claimId];
         (c.creditor, c.windowStart, c.status, c.cdrCount) = (msg.sender, clock, ClaimStatus.Pending, cdrCount);
-        (c.debtor, c.amount, c.claimedAmount, c.reserved, c.period) = (debtor, amount, amount, reserved, period);
+        c.cdrRoot = cdrRoot;
+        if (reserved != amount) c.unreserved = amount - reserved;
+        _claims.terms[SettlementClaims.keyOf(msg.sender, cdrRoot)] = SettlementClaims.Terms(debtor, amount);
     }
 
     /// @dev Checks a new claim of the caller: counterparty, period, amount, roots, package hash, and
@@ -586,7 +599,7 @@ contract RoamingSettlement is
         bytes32 packageHash
     ) private view {
         _checkRegistryRole(_SUPPLIER_ROLE);
-        if (!_hasRegistryRole(_SUPPLIER_ROLE, debtor)) revert SettlementNotSupplier(debtor);
+        if (debtor == address(0) || !_hasRegistryRole(_SUPPLIER_ROLE, debtor)) revert SettlementNotSupplier(debtor);
         if (debtor == msg.sender) revert SettlementSelfClaim(debtor);
         uint256 startsAt = uint256(period) * PERIOD_SECONDS;
         if (_time() < startsAt) revert SettlementPeriodNotStarted(period, startsAt);
@@ -598,7 +611,10 @@ contract RoamingSettlement is
             revert SettlementInvalidClaim(cdrRoot, cdrCount, evidenceRoot, packageHash);
         }
         if (cdrCount > MAX_CDRS_PER_CLAIM) revert SettlementTooManyCdrs(cdrCount, MAX_CDRS_PER_CLAIM);
-        if (_claimedRoots[msg.sender][cdrRoot]) revert SettlementDuplicateClaim(cdrRoot);
+        // The terms' debtor is never zero (checked above): only an existing claim has one.
+        if (_claims.terms[SettlementClaims.keyOf(msg.sender, cdrRoot)].debtor != address(0)) {
+            revert SettlementDuplicateClaim(cdrRoot);
+        }
         // Reverts with the ledger's EvidenceAnchorNotFound unless the caller anchored the root itself.
         _requireOwnAnchor(evidenceRoot);
     }

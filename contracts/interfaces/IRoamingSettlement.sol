@@ -71,7 +71,8 @@ interface IRoamingSettlement {
         uint40 withdrawalNotice;
     }
 
-    /// @notice A claim of `creditor` (host) against `debtor` (home supplier). Four storage slots: what
+    /// @notice A claim of `creditor` (host) against `debtor` (home supplier), as {claimOf} reports it
+    /// (stored as a `SettlementClaims` record and terms; the period is the high half of the id). What
     /// the contract never reads again (the evidence root, the package hash) is only in
     /// {ClaimSubmitted}, the host's immutable commitment.
     /// @param windowStart Start of the challenge window on the contract's clock: the submission, or

@@ -26,6 +26,11 @@ library SettlementPairs {
         return (uint256(period) << 32) | index;
     }
 
+    /// @notice Period of claim `claimId` (see {idOf}).
+    function periodOfId(uint256 claimId) internal pure returns (uint32) {
+        return uint32(claimId >> 32);
+    }
+
     /// @notice The pair `{x, y}` of `period`, whatever the order of `x` and `y`.
     function pairOf(Book storage b, uint32 period, address x, address y)
         internal

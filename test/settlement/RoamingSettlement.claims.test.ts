@@ -381,6 +381,33 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
   });
 
   describe("arbiter rulings", () => {
+    it("should cut a claim reserved short from its uncovered part first, and release the lock only beyond it", async () => {
+      const f = await fixture();
+      const A = f.supplierA.address;
+      // C's claim reserves all of A's collateral but 100; B's claim of 150 then has 100 reserved, 50 uncovered.
+      const first = makeCdrs(f, f.supplierC.address, A, 1, () => INITIAL_DEPOSIT - 100n);
+      await submitClaim(f, f.supplierC, f.supplierA, PERIOD, first);
+      const cdrs = makeCdrs(f, f.supplierB.address, A, 2, (i) => (i === 0 ? 30n : 120n));
+      const claim = await submitClaim(f, f.supplierB, f.supplierA, PERIOD, cdrs);
+      const a = as(f.settlement, f.supplierA);
+      const arb = as(f.settlement, f.arbiter);
+      const view = async () => {
+        const c = await f.settlement.claimOf(claim.claimId);
+        return [c.amount, c.claimedAmount, c.reserved, await f.settlement.lockedOf(A)];
+      };
+      expect(await view()).to.deep.equal([150n, 150n, 100n, INITIAL_DEPOSIT]);
+      await a.disputeCdr(claim.claimId, cdrs[0]!.digest, 30n, proofOf(claim, 0), REASON);
+      await a.disputeCdr(claim.claimId, cdrs[1]!.digest, 120n, proofOf(claim, 1), REASON);
+      // 30 upheld: within the 50 uncovered, the reservation and the lock stay.
+      await arb.resolveDispute(1, true, BUNDLE);
+      expect(await view()).to.deep.equal([120n, 150n, 100n, INITIAL_DEPOSIT]);
+      // 120 upheld: 20 uncovered went first, 100 of the reservation is released.
+      await arb.resolveDispute(2, true, BUNDLE);
+      expect(await view()).to.deep.equal([0n, 150n, 0n, INITIAL_DEPOSIT - 100n]);
+      const [, , flow] = await f.settlement.pairOf(PERIOD, A, f.supplierB.address);
+      expect([flow.amount, flow.reserved]).to.deep.equal([0n, 0n]);
+    });
+
     async function disputed(f: SettlementFixture, index = 1) {
       const claim = await claimBA(f);
       const cdr = claim.cdrs[index]!;
