@@ -38,7 +38,8 @@ export default defineConfig({
     tests: { mocha: "test", solidity: "test/solidity" },
   },
   test: {
-    solidity: { fuzz: { runs: 256 } },
+    // Invariant handlers must not hide a reverting call: a revert fails the run.
+    solidity: { fuzz: { runs: 256 }, invariant: { failOnRevert: true } },
   },
   networks: {
     // Any EVM JSON-RPC endpoint whose node manages the accounts (a Hardhat node, Anvil, a dev chain).

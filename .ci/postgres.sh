@@ -40,7 +40,7 @@ postgres_start() {
     user=postgres
     id "$user" >/dev/null 2>&1 || useradd --system --no-create-home "$user" || return 1
   fi
-  POSTGRES_DATA=$(mktemp -d /tmp/v2g-pg.XXXXXX)
+  POSTGRES_DATA=$(mktemp -d -t v2g-pg.XXXXXX)
   chown "$user" "$POSTGRES_DATA"
   POSTGRES_PORT=$(postgres_free_port)
   POSTGRES_USER_RUN=$user
