@@ -1,0 +1,207 @@
+/**
+ * The main job's report (`out/report.json`): what a day of V2G roaming did, in one JSON document.
+ * The HTML report is rendered from it alone. Amounts of money and gas totals are decimal strings
+ * (they exceed 2^53); energy and power are numbers in kWh and kW. `at` fields are simulated times
+ * of the day (ISO 8601, UTC); only `run` holds wall-clock figures, so two runs with one seed differ
+ * only there. Documented field by field in docs/report.md.
+ */
+import { z } from "zod";
+
+const decimal = z.string().regex(/^-?(0|[1-9][0-9]*)$/, "must be a decimal integer string");
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, "must be 32 bytes, lower-case hex");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte address");
+const isoTime = z.string().datetime();
+const count = z.number().int().min(0);
+const kw = z.number().finite();
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+const supplier = z.object({ id: z.string().min(1), name: z.string().min(1), address }).strict();
+const aggregator = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    kind: z.enum(["home", "work", "public", "visiting"]),
+    address,
+    /** The LAG service's loopback URL during the run. */
+    lagUrl: z.string().url(),
+  })
+  .strict();
+
+export const timelineEntrySchema = z
+  .object({
+    at: isoTime,
+    phase: z.string().min(1),
+    /** Who acted (a party id), when one did. */
+    actor: z.string().optional(),
+    text: z.string().min(1),
+  })
+  .strict();
+
+export const gasEntrySchema = z
+  .object({ operation: z.string().min(1), count: count, total: decimal, mean: decimal })
+  .strict();
+
+/** One item of the disputed CDR's evidence bundle with its verdict. */
+export const evidenceItemSchema = z
+  .object({
+    at: isoTime,
+    /** Message type name of the evidence type table (e.g. "MeterReading"), or "Receipt", "Anchor". */
+    type: z.string().min(1),
+    from: z.string().min(1),
+    to: z.string().optional(),
+    digest: hex32,
+    verdict: z.enum(["valid", "invalid", "missing", "late"]),
+    /** Why, in one line (the verifier's reason). */
+    reason: z.string(),
+  })
+  .strict();
+
+export const reportSchema = z
+  .object({
+    schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+    run: z
+      .object({
+        seed: z.number().int().min(0),
+        scale: z.object({ suppliers: count, aggregators: count, vehicles: count }).strict(),
+        network: z.object({ name: z.string().min(1), chainId: decimal }).strict(),
+        /** Wall-clock start of the run and its length. */
+        startedAt: isoTime,
+        wallSeconds: z.number().min(0),
+        /** First second of the simulated day. */
+        dayStart: isoTime,
+      })
+      .strict(),
+    parties: z
+      .object({
+        suppliers: z.array(supplier).min(1),
+        aggregators: z.array(aggregator).min(1),
+        arbiters: z.array(z.object({ id: z.string().min(1), address }).strict()),
+        evses: count,
+        meters: count,
+        vehicles: count,
+      })
+      .strict(),
+    timeline: z.array(timelineEntrySchema).min(1),
+    sessions: z
+      .object({
+        total: count,
+        /** Sessions at a charger of another supplier's customer or network. */
+        roaming: count,
+        byAggregator: z.record(z.string(), count),
+        energyKWh: z.number().min(0),
+        dischargedKWh: z.number().min(0),
+        /** Requests answered "infeasible" with a shortfall. */
+        infeasible: count,
+      })
+      .strict(),
+    authentication: z
+      .object({
+        attempts: count,
+        accepted: count,
+        refused: z.record(z.string(), count),
+        ringSize: count,
+        /** What the LAGs learned about the vehicles they authenticated. */
+        lagLearned: z.array(z.string()),
+      })
+      .strict(),
+    discharge: z.object({ requested: count, accepted: count, declined: count }).strict(),
+    ancillary: z
+      .object({
+        from: isoTime,
+        to: isoTime,
+        /** Requested change of aggregate demand, kW (negative: less demand). */
+        deltaKw: kw,
+        deliveredKw: kw,
+        pseudonyms: count,
+        incentive: decimal,
+      })
+      .strict(),
+    load: z
+      .object({
+        slotMinutes: z.number().int().positive(),
+        /** Per slot, kW: the DNO's feeder limit, the scheduled import and export, and uncontrolled charging. */
+        feederLimitKw: z.array(kw),
+        importKw: z.array(kw),
+        exportKw: z.array(kw),
+        uncontrolledKw: z.array(kw),
+      })
+      .strict()
+      .refine(
+        (l) => [l.importKw, l.exportKw, l.uncontrolledKw].every((a) => a.length === l.feederLimitKw.length),
+        "every load curve has one value per slot",
+      ),
+    evidence: z
+      .object({
+        messages: count,
+        receipts: count,
+        batches: count,
+        anchoredRoots: count,
+        stores: z.array(z.object({ party: z.string().min(1), path: z.string().min(1), items: count }).strict()),
+      })
+      .strict(),
+    gas: z.array(gasEntrySchema),
+    settlement: z
+      .object({
+        token: z.object({ symbol: z.string().min(1), decimals: z.number().int().min(0).max(36), address }).strict(),
+        period: count,
+        claims: z.array(
+          z
+            .object({
+              claimId: decimal,
+              host: z.string().min(1),
+              home: z.string().min(1),
+              cdrs: count,
+              amount: decimal,
+              paid: decimal,
+              status: z.string().min(1),
+            })
+            .strict(),
+        ),
+        /** Per supplier: what it was paid, what it paid, the difference, and what it withdrew. */
+        net: z.array(
+          z.object({ supplier: z.string().min(1), received: decimal, paid: decimal, net: decimal, withdrawn: decimal }).strict(),
+        ),
+      })
+      .strict(),
+    dispute: z
+      .object({
+        claimId: decimal,
+        sessionId: hex32,
+        cdrDigest: hex32,
+        raisedBy: z.string().min(1),
+        reason: z.string().min(1),
+        outcome: z.enum(["upheld", "not upheld"]),
+        arbiter: z.string().min(1),
+        amountClaimed: decimal,
+        amountPaid: decimal,
+        /** Path of the bundle written for the arbiter. */
+        bundle: z.string().min(1),
+        evidence: z.array(evidenceItemSchema).min(1),
+        /** The command that shows this dispute again. */
+        command: z.string().min(1),
+      })
+      .strict(),
+    escrowOpening: z
+      .object({
+        dispute: z.string().min(1),
+        threshold: count,
+        approvals: count,
+        opened: z.boolean(),
+        /** What the opening revealed, and to whom. */
+        revealed: z.string(),
+      })
+      .strict(),
+    privacy: z.array(
+      z.object({ party: z.string().min(1), learned: z.array(z.string()), couldNotLearn: z.array(z.string()) }).strict(),
+    ),
+    outputs: z
+      .object({ reportJson: z.string(), reportHtml: z.string(), deployments: z.string(), stores: z.array(z.string()) })
+      .strict(),
+  })
+  .strict();
+
+export type DayReport = z.infer<typeof reportSchema>;
+export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
+export type GasEntry = z.infer<typeof gasEntrySchema>;
+export type EvidenceItem = z.infer<typeof evidenceItemSchema>;
