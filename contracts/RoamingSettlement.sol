@@ -41,7 +41,6 @@ contract RoamingSettlement is
     using SettlementClaims for SettlementClaims.Book;
     using SettlementDisputes for SettlementDisputes.Book;
     using SettlementPairs for SettlementPairs.Book;
-    using SettlementPairs for Pair;
 
     /// @inheritdoc IRoamingSettlement
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -243,7 +242,7 @@ contract RoamingSettlement is
     function proveClaimSum(uint256 claimId, Cdr[] calldata cdrs) external whenNotPaused {
         SettlementClaims.Record storage c = _claim(claimId);
         SettlementClaims.Terms storage t = _terms(c);
-        if (_book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, t.debtor).nettedAt != 0) {
+        if (_book.nettedAtOf(SettlementPairs.periodOfId(claimId), c.creditor, t.debtor) != 0) {
             revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
         }
         if (cdrs.length > MAX_CDRS_PER_CLAIM) revert SettlementTooManyCdrs(cdrs.length, MAX_CDRS_PER_CLAIM);
@@ -272,8 +271,9 @@ contract RoamingSettlement is
     /// @inheritdoc IRoamingSettlement
     function netPair(uint32 period, address a, address b) external whenNotPaused {
         _checkRegistryRole(_SUPPLIER_ROLE);
-        _nettablePair(period, a, b).nettedAt = _time();
-        (Flow memory fromB, Flow memory fromA) = (_book.flows[period][a][b], _book.flows[period][b][a]);
+        _checkNettable(period, a, b);
+        _book.markNetted(period, a, b, _time());
+        (Flow memory fromB, Flow memory fromA) = (_book.flowOf(period, a, b), _book.flowOf(period, b, a));
         (address creditor, address debtor, uint256 owed, uint256 reserved) = fromB.amount >= fromA.amount
             ? (a, b, fromB.amount - fromA.amount, fromB.reserved)
             : (b, a, fromA.amount - fromB.amount, fromA.reserved);
@@ -285,7 +285,7 @@ contract RoamingSettlement is
         uint256 paid = Math.min(owed, capacity);
         if (paid != 0) _accounts.move(debtor, creditor, paid);
         if (paid != owed) {
-            _book.shortfalls[period][debtor][creditor] = owed - paid;
+            _book.cover(period, creditor, debtor).shortfall = owed - paid;
             _debts[debtor] += owed - paid;
         }
         emit PairNetted(period, creditor, debtor, owed, paid, owed - paid);
@@ -298,10 +298,11 @@ contract RoamingSettlement is
         returns (uint256 amount)
     {
         _checkRegistryRole(_SUPPLIER_ROLE);
-        uint256 owed = _book.shortfalls[period][debtor][creditor];
+        SettlementPairs.Cover storage cover = _book.cover(period, creditor, debtor);
+        uint256 owed = cover.shortfall;
         amount = Math.min(owed, _accounts[debtor].free());
         if (amount == 0) revert SettlementNothingToRecover(period, debtor, creditor);
-        _book.shortfalls[period][debtor][creditor] = owed - amount;
+        cover.shortfall = owed - amount;
         _debts[debtor] -= amount;
         _accounts.move(debtor, creditor, amount);
         emit ShortfallRecovered(period, debtor, creditor, amount);
@@ -361,7 +362,7 @@ contract RoamingSettlement is
     function claimOf(uint256 claimId) external view returns (Claim memory c) {
         SettlementClaims.Record storage r = _claim(claimId);
         c = r.toClaim(_terms(r), SettlementPairs.periodOfId(claimId));
-        if (c.status != ClaimStatus.Rejected && _book.pairOf(c.period, c.creditor, c.debtor).nettedAt != 0) {
+        if (c.status != ClaimStatus.Rejected && _book.nettedAtOf(c.period, c.creditor, c.debtor) != 0) {
             c.status = ClaimStatus.Netted;
         }
     }
@@ -374,7 +375,7 @@ contract RoamingSettlement is
     /// @inheritdoc IRoamingSettlement
     function isFinal(uint256 claimId) external view returns (bool) {
         SettlementClaims.Record storage c = _claim(claimId);
-        return _book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, _terms(c).debtor).nettedAt == 0
+        return _book.nettedAtOf(SettlementPairs.periodOfId(claimId), c.creditor, _terms(c).debtor) == 0
             && c.isFinal(CHALLENGE_WINDOW, _clock());
     }
 
@@ -403,7 +404,7 @@ contract RoamingSettlement is
         view
         returns (Pair memory pair, Flow memory aFromB, Flow memory bFromA)
     {
-        return (_book.pairOf(period, a, b), _book.flows[period][a][b], _book.flows[period][b][a]);
+        return (_book.pairOf(period, a, b), _book.flowOf(period, a, b), _book.flowOf(period, b, a));
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -413,7 +414,7 @@ contract RoamingSettlement is
 
     /// @inheritdoc IRoamingSettlement
     function shortfallOf(uint32 period, address debtor, address creditor) external view returns (uint256) {
-        return _book.shortfalls[period][debtor][creditor];
+        return _book.cover(period, creditor, debtor).shortfall;
     }
 
     /// @inheritdoc IRoamingSettlement
@@ -442,26 +443,28 @@ contract RoamingSettlement is
         return (uint256(period) + 1) * PERIOD_SECONDS + CLAIM_GRACE;
     }
 
-    /// @dev The pair `{a, b}` of `period`, which must be closed to claims, hold claims, not be netted,
-    /// and have all its claims final.
-    function _nettablePair(uint32 period, address a, address b) private view returns (Pair storage p) {
+    /// @dev Checks that the pair `{a, b}` of `period` is closed to claims, holds claims, is not netted,
+    /// and has all its claims final.
+    function _checkNettable(uint32 period, address a, address b) private view {
         uint256 closesAt = _closesAt(period);
         if (_time() <= closesAt) revert SettlementPeriodOpen(period, closesAt);
-        p = _book.pairOf(period, a, b);
+        Pair memory p = _book.pairOf(period, a, b);
         if (p.claims == 0) revert SettlementEmptyPair(period, a, b);
         if (p.nettedAt != 0) revert SettlementPairNetted(period, a, b);
-        if (!p.isFinal(CHALLENGE_WINDOW, _clock())) revert SettlementPairNotFinal(period, a, b);
+        if (!SettlementPairs.isFinal(p, CHALLENGE_WINDOW, _clock())) revert SettlementPairNotFinal(period, a, b);
     }
 
     function _accept(uint256 claimId) private {
         SettlementClaims.Record storage c = _pendingClaimOfDebtor(claimId);
         // Pending and on hold: the claim-level dispute awaits its ruling.
         if (c.onHold) revert SettlementClaimOnHold(claimId);
-        Pair storage p = _book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, msg.sender);
+        (uint32 period, address creditor) = (SettlementPairs.periodOfId(claimId), c.creditor);
         // Past its window and netted with its pair: nothing left to accept.
-        if (p.nettedAt != 0) revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
+        if (_book.nettedAtOf(period, creditor, msg.sender) != 0) {
+            revert SettlementClaimNotPending(claimId, ClaimStatus.Netted);
+        }
         c.status = ClaimStatus.Accepted;
-        p.pending -= 1;
+        _book.direction(period, creditor, msg.sender).pending -= 1;
         emit ClaimAccepted(claimId, msg.sender, _time());
     }
 
@@ -495,7 +498,7 @@ contract RoamingSettlement is
     /// and its pair.
     function _hold(SettlementClaims.Record storage c, uint256 claimId, DisputeKind kind) private {
         c.addDispute(claimId, kind);
-        _book.pairOf(SettlementPairs.periodOfId(claimId), c.creditor, msg.sender).holds += 1;
+        _book.direction(SettlementPairs.periodOfId(claimId), c.creditor, msg.sender).holds += 1;
     }
 
     /// @dev Opens the CDR dispute of one proven leaf of `c`, with the caller's bond.
@@ -524,8 +527,7 @@ contract RoamingSettlement is
     {
         (uint32 period, address creditor, address debtor) = (SettlementPairs.periodOfId(claimId), c.creditor, t.debtor);
         uint96 released = c.shrink(t, lost);
-        Flow storage f = _book.flows[period][creditor][debtor];
-        (f.amount, f.reserved) = (f.amount - lost, f.reserved - released);
+        _book.cut(period, creditor, debtor, lost, released);
         _accounts[debtor].locked -= released;
     }
 
@@ -540,7 +542,7 @@ contract RoamingSettlement is
         SettlementClaims.Terms storage t = _terms(c);
         (address creditor, address debtor) = (c.creditor, t.debtor);
         if (msg.sender == creditor || msg.sender == debtor) revert SettlementArbiterIsParty(disputeId, msg.sender);
-        Pair storage p = _book.pairOf(SettlementPairs.periodOfId(claimId), creditor, debtor);
+        SettlementPairs.Direction storage p = _book.direction(SettlementPairs.periodOfId(claimId), creditor, debtor);
         p.holds -= 1;
         uint96 lost = c.rule(t, kind, d.amount, upheld, _clock());
         if (lost != 0) _cut(c, t, claimId, lost);
@@ -556,15 +558,13 @@ contract RoamingSettlement is
 
     function _settleBond(uint256 disputeId, uint128 bond, bool upheld, address creditor, address debtor) private {
         if (bond == 0) return;
-        if (upheld) {
-            uint256 charged = Math.min(bond, availableOf(creditor));
-            _accounts[debtor].balance += bond;
-            _accounts.move(creditor, debtor, charged);
-            emit DisputeFeeCharged(disputeId, creditor, debtor, charged, bond);
-        } else {
-            _accounts[creditor].balance += bond;
-            emit DisputeFeeCharged(disputeId, debtor, creditor, bond, bond);
-        }
+        // Upheld: the bond goes back to the debtor and the host pays what it can of the fee. Not
+        // upheld: the host gets the bond.
+        (address payer, address payee, uint256 charged) =
+            upheld ? (creditor, debtor, Math.min(bond, availableOf(creditor))) : (debtor, creditor, bond);
+        _accounts[payee].balance += bond;
+        if (upheld) _accounts.move(payer, payee, charged);
+        emit DisputeFeeCharged(disputeId, payer, payee, charged, bond);
     }
 
     /// @dev Books a new claim of the caller against `debtor` over `cdrRoot`: reserves

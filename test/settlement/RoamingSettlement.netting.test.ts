@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { encodeBytes32String, hexlify, keccak256, randomBytes } from "ethers";
 import fc from "fast-check";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
 import {
@@ -9,12 +10,17 @@ import {
   FIXTURE_PERIOD,
   INITIAL_DEPOSIT,
   makeCdrs,
+  proofOf,
   requestAndWait,
   submitClaim,
   type SettlementFixture,
 } from "./fixture.js";
 
 const PERIOD = FIXTURE_PERIOD;
+const MAX_CLAIM = (1n << 96n) - 1n;
+const MAX_PAIR = (1n << 100n) - 1n;
+const REASON = encodeBytes32String("ENERGY_MISMATCH");
+const BUNDLE = keccak256(encodeBytes32String("bundle"));
 
 describe("RoamingSettlement: netting per pair, reservations and shortfalls", () => {
   let connection: TestConnection;
@@ -26,10 +32,11 @@ describe("RoamingSettlement: netting per pair, reservations and shortfalls", () 
   }
   const fixture = () => connection.networkHelpers.loadFixture(settlementFixture);
 
-  /** `host` claims `amount` from `home` in `period` as one CDR. */
-  async function claim(f: SettlementFixture, host: number, home: number, amount: bigint, period = PERIOD) {
+  /** `host` claims `amount` from `home` in `period` as one CDR, or as one CDR per amount of a list. */
+  async function claim(f: SettlementFixture, host: number, home: number, amount: bigint | bigint[], period = PERIOD) {
     const [h, d] = [f.suppliers[host]!, f.suppliers[home]!];
-    return submitClaim(f, h, d, period, makeCdrs(f, h.address, d.address, 1, () => amount));
+    const amounts = typeof amount === "bigint" ? [amount] : amount;
+    return submitClaim(f, h, d, period, makeCdrs(f, h.address, d.address, amounts.length, (i) => amounts[i]!));
   }
 
   async function balances(f: SettlementFixture): Promise<bigint[]> {
@@ -156,5 +163,60 @@ describe("RoamingSettlement: netting per pair, reservations and shortfalls", () 
       { numRuns: 20, seed: 20_260_101 },
     );
     expect(checked).to.be.greaterThan(10);
+  });
+
+  // A direction's totals share one packed slot (docs/settlement.md, "Limits and bytecode").
+  it("should keep a direction at exactly 2^100 - 1 exact through a dispute, a ruling and netting", async function () {
+    this.timeout(120_000);
+    const f = await fixture();
+    const [A, B] = [f.supplierA.address, f.supplierB.address];
+    // B claims 16 * (2^96 - 1) + 15 = 2^100 - 1 from A; A's 1,000 tEUR cover only the first claim.
+    for (let i = 0; i < 16; ++i) await claim(f, 1, 0, [MAX_CLAIM]);
+    const last = await claim(f, 1, 0, [5n, 5n, 5n]);
+    const reverse = await claim(f, 0, 1, [70n, 30n]); // A claims 100 from B, reserved in full
+    let [pair, bFromA, aFromB] = await f.settlement.pairOf(PERIOD, B, A);
+    expect([pair.claims, pair.pending, pair.holds, pair.nettedAt]).to.deep.equal([18n, 18n, 0n, 0n]);
+    expect([bFromA.amount, bFromA.reserved, aFromB.amount, aFromB.reserved]).to.deep.equal([MAX_PAIR, INITIAL_DEPOSIT, 100n, 100n]);
+    // The pair's latest window is the later of its two directions' latest windows.
+    const [lastStart, reverseStart] = await Promise.all([last, reverse].map(async (c) => (await f.settlement.claimOf(c.claimId)).windowStart as bigint));
+    expect(reverseStart).to.be.greaterThan(lastStart!);
+    expect(pair.lastWindowStart).to.equal(reverseStart);
+
+    // One unit more is refused by name and changes nothing.
+    const root = hexlify(randomBytes(32));
+    const evidence = hexlify(randomBytes(32));
+    await as(f.ledger, f.supplierB).anchorBatch(evidence, 1, 2);
+    await expect(as(f.settlement, f.supplierB).submitClaim(PERIOD, A, 1n, root, 1, evidence, root))
+      .to.be.revertedWithCustomError(f.settlement, "SettlementPairCapExceeded")
+      .withArgs(PERIOD, B, A);
+    expect((await f.settlement.pairOf(PERIOD, B, A))[1].amount).to.equal(MAX_PAIR);
+
+    // A dispute next to the full amount counts into the same slot, and its ruling comes out of it.
+    await as(f.settlement, f.supplierA).disputeCdr(last.claimId, last.cdrs[1]!.digest, 5n, proofOf(last, 1), REASON);
+    [pair, bFromA] = await f.settlement.pairOf(PERIOD, A, B);
+    expect([pair.claims, pair.pending, pair.holds]).to.deep.equal([18n, 18n, 1n]);
+    expect(bFromA.amount).to.equal(100n); // seen from A: what A claims from B
+    await as(f.settlement, f.arbiter).resolveDispute(1n, true, BUNDLE);
+    [pair, bFromA, aFromB] = await f.settlement.pairOf(PERIOD, B, A);
+    expect([pair.claims, pair.pending, pair.holds]).to.deep.equal([18n, 18n, 0n]);
+    expect([bFromA.amount, bFromA.reserved, aFromB.amount, aFromB.reserved]).to.deep.equal([MAX_PAIR - 5n, INITIAL_DEPOSIT, 100n, 100n]);
+
+    // Netting pays what A's reservation covers and records the rest as A's shortfall towards B.
+    await closePeriod(connection, PERIOD);
+    const owed = MAX_PAIR - 5n - 100n;
+    await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
+      .to.emit(f.settlement, "PairNetted")
+      .withArgs(PERIOD, B, A, owed, INITIAL_DEPOSIT, owed - INITIAL_DEPOSIT);
+    expect(await f.settlement.shortfallOf(PERIOD, A, B)).to.equal(owed - INITIAL_DEPOSIT);
+    expect(await f.settlement.shortfallOf(PERIOD, B, A)).to.equal(0n);
+    expect(await f.settlement.debtOf(A)).to.equal(owed - INITIAL_DEPOSIT);
+    for (const s of [A, B]) expect(await f.settlement.lockedOf(s)).to.equal(0n);
+    [pair, bFromA, aFromB] = await f.settlement.pairOf(PERIOD, B, A);
+    expect(pair.nettedAt).to.not.equal(0n);
+    expect([pair.claims, pair.pending, pair.holds]).to.deep.equal([18n, 18n, 0n]);
+    expect([bFromA.amount, bFromA.reserved, aFromB.amount, aFromB.reserved]).to.deep.equal([MAX_PAIR - 5n, INITIAL_DEPOSIT, 100n, 100n]);
+    await expect(as(f.settlement, f.supplierC).netPair(PERIOD, B, A))
+      .to.be.revertedWithCustomError(f.settlement, "SettlementPairNetted")
+      .withArgs(PERIOD, B, A);
   });
 });
