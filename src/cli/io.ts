@@ -1,15 +1,21 @@
-/** Output and exit codes shared by every command of the CLI. */
+/** Output of the CLI's commands and the exit-code table they share. */
 
-/** Exit codes of the CLI (documented in `--help` and docs/evidence-bundle.md). */
+/**
+ * Exit codes of every command (the table in docs/cli.md and `v2g --help`):
+ * 0 ok; 1 the command ran and the answer is "no" (a bundle invalid, a check failed); 2 usage
+ * (a bad argument, config or input file); 3 unavailable (a node or service unreachable or timed
+ * out: retry later); 4 refused (the chain or a service refused: a revert, not authorised);
+ * 5 not found (session, claim, digest, file unknown); 10 internal (a bug). A long-running
+ * command stopped by SIGTERM or SIGINT that shut down cleanly exits 0.
+ */
 export const ExitCode = {
-  /** The command did what was asked and the result is good (e.g. a bundle verified). */
   Ok: 0,
-  /** The command ran and the result is bad (e.g. a bundle with an invalid item). */
-  NotOk: 1,
-  /** Bad input: an argument, a file or the chain could not be used. */
-  BadInput: 2,
-  /** The thing asked for does not exist (e.g. no evidence for the session). */
-  NotFound: 3,
+  Negative: 1,
+  Usage: 2,
+  Unavailable: 3,
+  Refused: 4,
+  NotFound: 5,
+  Internal: 10,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

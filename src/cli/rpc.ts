@@ -1,6 +1,6 @@
 /** Connecting to a JSON-RPC node with a bounded wait and a clear error when it is unreachable. */
 import { FetchRequest, JsonRpcProvider, Network, type Provider } from "ethers";
-import { UsageError } from "./args.js";
+import { ChainError } from "../chain/errors.js";
 
 export interface Connection {
   provider: Provider;
@@ -17,7 +17,7 @@ export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 /**
  * Asks the node for its chain id first, then returns a provider fixed to it. Every call, the
  * first and all later ones, gives up after `timeoutMs`: a node that accepts the connection and
- * never answers is an error, never a hang.
+ * never answers is an error (`ChainError("RPC_UNAVAILABLE")`, exit 3), never a hang.
  */
 export const connectRpc: Connect = async (url, timeoutMs = DEFAULT_RPC_TIMEOUT_MS) => {
   const req = new FetchRequest(url);
@@ -30,7 +30,7 @@ export const connectRpc: Connect = async (url, timeoutMs = DEFAULT_RPC_TIMEOUT_M
     res.assertOk();
     chainId = BigInt((res.bodyJson as { result: string }).result);
   } catch (cause) {
-    throw new UsageError(`cannot reach a JSON-RPC node at ${url}: ${(cause as Error).message}`);
+    throw new ChainError("RPC_UNAVAILABLE", `cannot reach a JSON-RPC node at ${url}: ${(cause as Error).message}`, { url }, cause);
   }
   const calls = new FetchRequest(url);
   calls.timeout = timeoutMs;
