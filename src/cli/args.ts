@@ -6,10 +6,9 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { UsageError } from "../errors.js";
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 /** What a secp256k1 private key looks like when pasted: 32 bytes of hex, with or without 0x. */
 export const PRIVATE_KEY_PATTERN = /^(0x)?[0-9a-fA-F]{64}$/;

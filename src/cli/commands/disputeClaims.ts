@@ -25,7 +25,7 @@ export function parseClaimId(value: string): bigint {
 /** Every dispute of `claimId` since the deployment's start block, in chain order. */
 export async function disputesOfClaim(provider: Provider, deployment: Deployment, claimId: bigint): Promise<ClaimDispute[]> {
   const [{ Interface, toBeHex, zeroPadValue }, { RoamingSettlementAbi }] = await Promise.all([import("ethers"), import("../../chain/abi/index.js")]);
-  const iface = new Interface(RoamingSettlementAbi as never[]);
+  const iface = new Interface(RoamingSettlementAbi);
   const claimTopic = zeroPadValue(toBeHex(claimId), 32);
   const cdr = iface.getEvent("CdrDisputed")!.topicHash;
   const claim = iface.getEvent("ClaimDisputed")!.topicHash;
