@@ -16,11 +16,18 @@ const toPlain = (value: unknown): Record<string, unknown> =>
   JSON.parse(JSON.stringify(value ?? {}, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as Record<string, unknown>;
 
 export function showError(error: unknown): ShownError {
-  if (error instanceof CodedError) return { code: error.code, message: error.message, details: toPlain(error.details) };
+  if (error instanceof CodedError) {
+    // Some classes prefix their message with the code and keep the bare text apart.
+    const short = (error as { shortMessage?: unknown }).shortMessage;
+    return { code: error.code, message: typeof short === "string" ? short : error.message, details: toPlain(error.details) };
+  }
   if (error instanceof Error) {
-    // ethers and Node errors carry a code of their own (CALL_EXCEPTION, ECONNREFUSED…) that exitCodeOf knows.
-    const code = (error as { code?: unknown }).code;
-    return { code: typeof code === "string" ? code : "INTERNAL", message: error.message, details: {} };
+    // ethers and Node errors carry a code of their own (CALL_EXCEPTION, ECONNREFUSED…) that exitCodeOf
+    // knows; ethers keeps a short message apart from the long one (which repeats the transaction).
+    const e = error as { code?: unknown; shortMessage?: unknown; info?: { error?: { message?: unknown } } };
+    const node = e.info?.error?.message;
+    const short = typeof e.shortMessage === "string" ? `${e.shortMessage}${typeof node === "string" ? `: ${node}` : ""}` : error.message;
+    return { code: typeof e.code === "string" ? e.code : "INTERNAL", message: short, details: {} };
   }
   return { code: "INTERNAL", message: String(error), details: {} };
 }

@@ -17,7 +17,8 @@ export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
 /**
  * Asks the node for its chain id first, then returns a provider fixed to it. Every call, the
  * first and all later ones, gives up after `timeoutMs`: a node that accepts the connection and
- * never answers is an error (`ChainError("RPC_UNAVAILABLE")`, exit 3), never a hang.
+ * never answers is an error (`ChainError("RPC_UNAVAILABLE")`, exit 3), never a hang. Answers are
+ * not cached: a command's consecutive writes each read the account's current nonce.
  */
 export const connectRpc: Connect = async (url, timeoutMs = DEFAULT_RPC_TIMEOUT_MS) => {
   const req = new FetchRequest(url);
@@ -34,6 +35,6 @@ export const connectRpc: Connect = async (url, timeoutMs = DEFAULT_RPC_TIMEOUT_M
   }
   const calls = new FetchRequest(url);
   calls.timeout = timeoutMs;
-  const provider = new JsonRpcProvider(calls, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+  const provider = new JsonRpcProvider(calls, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   return { provider, close: () => provider.destroy() };
 };

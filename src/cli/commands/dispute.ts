@@ -44,13 +44,18 @@ export interface TimelineEntry {
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
 /** A session id, a message or receipt digest of the store, or (with a chain) a claim id. */
-export async function resolveQuery(store: EvidenceStore, query: string, claims?: () => Promise<ClaimDispute[]>): Promise<Resolved> {
-  const { EvidenceError } = await import("../../evidence/errors.js");
+/** Checks the query's form; true for a claim id (decimal). */
+function isClaimQuery(query: string): boolean {
   const isDecimal = /^[0-9]{1,78}$/.test(query);
   if (!isDecimal && !HEX32.test(query)) {
     throw new UsageError(`the query must be a session id or digest (0x + 64 hex digits) or a claim id (decimal), got "${query}"`);
   }
-  if (!isDecimal) {
+  return isDecimal;
+}
+
+export async function resolveQuery(store: EvidenceStore, query: string, claims?: () => Promise<ClaimDispute[]>): Promise<Resolved> {
+  const { EvidenceError } = await import("../../evidence/errors.js");
+  if (!isClaimQuery(query)) {
     const id = query.toLowerCase();
     if (store.hasSession(id)) return { kind: "session", sessionId: id };
     const message = store.message(id);
@@ -115,6 +120,7 @@ export function formatTimeline(r: Resolved, bundle: EvidenceBundle, verdict: Ver
 }
 
 export async function runDisputeShow(opts: DisputeShowOptions, g: GlobalOptions, io: CliIo, deps: CliDeps): Promise<ExitCodeValue> {
+  isClaimQuery(opts.query);
   const storePath = parseExistingFile(opts.store, "--store");
   const deploymentsPath = opts.deployments === undefined ? undefined : parseExistingFile(opts.deployments, "--deployments");
   const out = opts.out === undefined ? undefined : parseOutputFile(opts.out, opts.force ?? false);

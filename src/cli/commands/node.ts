@@ -2,6 +2,7 @@
  * `v2g node [--port <n>]`: the embedded Hardhat network as a JSON-RPC server (HTTP and WebSocket)
  * on 127.0.0.1, with Hardhat's funded development accounts. Stops on SIGINT/SIGTERM and exits 0.
  */
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { parseInteger } from "../args.js";
 import { globalsOf, guarded, untilStopped, type CliContext } from "../context.js";
@@ -34,12 +35,15 @@ async function rpc<T>(url: string, method: string): Promise<T> {
 export async function runNode(opts: NodeOptions, io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
   const { createHardhatRuntimeEnvironment } = await import("hardhat/hre");
   // No project config: the node needs no contracts, build or plugins (the CLI deploys over RPC).
-  const hre = await createHardhatRuntimeEnvironment({});
+  // The project root is the package's, wherever the user stands.
+  const hre = await createHardhatRuntimeEnvironment({}, {}, fileURLToPath(new URL("../../..", import.meta.url)));
   const server = await hre.network.createServer({ network: "default" }, HOST, opts.port);
   const { port } = await server.listen();
   const url = `http://${HOST}:${port}`;
   try {
-    const [chainId, accounts] = await Promise.all([rpc<string>(url, "eth_chainId"), rpc<string[]>(url, "eth_accounts")]);
+    const { getAddress } = await import("ethers");
+    const [chainId, lower] = await Promise.all([rpc<string>(url, "eth_chainId"), rpc<string[]>(url, "eth_accounts")]);
+    const accounts = lower.map((a) => getAddress(a));
     if (opts.json) {
       io.out(JSON.stringify({ url, chainId: BigInt(chainId).toString(), accounts }));
     } else {

@@ -34,10 +34,28 @@ const ROLE_GETTER: Record<RoleName, string> = {
 /** `type(uint40).max`: an open-ended key. */
 const OPEN_ENDED = 2n ** 40n - 1n;
 
-/** A time in Unix seconds, or "now". */
-function parseTime(value: string | undefined, what: string, now: bigint): bigint {
-  if (value === undefined || value === "now") return now;
+/**
+ * How far after the latest block a new key's validity starts by default: the transaction lands in
+ * a later block, and the registry refuses a validity that starts before its block.
+ */
+const KEY_LEAD_SECONDS = 60n;
+
+/** A time in Unix seconds; `fallback` when not given. */
+function parseTime(value: string | undefined, what: string, fallback: bigint): bigint {
+  if (value === undefined) return fallback;
   return BigInt(parseInteger(value, what, 0, Number(OPEN_ENDED)));
+}
+
+/** The signing key bound at `key`, or null (the registry reverts for an unknown key). */
+async function bindingOf(s: ChainSession, key: string): Promise<{ participant: string; validFrom: bigint; validUntil: bigint } | null> {
+  try {
+    const k = (await s.contracts.registry.signingKey(key)) as { participant: string; validFrom: bigint; validUntil: bigint };
+    return { participant: k.participant, validFrom: k.validFrom, validUntil: k.validUntil };
+  } catch (error) {
+    const { isError } = await import("ethers");
+    if (isError(error, "CALL_EXCEPTION")) return null;
+    throw error;
+  }
 }
 
 interface Common {
@@ -91,9 +109,8 @@ export async function runKeyAdd(o: KeyAddOptions, g: GlobalOptions, io: CliIo, d
   const newKey = loadKey(o.newKey, "--new-key", deps.env);
   const consent = consentOf(o.consent, deps);
   return withSession(g, deps, o, async (s) => {
-    const now = await chainNow(s);
-    const validFrom = parseTime(o.validFrom, "--valid-from", now);
-    const validUntil = o.validUntil === undefined ? OPEN_ENDED : parseTime(o.validUntil, "--valid-until", now);
+    const validFrom = parseTime(o.validFrom, "--valid-from", (await chainNow(s)) + KEY_LEAD_SECONDS);
+    const validUntil = parseTime(o.validUntil, "--valid-until", OPEN_ENDED);
     if (validUntil <= validFrom) throw new UsageError("--valid-until must be after --valid-from");
     const receipt = await bindKey(s, participant, newKey, consent, validFrom, validUntil);
     return printResult(io, g, `key ${newKey.address} bound to ${participant} from ${validFrom}${validUntil === OPEN_ENDED ? "" : ` until ${validUntil}`} (tx ${receipt.hash})`,
@@ -106,9 +123,9 @@ export async function runKeyRotate(o: KeyAddOptions & { old: string; at?: string
   const newKey = loadKey(o.newKey, "--new-key", deps.env);
   const consent = consentOf(o.consent, deps);
   return withSession(g, deps, o, async (s) => {
-    const at = parseTime(o.at, "--at", await chainNow(s));
-    const binding = (await s.contracts.registry.signingKey(old)) as { participant: string };
-    if (binding.participant === "0x0000000000000000000000000000000000000000") {
+    const at = parseTime(o.at, "--at", (await chainNow(s)) + KEY_LEAD_SECONDS);
+    const binding = await bindingOf(s, old);
+    if (!binding) {
       const { EvidenceError } = await import("../../evidence/errors.js");
       throw new EvidenceError("NOT_FOUND", `no key ${old} in the registry`, { key: old });
     }
@@ -151,8 +168,7 @@ export async function runRegistryShow(o: Common & { address: string }, g: Global
     const r = session.contracts.registry;
     const roles: string[] = [];
     for (const role of ROLES) if (await r.hasRole(await r[ROLE_GETTER[role]](), account)) roles.push(role);
-    const k = (await r.signingKey(account)) as { participant: string; validFrom: bigint; validUntil: bigint };
-    const key = k.participant === "0x0000000000000000000000000000000000000000" ? null : { participant: k.participant, validFrom: k.validFrom, validUntil: k.validUntil };
+    const key = await bindingOf(session, account);
     const text = [`${account}: roles ${roles.length ? roles.join(", ") : "none"}`];
     if (key) text.push(`  signing key of ${key.participant}, valid from ${key.validFrom}${key.validUntil === OPEN_ENDED ? "" : ` until ${key.validUntil}`}`);
     return printResult(io, g, text.join("\n"), { account, roles, key });
@@ -204,7 +220,7 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
     .command("add")
     .description("bind a new signing key to a participant; the key proves possession by signing its binding")
     .requiredOption("--participant <address>", "the participant the key belongs to")
-    .option("--valid-from <seconds>", "start of validity, Unix seconds (default now)")
+    .option("--valid-from <seconds>", "start of validity, Unix seconds (default a minute after the latest block)")
     .option("--valid-until <seconds>", "end of validity, Unix seconds (default open-ended)")
     .option(dep, depHelp);
   keyOptions(add, "new-", "the new signing key");
@@ -212,9 +228,9 @@ export function registerRegistry(program: Command, ctx: CliContext): void {
   add.action(commandAction(ctx, runKeyAdd, keyShape));
   const rotate = key
     .command("rotate")
-    .description("bind a new key from --at (default now) and end the old key's validity there")
+    .description("bind a new key from --at (default a minute after the latest block) and end the old key's validity there")
     .requiredOption("--old <address>", "the key to replace")
-    .option("--at <seconds>", "when the new key takes over, Unix seconds (default now)")
+    .option("--at <seconds>", "when the new key takes over, Unix seconds (default a minute after the latest block)")
     .option(dep, depHelp);
   keyOptions(rotate, "new-", "the new signing key");
   keyOptions(rotate, "consent-", "the participant's consent key (when the signer is the registrar)");

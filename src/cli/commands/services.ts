@@ -39,7 +39,7 @@ async function partyContextOf() {
 }
 
 /** Runs the LAG service until `signal` aborts (default: SIGTERM or SIGINT); then drains. */
-export async function runLagServe(opts: { config: string }, io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
+export async function runLagServe(opts: { config: string; json?: boolean }, io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
   return guarded(io, async () => {
     const [{ pino }, { lagServiceOptions, loadLagConfig }, { startLagService }] = await Promise.all([
       import("pino"), import("../../services/config.js"), import("../../services/lagServer.js"),
@@ -47,11 +47,11 @@ export async function runLagServe(opts: { config: string }, io: CliIo, signal?: 
     const config = loadLagConfig(opts.config);
     const ctx = await partyContextOf();
     return serve("LAG", async () => startLagService(await lagServiceOptions(config, ctx, pino({ level: config.logLevel }))), io, signal);
-  });
+  }, opts.json);
 }
 
 /** Runs the CA service until `signal` aborts (default: SIGTERM or SIGINT); then drains. */
-export async function runCaServe(opts: { config: string }, io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
+export async function runCaServe(opts: { config: string; json?: boolean }, io: CliIo, signal?: AbortSignal): Promise<ExitCodeValue> {
   return guarded(io, async () => {
     const [{ pino }, { caServiceOptions, loadCaConfig }, { startCaService }] = await Promise.all([
       import("pino"), import("../../services/config.js"), import("../../services/caServer.js"),
@@ -59,11 +59,11 @@ export async function runCaServe(opts: { config: string }, io: CliIo, signal?: A
     const config = loadCaConfig(opts.config);
     const ctx = await partyContextOf();
     return serve("CA", () => startCaService(caServiceOptions(config, ctx, pino({ level: config.logLevel }))), io, signal);
-  });
+  }, opts.json);
 }
 
 /** One authentication of a vehicle at a LAG service. */
-export async function runVehicleAuthenticate(opts: { lag: string; credential: string; ca: string }, io: CliIo): Promise<ExitCodeValue> {
+export async function runVehicleAuthenticate(opts: { lag: string; credential: string; ca: string; json?: boolean }, io: CliIo): Promise<ExitCodeValue> {
   return guarded(io, async () => {
     const [{ bytesToHex, createSodiumBackend }, { partyContext }, { readCaPublic, readCredential }, { authenticateAtLag, LagClient }] = await Promise.all([
       import("../../crypto/index.js"), import("../../protocol/index.js"), import("../../services/deployment.js"), import("../../services/vehicleClient.js"),
@@ -78,11 +78,11 @@ export async function runVehicleAuthenticate(opts: { lag: string; credential: st
     } finally {
       client.close();
     }
-  });
+  }, opts.json);
 }
 
 /** Writes a local deployment and a `lag.config.json` for it. */
-export async function runDeploymentInit(opts: { dir: string; members: number; ringSize: number; lagId: string }, io: CliIo): Promise<ExitCodeValue> {
+export async function runDeploymentInit(opts: { dir: string; members: number; ringSize: number; lagId: string; json?: boolean }, io: CliIo): Promise<ExitCodeValue> {
   return guarded(io, async () => {
     const { writeDeployment } = await import("../../services/deployment.js");
     const d = writeDeployment(await partyContextOf(), opts.dir, { lagId: opts.lagId, members: opts.members, ringSize: opts.ringSize });
@@ -104,10 +104,14 @@ export async function runDeploymentInit(opts: { dir: string; members: number; ri
       rounds: { sqlite: "ca-rounds.db" },
     };
     writeFileSync(join(opts.dir, "ca.config.json"), `${JSON.stringify(caConfig, null, 2)}\n`);
-    io.out(`deployment written to ${opts.dir}: lag.config.json, ca.config.json, ${opts.members} vehicle credentials`);
+    io.out(opts.json
+      ? JSON.stringify({ dir: opts.dir, files: ["lag.config.json", "ca.config.json", d.files.group, d.files.caPublic], vehicles: opts.members })
+      : `deployment written to ${opts.dir}: lag.config.json, ca.config.json, ${opts.members} vehicle credentials`);
     return ExitCode.Ok;
-  });
+  }, opts.json);
 }
+
+const jsonOf = (cmd: Command): boolean => cmd.optsWithGlobals<{ json?: boolean }>().json ?? false;
 
 export function registerServices(program: Command, ctx: CliContext): void {
   const lag = program.command("lag").description("the local aggregator (LAG) service");
@@ -115,8 +119,8 @@ export function registerServices(program: Command, ctx: CliContext): void {
     .command("serve")
     .description("run the LAG service (HTTP and WebSocket) until SIGTERM/SIGINT (then exit 0)")
     .requiredOption("--config <file>", "the service's config file (JSON)")
-    .action(async (o: { config: string }) => {
-      ctx.exitCode = await runLagServe(o, ctx.io, ctx.deps.signal);
+    .action(async (o: { config: string }, cmd: Command) => {
+      ctx.exitCode = await runLagServe({ ...o, json: jsonOf(cmd) }, ctx.io, ctx.deps.signal);
     });
   program
     .command("ca")
@@ -124,8 +128,8 @@ export function registerServices(program: Command, ctx: CliContext): void {
     .command("serve")
     .description("run the CA service (HTTP) until SIGTERM/SIGINT (then exit 0)")
     .requiredOption("--config <file>", "the service's config file (JSON)")
-    .action(async (o: { config: string }) => {
-      ctx.exitCode = await runCaServe(o, ctx.io, ctx.deps.signal);
+    .action(async (o: { config: string }, cmd: Command) => {
+      ctx.exitCode = await runCaServe({ ...o, json: jsonOf(cmd) }, ctx.io, ctx.deps.signal);
     });
   program
     .command("vehicle")
@@ -135,8 +139,8 @@ export function registerServices(program: Command, ctx: CliContext): void {
     .requiredOption("--lag <url>", "the LAG service's URL")
     .requiredOption("--credential <file>", "the vehicle's credential file")
     .requiredOption("--ca <file>", "the CA's public keys file")
-    .action(async (o: { lag: string; credential: string; ca: string }) => {
-      ctx.exitCode = await runVehicleAuthenticate(o, ctx.io);
+    .action(async (o: { lag: string; credential: string; ca: string }, cmd: Command) => {
+      ctx.exitCode = await runVehicleAuthenticate({ ...o, json: jsonOf(cmd) }, ctx.io);
     });
   const count = (what: string) => (v: string) => parseInteger(v, what, 2, 1_000_000);
   program
@@ -148,7 +152,7 @@ export function registerServices(program: Command, ctx: CliContext): void {
     .option("--members <n>", "vehicles in the group", count("--members"), 32)
     .option("--ring-size <n>", "ring size of the credentials", count("--ring-size"), 16)
     .option("--lag-id <id>", "the LAG's id", "LAG-Local-1")
-    .action(async (o: { dir: string; members: number; ringSize: number; lagId: string }) => {
-      ctx.exitCode = await runDeploymentInit(o, ctx.io);
+    .action(async (o: { dir: string; members: number; ringSize: number; lagId: string }, cmd: Command) => {
+      ctx.exitCode = await runDeploymentInit({ ...o, json: jsonOf(cmd) }, ctx.io);
     });
 }
