@@ -39,7 +39,7 @@ describe("CLI: dispute show and verify", function () {
     const lines = shown.out.split("\n");
     expect(lines[0]).to.equal(`session ${f.sessionId} (from session), checked against the chain at block ${readBundle(out).chainState!.blockNumber}`);
     // 6 messages, 5 receipts, 1 refusal, 2 anchors: one line each, each with its verdict.
-    expect(lines.filter((l) => /^ {2}\S+Z (valid  |INVALID) /.test(l))).to.have.length(14);
+    expect(lines.filter((l) => /^ {2}\S+Z (valid {2}|INVALID) /.test(l))).to.have.length(14);
     expect(lines.filter((l) => l.includes(" valid   message ChargeDetailRecord"))).to.have.length(1);
     expect(lines.at(-1)).to.equal(`OK: 14 of 14 items valid, 0 invalid; bundle written to ${out}`);
     const offline = await cli(["verify", out]);
