@@ -25,8 +25,8 @@ export interface RuleOptions {
   bundle: string;
 }
 
-/** `DisputeStatus.Open` of IRoamingSettlement. */
-const OPEN = 0n;
+/** `DisputeStatus.Open` of IRoamingSettlement (`None` is 0). */
+const OPEN = 1n;
 
 export async function runArbiterRule(o: RuleOptions, g: GlobalOptions, io: CliIo, deps: CliDeps): Promise<ExitCodeValue> {
   const claimId = parseClaimId(o.claim);
@@ -51,7 +51,7 @@ export async function runArbiterRule(o: RuleOptions, g: GlobalOptions, io: CliIo
     for (const d of mine) if (((await settlement.disputeOf(d.disputeId)) as { status: bigint }).status === OPEN) open.push(d);
     if (open.length === 0) {
       const { ChainError } = await import("../../chain/errors.js");
-      const what = claimLevel ? "a claim-level dispute" : `a dispute of CDR ${cdr}`;
+      const what = claimLevel ? "claim-level dispute" : `dispute of CDR ${cdr}`;
       throw new ChainError("NOT_FOUND", `claim ${claimId} has no open ${what}${mine.length ? " (it was ruled on)" : ""}`, { claimId: claimId.toString(), target: o.target });
     }
     const dispute = open.at(-1)!;
