@@ -83,8 +83,6 @@ export function untilStopped(signal?: AbortSignal): Promise<void> {
   });
 }
 
-export { ExitCode };
-
 /** A command body that takes its options, the validated global options, the output and the deps. */
 export type CommandRun<O> = (o: O, g: GlobalOptions, io: CliIo, deps: CliDeps) => Promise<ExitCodeValue>;
 

@@ -127,12 +127,12 @@ describe("CLI: dispute show and verify", function () {
     }
   });
 
-  it("should print schema errors as JSON with --json, with the issue paths", async () => {
+  it("should print schema errors as JSON with --json, with the issue paths (a file that is no bundle: exit 1)", async () => {
     const f = await load();
     const bad = join(f.dir, "bad-schema.json");
     writeFileSync(bad, JSON.stringify({ ...JSON.parse(f.bundleJson), schema: "other/1" }));
     const r = await cli(["verify", bad, "--json"]);
-    expect(r.code).to.equal(ExitCode.Usage);
+    expect(r.code).to.equal(ExitCode.Negative);
     expect(r.err).to.equal("");
     const err = JSON.parse(r.out) as { error: { code: string; message: string; details: { issues: { path: string[] }[] } } };
     expect(err.error.code).to.equal("BUNDLE_SCHEMA");
