@@ -4,7 +4,7 @@
  * for its receipt and turns a revert into `ChainError("REVERTED")` with the decoded custom error.
  * (Long-running parties write through the outbox instead: src/chain/outbox.ts.)
  */
-import type { ContractTransactionResponse, Provider, TransactionReceipt, Wallet } from "ethers";
+import type { ContractTransactionResponse, NonceManager, Provider, TransactionReceipt } from "ethers";
 import type { DeployedContracts, Deployment } from "../chain/deployAll.js";
 import { parseExistingFile, userFolder } from "./args.js";
 import type { CliDeps, GlobalOptions } from "./context.js";
@@ -19,7 +19,8 @@ export interface ChainSession {
   deployment: Deployment;
   /** The contracts, connected to the signer when there is one, else to the provider. */
   contracts: DeployedContracts;
-  signer?: Wallet;
+  /** The signer with its nonces counted here: the provider's answers may be cached for a moment. */
+  signer?: NonceManager;
   close(): void;
 }
 
@@ -37,7 +38,8 @@ export async function openSession(g: GlobalOptions, deps: CliDeps, deploymentsFi
         node: chainId.toString(), deployment: deployment.chainId,
       });
     }
-    const connected = signer?.connect(conn.provider);
+    const { NonceManager } = await import("ethers");
+    const connected = signer ? new NonceManager(signer.connect(conn.provider)) : undefined;
     return { provider: conn.provider, deployment, contracts: attachDeployment(deployment, connected ?? conn.provider), signer: connected, close: conn.close };
   } catch (error) {
     conn.close();
@@ -50,24 +52,20 @@ export function deploymentsPath(value: string | undefined): string {
   return resolve(userFolder(), value ?? DEFAULT_DEPLOYMENTS);
 }
 
-/** Sends one write and waits for its receipt; a revert becomes `ChainError("REVERTED")` naming the custom error. */
+/**
+ * Sends one write and waits for its receipt; a failure becomes a `ChainError` through the chain
+ * layer's one mapper (`toChainError`): `REVERTED` naming the custom error, or the node's failure.
+ */
 export async function send(action: string, write: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
-  const [{ ChainError }, { combineAbis, ethersRevertOf }, abis] = await Promise.all([
-    import("../chain/errors.js"), import("../chain/decode.js"), import("../chain/abi/index.js"),
-  ]);
+  const [{ ChainError }, { toChainError }] = await Promise.all([import("../chain/errors.js"), import("../chain/decode.js")]);
+  let hash: string | undefined;
   try {
     const tx = await write();
+    hash = tx.hash;
     const receipt = await tx.wait();
-    if (!receipt || receipt.status !== 1) throw new ChainError("REVERTED", `${action} failed`, { action, txHash: tx.hash });
-    return receipt;
+    if (receipt && receipt.status === 1) return receipt;
   } catch (error) {
-    if (error instanceof ChainError) throw error;
-    const iface = combineAbis([abis.ParticipantRegistryAbi, abis.EvidenceLedgerAbi, abis.RoamingSettlementAbi, abis.EscrowOpeningsAbi, abis.SettlementTestTokenAbi] as never[]);
-    const revert = ethersRevertOf(error, iface);
-    if (revert) {
-      const args = revert.args.map((a) => (typeof a === "bigint" ? a.toString() : a));
-      throw new ChainError("REVERTED", `${action} reverted with ${revert.name}(${args.join(", ")})`, { action, error: revert.name, args }, error);
-    }
-    throw error;
+    throw toChainError(action, error);
   }
+  throw new ChainError("REVERTED", `${action} failed`, { action, txHash: hash });
 }

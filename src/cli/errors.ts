@@ -40,7 +40,9 @@ function detailSuffix(details: Record<string, unknown>): string {
     return ` (${shown.join("; ")}${issues.length > 3 ? `; … and ${issues.length - 3} more` : ""})`;
   }
   const name = details.error;
-  return typeof name === "string" ? ` (${name})` : "";
+  if (typeof name !== "string") return "";
+  const args = details.args;
+  return Array.isArray(args) ? ` (${name}(${args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(", ")}))` : ` (${name})`;
 }
 
 /** Writes the error once, as a line or as JSON, and returns its exit code. */

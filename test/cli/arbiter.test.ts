@@ -77,7 +77,7 @@ describe("CLI: dispute show of a claim and the arbiter's ruling", function () {
       v2g("arbiter", "rule", claimId, cdrs[1]!.digest, "--outcome", "upheld", "--bundle", bundle, "--deployments", deployments, "--key-file", key, ...extra);
     const byParty = await rule(keys.host);
     expect(byParty.code, byParty.err).to.equal(ExitCode.Refused);
-    expect(byParty.err).to.match(/^error: resolveDispute reverted with AccessControlUnauthorizedAccount\(/);
+    expect(byParty.err).to.match(/^error: resolveDispute reverted with AccessControlUnauthorizedAccount \[REVERTED\] \(AccessControlUnauthorizedAccount\(/);
     const ruled = await rule(keys.arbiter, "--json");
     expect(ruled.code, ruled.out).to.equal(ExitCode.Ok);
     const r = JSON.parse(ruled.out) as { disputeId: string; upheld: boolean; bundleDigest: string };

@@ -118,7 +118,7 @@ describe("CLI: a local node, deploy, registry, supplier, CDRs and disputes", fun
   });
 
   it("should grant roles only when signed by a registrar", async () => {
-    await refused(/grantRole\(supplier\) reverted with AccessControlUnauthorizedAccount\(/, "registry", "add", supplier.address, "--role", "supplier", "--deployments", deployments, "--key-file", files.stranger);
+    await refused(/grantRole\(supplier\) reverted with AccessControlUnauthorizedAccount \[REVERTED\] \(AccessControlUnauthorizedAccount\(/, "registry", "add", supplier.address, "--role", "supplier", "--deployments", deployments, "--key-file", files.stranger);
     await json("registry", "add", supplier.address, "--role", "supplier", "--deployments", deployments, "--key-file", files.admin);
     await json("registry", "add", arbiter.address, "--role", "arbiter", "--deployments", deployments, "--key-file", files.admin);
     const shown = await json<{ roles: string[] }>("registry", "show", supplier.address, "--deployments", deployments);
@@ -160,11 +160,11 @@ describe("CLI: a local node, deploy, registry, supplier, CDRs and disputes", fun
   });
 
   it("should set up a supplier's collateral and withdraw it in two steps, never early", async () => {
-    await refused(new RegExp(`deposit reverted with AccessControlUnauthorizedAccount\\(${stranger.address}, 0x`), "supplier", "setup", "--amount", "1000", "--mint", "--deployments", deployments, "--key-file", files.stranger);
+    await refused(new RegExp(`deposit reverted with AccessControlUnauthorizedAccount \\[REVERTED\\] \\(AccessControlUnauthorizedAccount\\(${stranger.address}, 0x`), "supplier", "setup", "--amount", "1000", "--mint", "--deployments", deployments, "--key-file", files.stranger);
     const setup = await json<{ available: string }>("supplier", "setup", "--amount", "1000000", "--mint", "--deployments", deployments, "--key-file", files.supplier);
     expect(setup.available).to.equal("1000000");
     const req = await json<{ readyAt: string }>("supplier", "withdraw", "request", "--amount", "400000", "--deployments", deployments, "--key-file", files.supplier);
-    await refused(/withdraw reverted with SettlementWithdrawalNotReady\(/, "supplier", "withdraw", "complete", "--amount", "400000", "--deployments", deployments, "--key-file", files.supplier);
+    await refused(/withdraw reverted with SettlementWithdrawalNotReady \[REVERTED\] \(SettlementWithdrawalNotReady\(/, "supplier", "withdraw", "complete", "--amount", "400000", "--deployments", deployments, "--key-file", files.supplier);
     await rpc("evm_setNextBlockTimestamp", [Number(req.readyAt)]);
     await rpc("evm_mine");
     await refused(/SettlementWithdrawalNotRequested/, "supplier", "withdraw", "complete", "--amount", "500000", "--deployments", deployments, "--key-file", files.supplier);

@@ -57,7 +57,9 @@ export async function runDeploy(o: DeployOptions, g: GlobalOptions, io: CliIo, d
   resolveSettings(settings);
   const conn = await deps.connect(g.rpc, g.rpcTimeoutMs);
   try {
-    const full = await deployAll(key.connect(conn.provider), settings, { network: o.networkName });
+    // Nonces counted here: the chain layer's provider may answer from a short cache.
+    const { NonceManager } = await import("ethers");
+    const full = await deployAll(new NonceManager(key.connect(conn.provider)), settings, { network: o.networkName });
     writeDeployments(out, full.deployment);
     const d = full.deployment;
     if (g.json) io.out(JSON.stringify({ file: out, ...d }, null, 2));

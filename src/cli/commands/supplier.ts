@@ -22,7 +22,7 @@ interface AmountOptions {
 async function signed<T>(g: GlobalOptions, deps: CliDeps, file: string | undefined, body: (s: ChainSession, me: string) => Promise<T>): Promise<T> {
   const s = await openSession(g, deps, deploymentsPath(file), true);
   try {
-    return await body(s, s.signer!.address);
+    return await body(s, await s.signer!.getAddress());
   } finally {
     s.close();
   }
@@ -63,7 +63,7 @@ export async function runSupplierShow(o: { deployments?: string; address?: strin
   const given = o.address === undefined ? undefined : parseAddressArg(o.address, "the address");
   const s = await openSession(g, deps, deploymentsPath(o.deployments), given === undefined);
   try {
-    const who = given ?? s.signer!.address;
+    const who = given ?? (await s.signer!.getAddress());
     const c = s.contracts.settlement;
     const [balance, locked, debt, available, [pending, readyAt]] = (await Promise.all([
       c.balanceOf(who), c.lockedOf(who), c.debtOf(who), c.availableOf(who), c.withdrawalOf(who),
