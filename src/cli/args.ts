@@ -4,10 +4,61 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { getAddress } from "ethers";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { UsageError } from "../errors.js";
 
 export { UsageError };
+
+/** What a secp256k1 private key looks like when pasted: 32 bytes of hex, with or without 0x. */
+export const PRIVATE_KEY_PATTERN = /^(0x)?[0-9a-fA-F]{64}$/;
+
+/** Options some tools take a key in; here a key never comes from an argument. */
+const KEY_OPTIONS = ["--key", "--private-key", "--privatekey", "--secret", "--mnemonic", "--seed-phrase"];
+
+/**
+ * Refuses a key given on the command line (shell history, process list): a key option, or a key
+ * where a key file or a variable name belongs.
+ */
+export function refuseKeyArguments(argv: readonly string[]): void {
+  argv.forEach((arg, i) => {
+    const [name, inline] = arg.startsWith("--") ? arg.split("=", 2) : [arg, undefined];
+    if (KEY_OPTIONS.includes(name!.toLowerCase())) {
+      throw new UsageError(`${name} is not an option: keys come only from a key file (--key-file) or an environment variable (--key-env)`);
+    }
+    if (/^--(\w+-)*key-(file|env)$/.test(name!)) {
+      const value = inline ?? argv[i + 1];
+      if (value !== undefined && PRIVATE_KEY_PATTERN.test(value)) {
+        throw new UsageError(`${name} takes a file or a variable name, not a key: never put a key in an argument`);
+      }
+    }
+  });
+}
+
+/** A whole number in `[min, max]`. */
+export function parseInteger(value: string, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${what} must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+/** A positive amount of token base units (a decimal integer, at most 2^256 - 1). */
+export function parseAmount(value: string, what: string): bigint {
+  if (!/^[0-9]{1,78}$/.test(value) || BigInt(value) === 0n || BigInt(value) >= 2n ** 256n) {
+    throw new UsageError(`${what} must be a positive whole number of token base units, got "${value}"`);
+  }
+  return BigInt(value);
+}
+
+/** One of `choices`. */
+export function parseChoice<T extends string>(value: string, what: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`${what} must be one of ${choices.join(", ")}, got "${value}"`);
+  }
+  return value as T;
+}
 
 export function parseHex32(value: string, what: string): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {
@@ -16,15 +67,19 @@ export function parseHex32(value: string, what: string): string {
   return value.toLowerCase();
 }
 
+/** The EIP-55 spelling of a 40-hex-digit address (keccak-256 of the lower-case hex; no ethers at start-up). */
+function checksummed(hex40: string): string {
+  const lower = hex40.toLowerCase();
+  const hash = bytesToHex(keccak_256(utf8ToBytes(lower)));
+  return `0x${[...lower].map((c, i) => (parseInt(hash[i]!, 16) >= 8 ? c.toUpperCase() : c)).join("")}`;
+}
+
 /** An EIP-55 checksummed address, the only spelling the bundle files accept too. */
 export function parseAddressArg(value: string, what: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new UsageError(`${what} must be 0x followed by 40 hex digits`);
-  let address: string;
-  try {
-    address = getAddress(value);
-  } catch {
-    throw new UsageError(`${what} has a wrong EIP-55 checksum: "${value}"`);
-  }
+  const address = checksummed(value.slice(2));
+  const mixed = value.slice(2) !== value.slice(2).toLowerCase() && value.slice(2) !== value.slice(2).toUpperCase();
+  if (mixed && address !== value) throw new UsageError(`${what} has a wrong EIP-55 checksum: "${value}"`);
   if (address !== value) throw new UsageError(`${what} must be EIP-55 checksummed (as ${address}), got "${value}"`);
   return address;
 }

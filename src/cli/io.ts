@@ -1,17 +1,9 @@
-/** Output and exit codes shared by every command of the CLI. */
+/** Output of the CLI's commands and the exit-code table they share. */
 
-/** Exit codes of the CLI (documented in `--help` and docs/evidence-bundle.md). */
-export const ExitCode = {
-  /** The command did what was asked and the result is good (e.g. a bundle verified). */
-  Ok: 0,
-  /** The command ran and the result is bad (e.g. a bundle with an invalid item). */
-  NotOk: 1,
-  /** Bad input: an argument, a file or the chain could not be used. */
-  BadInput: 2,
-  /** The thing asked for does not exist (e.g. no evidence for the session). */
-  NotFound: 3,
-} as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+/** The exit-code table of every command (src/errors.ts; docs/cli.md and `v2g --help` show it). */
+export { ExitCode } from "../errors.js";
+import type { ExitCode } from "../errors.js";
+export type ExitCodeValue = ExitCode;
 
 /** Where commands write: the console in production, a buffer in tests. */
 export interface CliIo {

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-/** Entry point of `npm run cli -- <command>`; everything else lives in program.ts and commands/. */
+/** Entry point of the `v2g` command (bin/v2g.mjs) and of `npm run cli -- <command>`. */
 import { consoleIo } from "./io.js";
 import { runCli } from "./program.js";
 

@@ -1,8 +1,6 @@
 /** The CLI's connection to a JSON-RPC node: the chain layer's one client (`connectRpc` in src/chain/rpc.ts). */
 import type { Provider } from "ethers";
-import { ChainError } from "../chain/errors.js";
 import { connectRpc as connectChain, DEFAULT_RPC_TIMEOUT_MS } from "../chain/rpc.js";
-import { UsageError } from "./args.js";
 
 export { DEFAULT_RPC_TIMEOUT_MS };
 
@@ -17,15 +15,10 @@ export type Connect = (url: string, timeoutMs?: number) => Promise<Connection>;
 
 /**
  * Asks the node for its chain id first, then returns a provider fixed to it; every call gives up
- * after `timeoutMs`. The commands still report an unreachable node as a usage error (exit 2) until
- * they map errors through `exitCodeOf` (src/errors.ts), where it is `Unavailable` (3).
+ * after `timeoutMs`. A node that cannot be reached, or accepts the connection and never answers,
+ * is `ChainError("RPC_UNAVAILABLE")`: exit 3, never a hang.
  */
 export const connectRpc: Connect = async (url, timeoutMs = DEFAULT_RPC_TIMEOUT_MS) => {
-  try {
-    const { provider, close } = await connectChain(url, { timeoutMs });
-    return { provider, close };
-  } catch (error) {
-    if (error instanceof ChainError) throw new UsageError(error.message, { chainCode: error.code }, error);
-    throw error;
-  }
+  const { provider, close } = await connectChain(url, { timeoutMs });
+  return { provider, close };
 };

@@ -84,13 +84,13 @@ describe("settlement bot: configuration and command line", function () {
   it("should exit 2 with the reason for a bad config, and 0 after a good tick", async () => {
     const bad = write("bad.json", { ...w.host.config, confirmations: -1 });
     const io = bufferIo();
-    expect(await runCli(["settlement-bot", "once", "--config", bad], io)).to.equal(ExitCode.BadInput);
+    expect(await runCli(["settlement-bot", "once", "--config", bad], io)).to.equal(ExitCode.Usage);
     expect(io.stderr.join("\n")).to.contain("[CONFIG_INVALID]").and.contain("at confirmations");
     const noKey = bufferIo();
     const deps = { env: {}, provider: (url: string) => httpProvider(url) };
-    expect(await runSettlementBot({ mode: "once", config: w.host.configPath }, noKey, deps)).to.equal(ExitCode.BadInput);
+    expect(await runSettlementBot({ mode: "once", config: w.host.configPath }, noKey, deps)).to.equal(ExitCode.Usage);
     expect(noKey.stderr.join("\n")).to.contain(`environment variable ${w.host.envName}`);
-    expect(await runCli(["settlement-bot", "once"], bufferIo())).to.equal(ExitCode.BadInput);
+    expect(await runCli(["settlement-bot", "once"], bufferIo())).to.equal(ExitCode.Usage);
 
     const ok = bufferIo();
     expect(await runSettlementBot({ mode: "once", config: w.host.configPath }, ok, { ...deps, env: w.env() })).to.equal(ExitCode.Ok);
@@ -99,10 +99,10 @@ describe("settlement bot: configuration and command line", function () {
     expect(await runSettlementBot({ mode: "once", config: w.host.configPath, json: true }, json, { ...deps, env: w.env() })).to.equal(ExitCode.Ok);
     expect(JSON.parse(json.stdout[0]!)).to.include({ cdrsImported: 0 }).and.have.property("errors").that.deep.equals([]);
 
-    // An unreachable endpoint is "retry later" (1), not a config error.
+    // An unreachable endpoint is "retry later" (3), not a config error.
     const down = write("down.json", { ...w.host.config, rpcUrl: "http://127.0.0.1:9" });
     const unreachable = bufferIo();
-    expect(await runSettlementBot({ mode: "once", config: down }, unreachable, { ...deps, env: w.env() })).to.equal(ExitCode.NotOk);
+    expect(await runSettlementBot({ mode: "once", config: down }, unreachable, { ...deps, env: w.env() })).to.equal(ExitCode.Unavailable);
   });
 
   it("should retry opening with a doubling delay while the endpoint is unreachable at start, then run", async () => {

@@ -3,17 +3,17 @@
  * endpoint is unreachable at start it retries opening with a doubling delay up to 30 s) and
  * `settlement-bot once --config <file>` (one tick, for cron and tests). Run it directly, not through
  * npm, so that a signal reaches the bot: `node --import tsx src/cli/main.ts settlement-bot run ...`.
- * Exit codes: 0 done (once: the tick had no step errors), 1 the tick had step errors or the
- * endpoint was unreachable (retry later), 2 bad config, key, deployment or chain (fix first).
+ * Exit codes from the table: 0 done (once: the tick had no step errors; run: stopped by a signal),
+ * 1 the tick had step errors, 2 bad config, key, deployment or chain (fix first), 3 the endpoint
+ * unreachable (retry later).
  */
 import type { Command } from "commander";
-import { describeError, isChainError } from "../../chain/errors.js";
-import { httpProvider, type Eip1193Provider } from "../../chain/rpc.js";
+import type { Eip1193Provider } from "../../chain/rpc.js";
 import type { SettlementBot } from "../../settlement/bot.js";
 import type { BotConfig } from "../../settlement/config.js";
 import type { BotLogger, TickReport } from "../../settlement/context.js";
-import { isSettlementError } from "../../settlement/errors.js";
 import type { CliContext } from "../context.js";
+import { reportError } from "../errors.js";
 import { ExitCode, type CliIo, type ExitCodeValue } from "../io.js";
 
 export interface SettlementBotOptions {
@@ -34,7 +34,13 @@ export interface SettlementBotDeps {
   retryDelayMs?: number;
 }
 
-export const defaultSettlementBotDeps: SettlementBotDeps = { env: process.env, provider: (url) => httpProvider(url) };
+/** The chain layer's HTTP provider, loaded when the bot starts. */
+async function httpProviderOf(): Promise<(url: string) => Eip1193Provider> {
+  const { httpProvider } = await import("../../chain/rpc.js");
+  return (url) => httpProvider(url);
+}
+
+export const defaultSettlementBotDeps = async (): Promise<SettlementBotDeps> => ({ env: process.env, provider: await httpProviderOf() });
 
 /** One line per tick: what happened, only the parts that are not empty. */
 export function summarizeTick(r: TickReport): string {
@@ -56,7 +62,8 @@ function jsonLogger(io: CliIo): BotLogger {
 }
 
 /** Runs the bot; returns the exit code. */
-export async function runSettlementBot(opts: SettlementBotOptions, io: CliIo, deps: SettlementBotDeps = defaultSettlementBotDeps): Promise<ExitCodeValue> {
+export async function runSettlementBot(opts: SettlementBotOptions, io: CliIo, given?: SettlementBotDeps): Promise<ExitCodeValue> {
+  const deps = given ?? (await defaultSettlementBotDeps());
   // The signal handlers come first: a SIGTERM while the bot still waits for its endpoint stops it too.
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -81,10 +88,11 @@ async function openAndRun(opts: SettlementBotOptions, io: CliIo, deps: Settlemen
   let config: BotConfig;
   // Loaded when the command runs, not when the CLI starts: they read the contracts' build
   // artifacts, which `--help` and the evidence commands do not need.
-  const [{ SettlementBot }, { accountFromEnv, loadConfig }, { openWithRetry, runLoop }] = await Promise.all([
+  const [{ SettlementBot }, { accountFromEnv, loadConfig }, { openWithRetry, runLoop }, { describeError, isChainError }] = await Promise.all([
     import("../../settlement/bot.js"),
     import("../../settlement/config.js"),
     import("../../settlement/loop.js"),
+    import("../../chain/errors.js"),
   ]);
   try {
     config = loadConfig(opts.config);
@@ -98,7 +106,7 @@ async function openAndRun(opts: SettlementBotOptions, io: CliIo, deps: Settlemen
         onRetry: (error, delayMs) => io.err(`warning: ${describeError(error)}; retrying in ${delayMs} ms`),
       });
   } catch (error) {
-    return failure(io, error);
+    return reportError(io, error, opts.json ?? false);
   }
   if (!bot) {
     io.out("settlement bot stopped before it could open");
@@ -109,46 +117,32 @@ async function openAndRun(opts: SettlementBotOptions, io: CliIo, deps: Settlemen
     if (opts.mode === "once") {
       const report = await bot.tick();
       print(report);
-      return report.errors.length === 0 ? ExitCode.Ok : ExitCode.NotOk;
+      return report.errors.length === 0 ? ExitCode.Ok : ExitCode.Negative;
     }
     io.out(`settlement bot of ${bot.address} running (stop with SIGINT or SIGTERM)`);
     const ticks = await runLoop(bot, { intervalMs: config.pollIntervalMs, signal, onTick: print });
     io.out(`settlement bot stopped after ${ticks} ticks`);
     return ExitCode.Ok;
   } catch (error) {
-    return failure(io, error);
+    return reportError(io, error, opts.json ?? false);
   } finally {
     bot.close();
   }
 }
 
-function failure(io: CliIo, error: unknown): ExitCodeValue {
-  if (isSettlementError(error)) {
-    io.err(`error: ${error.message} [${error.code}]`);
-    const issues = (error.details.issues ?? []) as { path: (string | number)[]; message: string }[];
-    for (const i of issues.slice(0, 10)) io.err(`  at ${i.path.join(".") || "(root)"}: ${i.message}`);
-    return error.code === "PACKAGE" ? ExitCode.NotOk : ExitCode.BadInput;
-  }
-  if (isChainError(error, "RPC_UNAVAILABLE")) {
-    io.err(`error: ${describeError(error)} (retry when the endpoint is back)`);
-    return ExitCode.NotOk;
-  }
-  io.err(`error: ${describeError(error)}`);
-  return ExitCode.BadInput;
-}
-
 export function registerSettlementBot(program: Command, ctx: CliContext): void {
   const bot = program
     .command("settlement-bot")
-    .description("a supplier's settlement bot: claims, verification, disputes, netting, withdrawals (exit 0 ok, 1 retry, 2 fix config)");
+    .description("a supplier's settlement bot: claims, verification, disputes, netting, withdrawals (exit 0 ok, 1 step errors, 2 fix config, 3 retry)");
   for (const mode of ["run", "once"] as const) {
     bot
       .command(mode)
       .description(mode === "run" ? "tick every pollIntervalMs until SIGINT/SIGTERM" : "run one tick and exit (for cron and tests)")
       .requiredOption("--config <file>", "bot config (JSON; the account key comes from the environment variable it names)")
-      .option("--json", "print each tick's report as JSON")
-      .action(async (o: { config: string; json?: boolean }) => {
-        ctx.exitCode = await runSettlementBot({ mode, ...o }, ctx.io);
+      .action(async (o: { config: string }, cmd: Command) => {
+        const json = cmd.optsWithGlobals<{ json?: boolean }>().json;
+        const deps = ctx.deps.signal ? { ...(await defaultSettlementBotDeps()), env: ctx.deps.env, signal: ctx.deps.signal } : undefined;
+        ctx.exitCode = await runSettlementBot({ mode, config: o.config, json }, ctx.io, deps);
       });
   }
 }

@@ -1,10 +1,8 @@
-/** `verify <bundle.json> [--rpc <url>] [--ledger <address>] [--json]`: checks an evidence bundle. */
+/** `verify <bundle.json> [--ledger <address>]`: checks an evidence bundle (0 valid, 1 invalid). */
 import type { Command } from "commander";
-import { readBundle } from "../../evidence/bundle.js";
-import { RpcChainView, SnapshotChainView, type ChainView } from "../../evidence/chainView.js";
-import { verifyBundle, type Verdict } from "../../evidence/verify.js";
+import type { Verdict } from "../../evidence/verify.js";
 import { parseAddressArg, parseExistingFile, parseRpcUrl, parseTimeoutSeconds, UsageError } from "../args.js";
-import { defaultDeps, guarded, type CliContext, type CliDeps } from "../context.js";
+import { defaultDeps, globalsOf, guarded, type CliContext, type CliDeps } from "../context.js";
 import { ExitCode, type CliIo, type ExitCodeValue } from "../io.js";
 
 export interface VerifyOptions {
@@ -26,6 +24,11 @@ export async function runVerify(opts: VerifyOptions, io: CliIo, deps: CliDeps = 
     const ledger = opts.ledger === undefined ? undefined : parseAddressArg(opts.ledger, "--ledger");
     if (ledger && !rpc) throw new UsageError("--ledger needs --rpc");
     const timeout = opts.rpcTimeout === undefined ? undefined : parseTimeoutSeconds(opts.rpcTimeout, "--rpc-timeout");
+    const [{ readBundle }, { RpcChainView, SnapshotChainView }, { verifyBundle }] = await Promise.all([
+      import("../../evidence/bundle.js"),
+      import("../../evidence/chainView.js"),
+      import("../../evidence/verify.js"),
+    ]);
     const bundle = readBundle(file);
     let verdict: Verdict;
     if (rpc) {
@@ -39,15 +42,14 @@ export async function runVerify(opts: VerifyOptions, io: CliIo, deps: CliDeps = 
     } else {
       if (!bundle.chainState)
         throw new UsageError("the bundle carries no chainState: verify it against a node with --rpc <url>");
-      const view: ChainView = new SnapshotChainView(bundle.chainState);
-      verdict = await verifyBundle(bundle, view);
+      verdict = await verifyBundle(bundle, new SnapshotChainView(bundle.chainState));
     }
     io.out(
       opts.json
         ? JSON.stringify(verdict, null, 2)
         : formatVerdict(verdict, rpc ? `node ${rpc}` : "the bundle's chain snapshot"),
     );
-    return verdict.ok ? ExitCode.Ok : ExitCode.NotOk;
+    return verdict.ok ? ExitCode.Ok : ExitCode.Negative;
   }, opts.json);
 }
 
@@ -66,13 +68,14 @@ export function formatVerdict(v: Verdict, against: string): string {
 export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command("verify")
-    .description("verify an evidence bundle offline (exit 0 valid, 1 invalid, 2 bad input)")
+    .description("verify an evidence bundle offline, or against --rpc when given (exit 0 valid, 1 invalid)")
     .argument("<bundle>", "evidence bundle JSON file (schema v2g-evidence-bundle/2 or /1)")
-    .option("--rpc <url>", "check against a JSON-RPC node instead of the bundle's chain snapshot")
-    .option("--rpc-timeout <seconds>", "longest wait for one answer of the node (default 10)")
-    .option("--ledger <address>", "EvidenceLedger to check against, EIP-55 checksummed (default: the bundle's domain)")
-    .option("--json", "print the verdict, or the error, as JSON")
-    .action(async (file: string, o: { rpc?: string; rpcTimeout?: string; ledger?: string; json?: boolean }) => {
-      ctx.exitCode = await runVerify({ file, ...o }, ctx.io, ctx.deps);
+    .option("--ledger <address>", "EvidenceLedger to check against, EIP-55 checksummed (default: the bundle's domain; needs --rpc)")
+    .action(async (file: string, o: { ledger?: string }, cmd: Command) => {
+      ctx.exitCode = await guarded(ctx.io, async () => {
+        const g = globalsOf(cmd);
+        const rpcTimeout = g.rpcTimeoutMs === undefined ? undefined : String(g.rpcTimeoutMs / 1000);
+        return runVerify({ file, ledger: o.ledger, rpc: g.rpcGiven ? g.rpc : undefined, rpcTimeout, json: g.json }, ctx.io, ctx.deps);
+      }, cmd.optsWithGlobals<{ json?: boolean }>().json);
     });
 }
