@@ -10,6 +10,7 @@ import {
 import { advanceTime, advanceTimeTo, chainTime, mineBlocks } from "../../src/chain/nodeClock.js";
 import { httpProvider } from "../../src/chain/rpc.js";
 import { listenLoopback } from "../../src/chain/rpcServer.js";
+import { ExitCode, exitCodeOf } from "../../src/errors.js";
 
 const NODE_THEN_EXIT = fileURLToPath(new URL("./children/nodeThenExit.ts", import.meta.url));
 
@@ -99,6 +100,7 @@ describe("local nodes", function () {
           const error = await rejection(kind.start({ port }));
           expect(error.code).to.equal("PORT_IN_USE");
           expect(error.details).to.include({ port });
+          expect(exitCodeOf(error)).to.equal(ExitCode.Unavailable);
         } finally {
           squatter.close();
         }
@@ -128,6 +130,7 @@ describe("local nodes", function () {
 
   it("should name the missing platform package when Anvil is not installed for this platform", () => {
     expect(() => anvilBinary("aix", "ppc64")).to.throw(LocalNodeError, "@foundry-rs/anvil-aix-ppc64").with.property("code", "NOT_INSTALLED");
+    expect(exitCodeOf(new LocalNodeError("NOT_INSTALLED", "x"))).to.equal(ExitCode.Usage);
     expect(anvilBinary()).to.match(/anvil-linux-amd64\/bin\/anvil$/);
   });
 

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hexlify, keccak256, parseEther, randomBytes, Wallet, type HDNodeWallet, type TypedDataDomain } from "ethers";
-import { deployCore, type DynamicContract } from "../../../src/chain/deploy.js";
+import { deployAll } from "../../../src/chain/deployAll.js";
 import type { SignedMessage } from "../../../src/evidence/messages.js";
 import { signMessage } from "../../../src/evidence/sign.js";
 import { EvidenceStore } from "../../../src/evidence/store.js";
@@ -19,7 +19,6 @@ import { SettlementBot } from "../../../src/settlement/bot.js";
 import { parseConfig, type BotConfigInput } from "../../../src/settlement/config.js";
 import { createNetwork, type TestConnection } from "../../helpers/network.js";
 import { RpcProxy } from "../../helpers/rpcProxy.js";
-import { deployRoamingSettlement } from "../fixture.js";
 
 export const PERIOD_SECONDS = 3600;
 export const WINDOW = 4 * 3600;
@@ -74,15 +73,10 @@ export async function createWorld(options: WorldOptions = {}) {
   const connection: TestConnection = options.connection ?? (await createNetwork());
   const { ethers, networkHelpers } = connection;
   const [admin, arbiter] = await ethers.getSigners();
-  const core = await deployCore(admin!);
-  const token = (await ethers.deployContract("SettlementTestToken")) as unknown as DynamicContract;
-  const settlement = (await deployRoamingSettlement(
-    connection,
-    [core.registryAddress, core.ledgerAddress, await token.getAddress()],
-    admin!.address,
-    { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE },
-  )) as unknown as DynamicContract;
-  const settlementAddress = await settlement.getAddress();
+  const core = await deployAll(admin!, {
+    settlement: { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE },
+  });
+  const { token, settlement, settlementAddress } = core;
   const startBlock = Number(await ethers.provider.getBlockNumber());
   const registry = core.registry;
   const role = async (name: string) => (await registry[`${name}_ROLE`]()) as string;
