@@ -1,5 +1,5 @@
 /** Typed errors of the local nodes (the embedded network served on loopback, `hardhat node`, Anvil). */
-import { CodedError } from "../errors.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../errors.js";
 
 export type LocalNodeErrorCode =
   /** The requested port on 127.0.0.1 is taken by another process. */
@@ -15,4 +15,8 @@ export type LocalNodeErrorCode =
 
 export class LocalNodeError extends CodedError<LocalNodeErrorCode> {
   override readonly name = "LocalNodeError";
+
+  protected get exitCodes(): ExitCodeTable<LocalNodeErrorCode> {
+    return { PORT_IN_USE: ExitCode.Unavailable, NOT_INSTALLED: ExitCode.Usage, START_FAILED: ExitCode.Unavailable, START_TIMEOUT: ExitCode.Unavailable, UNEXPECTED_NODE: ExitCode.Unavailable };
+  }
 }

@@ -56,7 +56,7 @@ export function assembleReport(i: ReportInputs): DayReport {
     run: {
       seed: options.seed,
       scale: { suppliers: parties.suppliers.length, aggregators: parties.aggregators.length, vehicles: parties.vehicles.length },
-      network: { name: day.chain.name, chainId: day.contracts.core.chainId.toString() },
+      network: { name: day.chain.name, chainId: day.contracts.full.chainId.toString() },
       startedAt: i.startedAt.toISOString(),
       wallSeconds: Math.round((Date.now() - i.startedAt.getTime()) / 100) / 10,
       dayStart: clock.iso(clock.dayStart),

@@ -62,7 +62,7 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     timeline.add("set-up", `contracts deployed; ${enrolled} participants registered with roles and signing keys`, "operator");
     progress.done(`contracts deployed, ${enrolled} participants registered`);
 
-    const domain = { chainId: contracts.core.chainId, verifyingContract: contracts.core.ledgerAddress };
+    const domain = { chainId: contracts.full.chainId, verifyingContract: contracts.full.ledgerAddress };
     const stores = new DayStores(join(o.outDir, "stores"), domain);
     cleanups.push(() => stores.close());
     const connect = (w: { connect(p: DayChain["provider"]): unknown }) => w.connect(chain.provider) as import("ethers").Signer;
@@ -73,7 +73,7 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     const artefacts = parties.aggregators.map((a) => ArtefactStore.open(join(stores.dir, `site-${a.site.id}-ocmf.sqlite`)));
     cleanups.push(() => artefacts.forEach((x) => x.close()));
     const day: DayContext = {
-      options: o, random, clock, chain, contracts, domains: contracts.domains, directory: new RegistryKeyDirectory(contracts.core.registry),
+      options: o, random, clock, chain, contracts, domains: contracts.domains, directory: new RegistryKeyDirectory(contracts.full.registry),
       parties, stores, supplierStores, aggregatorStores, siteStores, userStores, gas, timeline, progress,
     };
 
@@ -81,7 +81,7 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     progress.phase("services");
     const servicesDir = join(o.outDir, "services");
     mkdirSync(servicesDir, { recursive: true });
-    const services: DayServices = await startDayServices(parties, contracts.core.registry, chain.operator, clock, random, o.ringSize, servicesDir, gas);
+    const services: DayServices = await startDayServices(parties, contracts.full.registry, chain.operator, clock, random, o.ringSize, servicesDir, gas);
     cleanups.push(() => services.stop());
     timeline.add("set-up", `CA service and ${services.lags.length} LAG services listening on 127.0.0.1; ${parties.suppliers.length} group roots committed on-chain`, "CA");
     progress.done(`CA service at ${services.caService.url}, ${services.lags.length} LAG services`);
@@ -147,7 +147,7 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     const escrowOpening = await openDisputeEscrow(day, {
       ca: services.ca,
       caAccount: chain.operator,
-      escrowOpenings: contracts.escrowOpenings,
+      escrowOpenings: contracts.full.escrowOpenings,
       recorder: settled.disputeRecord.recorder,
       recordId: settled.disputeRecord.recordId,
       vehicle: { id: v.id, transcript: auth.sessions[v.index]!.vehicle.transcript, credential: services.credentials[v.index]! },

@@ -49,9 +49,9 @@ export function settlementInput(day: DayContext, chain: DayChain): SettlementInp
   if (chain.rpcUrl === undefined) throw new DayError("FAILED", "the settlement bots need the node's JSON-RPC URL");
   return {
     rpcUrl: chain.rpcUrl,
-    chainId: day.contracts.core.chainId,
-    registry: day.contracts.core.registryAddress,
-    ledger: day.contracts.core.ledgerAddress,
+    chainId: day.contracts.full.chainId,
+    registry: day.contracts.full.registryAddress,
+    ledger: day.contracts.full.ledgerAddress,
     suppliers: day.parties.suppliers.map((s) => ({
       id: s.id,
       name: s.name,

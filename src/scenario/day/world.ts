@@ -5,11 +5,10 @@
  * other processes (the settlement bots) reach the same node at.
  */
 import { parseEther, type Provider, type Signer, type TypedDataDomain } from "ethers";
-import { deployCore, type CoreDeployment, type DynamicContract } from "../../chain/deploy.js";
+import { deployAll, type FullDeployment } from "../../chain/deployAll.js";
 import { chargingDomain } from "../../charging/artefactTypes.js";
 import { registerSigningKey } from "../../evidence/keys.js";
 import { evidenceDomain } from "../../evidence/types.js";
-import { deployEscrowOpenings } from "../../protocol/escrowOpening.js";
 import type { DayClock } from "./clock.js";
 import type { GasBook } from "./gas.js";
 import type { Parties, Participant } from "./parties.js";
@@ -28,28 +27,29 @@ export interface DayChain {
 }
 
 export interface DayContracts {
-  readonly core: CoreDeployment;
-  readonly escrowOpenings: DynamicContract;
+  /** Every contract of the day, deployed by `deployAll` (the deployments file is `full.deployment`). */
+  readonly full: FullDeployment;
   readonly domains: { readonly evidence: TypedDataDomain; readonly charging: TypedDataDomain };
 }
 
 const YEAR = 365n * 86_400n;
 
-/** Deploys the contracts the day runs on. */
+/** Deploys the contracts the day runs on, through the one deploy path. */
 export async function deployDayContracts(chain: DayChain, gas: GasBook): Promise<DayContracts> {
-  const core = await deployCore(chain.operator);
-  const escrowOpenings = await deployEscrowOpenings(chain.operator, core.registryAddress, { threshold: 2, recorders: [core.ledgerAddress] });
-  for (const c of [core.registry, core.ledger, escrowOpenings]) gas.addReceipt("deploy", await c.deploymentTransaction()!.wait());
+  const full = await deployAll(chain.operator, {}, { network: chain.name });
+  for (const c of [full.registry, full.ledger, full.token, full.settlement, full.escrowOpenings]) {
+    const tx = c.deploymentTransaction();
+    if (tx !== null) gas.addReceipt("deploy", await tx.wait());
+  }
   return {
-    core,
-    escrowOpenings,
-    domains: { evidence: evidenceDomain(core.chainId, core.ledgerAddress), charging: chargingDomain(core.chainId, core.registryAddress) },
+    full,
+    domains: { evidence: evidenceDomain(full.chainId, full.ledgerAddress), charging: chargingDomain(full.chainId, full.registryAddress) },
   };
 }
 
 /** Funds, grants the roles of, and registers the signing key of every party. */
 export async function enrolParties(chain: DayChain, contracts: DayContracts, parties: Parties, clock: DayClock, gas: GasBook): Promise<number> {
-  const { registry } = contracts.core;
+  const { registry } = contracts.full;
   const operator = chain.operator;
   const role = async (name: string): Promise<string> => (await registry[`${name}_ROLE`]()) as string;
   const enrol = async (p: Participant, roles: readonly string[]) => {
