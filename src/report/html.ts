@@ -42,7 +42,7 @@ export function renderReportHtml(report: DayReport): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${raw(CSP)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${reportTitle(report)}</title>
 <style>${raw(REPORT_CSS)}</style>
