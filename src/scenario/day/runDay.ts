@@ -7,8 +7,9 @@
  * and the report. Everything random comes from the seed; the services and stores are closed on
  * every path out.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { writeDeployments } from "../../chain/deployAll.js";
 import type { SignedArtefact } from "../../charging/artefactTypes.js";
 import { signArtefact } from "../../charging/artefacts.js";
 import { ArtefactStore } from "../../charging/artefactStore.js";
@@ -30,7 +31,7 @@ import { checkDayOptions, type DayOptions } from "./options.js";
 import { createParties } from "./parties.js";
 import { silentProgress, type Progress } from "./progress.js";
 import { SeededRandom, seedEthersRandom } from "./random.js";
-import { assembleReport } from "./report.js";
+import { assembleReport, REPORT_FILES } from "./report.js";
 import { startDayServices, type DayServices } from "./services.js";
 import type { SettleDay } from "./settlementStep.js";
 import { settlementInput } from "./settlementStep.js";
@@ -58,6 +59,7 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     progress.phase("chain");
     await clock.syncChain(chain, clock.setUpAt);
     const contracts = await deployDayContracts(chain, gas);
+    writeDeployments(join(o.outDir, REPORT_FILES.deployments), contracts.full.deployment);
     const enrolled = await enrolParties(chain, contracts, parties, clock, gas);
     timeline.add("set-up", `contracts deployed; ${enrolled} participants registered with roles and signing keys`, "operator");
     progress.done(`contracts deployed, ${enrolled} participants registered`);
@@ -79,7 +81,9 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
 
     await clock.syncChain(chain);
     progress.phase("services");
+    // The services' own state (key images seen, rounds counted) is the day's: a fresh folder each run.
     const servicesDir = join(o.outDir, "services");
+    rmSync(servicesDir, { recursive: true, force: true });
     mkdirSync(servicesDir, { recursive: true });
     const services: DayServices = await startDayServices(parties, contracts.full.registry, chain.operator, clock, random, o.ringSize, servicesDir, gas);
     cleanups.push(() => services.stop());

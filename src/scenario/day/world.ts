@@ -24,6 +24,8 @@ export interface DayChain {
   readonly operator: Signer;
   /** JSON-RPC URL of the same node, for parties in other processes. */
   readonly rpcUrl?: string;
+  /** Releases the provider (the node itself is stopped by whoever started it). */
+  close?(): void;
 }
 
 export interface DayContracts {
