@@ -205,7 +205,7 @@ async function waitReady(kind: LocalNodeKind, child: ChildProcess, exited: Promi
       // not listening yet
     }
     if (Date.now() > deadline) {
-      throw new LocalNodeError("START_TIMEOUT", `${kind} did not answer on ${url} within ${timeoutMs} ms`, { url, output: output() });
+      throw new LocalNodeError("START_TIMEOUT", `${kind} did not answer on ${url} within ${timeoutMs} ms`, { url, pid: child.pid, output: output() });
     }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);
   }
@@ -214,7 +214,7 @@ async function waitReady(kind: LocalNodeKind, child: ChildProcess, exited: Promi
     throw new LocalNodeError("PORT_IN_USE", `${kind}: ${url} is already in use`, { url, output: text });
   }
   const status = child.exitCode ?? child.signalCode;
-  throw new LocalNodeError("START_FAILED", `${kind} exited (${status}) before answering on ${url}`, { url, status, output: text });
+  throw new LocalNodeError("START_FAILED", `${kind} exited (${status}) before answering on ${url}`, { url, pid: child.pid, status, output: text });
 }
 
 /** The node's chain id and its development accounts (checked against `DEV_MNEMONIC`). */

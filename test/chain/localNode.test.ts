@@ -121,6 +121,25 @@ describe("local nodes", function () {
     });
   }
 
+  it("should give START_FAILED with the node's output when it exits before answering, and leave nothing running", async () => {
+    const error = await rejection(startAnvil({ args: ["--no-such-flag"] }));
+    expect(error.code).to.equal("START_FAILED");
+    expect(String(error.details.output)).to.include("--no-such-flag");
+    expect(exitCodeOf(error)).to.equal(ExitCode.Unavailable);
+    expect(await gone(Number(error.details.pid))).to.equal(true);
+  });
+
+  for (const [name, start] of [["anvil", startAnvil], ["hardhat-node", startHardhatNode]] as const) {
+    it(`should give START_TIMEOUT when ${name} does not answer in time, and stop it`, async () => {
+      const seen: string[] = [];
+      const error = await rejection(start({ readyTimeoutMs: 1, onOutput: (line) => seen.push(line) }));
+      expect(error.code).to.equal("START_TIMEOUT");
+      const pid = Number(error.details.pid);
+      expect(pid).to.be.greaterThan(0);
+      expect(await gone(pid), `pid ${pid} left running`).to.equal(true);
+    });
+  }
+
   it("should stop a node that was already killed from outside", async () => {
     const node = await startAnvil();
     process.kill(node.pid, "SIGKILL");
