@@ -3,7 +3,7 @@
  * for the writes (sent through the Outbox), and the views it reads over the validated JSON-RPC
  * client. A view that reverts comes back as `ChainError("REVERTED")` with the decoded custom error.
  */
-import { Interface, type InterfaceAbi, type Result } from "ethers";
+import { Interface, type Result } from "ethers";
 import { EvidenceLedgerAbi, ParticipantRegistryAbi, RoamingSettlementAbi } from "../chain/abi/index.js";
 import { combineAbis, decodeRevert, isRevertError, revertDataOf } from "../chain/decode.js";
 import { ChainError } from "../chain/errors.js";
