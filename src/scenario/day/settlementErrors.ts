@@ -1,5 +1,5 @@
 /** Typed errors of the day's settlement (src/scenario/day/settlement.ts). */
-import { CodedError } from "../../errors.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../../errors.js";
 
 export type SettlementDayErrorCode =
   /** The input does not fit: unknown party, no roaming CDR to settle, a store of another deployment. */
@@ -17,4 +17,8 @@ export type SettlementDayErrorCode =
 
 export class SettlementDayError extends CodedError<SettlementDayErrorCode> {
   override readonly name = "SettlementDayError";
+
+  protected get exitCodes(): ExitCodeTable<SettlementDayErrorCode> {
+    return { INPUT: ExitCode.Usage, SETUP: { causeOr: ExitCode.Refused }, BOT: { causeOr: ExitCode.Internal }, TIMEOUT: ExitCode.Unavailable, BUNDLE: ExitCode.Negative, MONEY: ExitCode.Internal };
+  }
 }
