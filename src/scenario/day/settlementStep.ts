@@ -6,6 +6,7 @@
  * it gets back the claims, net positions, the dispute, gas and timeline in the report's shapes and
  * the dispute's on-chain grounds for the escrow opening.
  */
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { DayReport, GasEntry, TimelineEntry } from "../../report/schema.js";
 import type { DayContext } from "./context.js";
@@ -49,6 +50,9 @@ export const settleDay: SettleDay = async (day) => {
     if (entry === undefined) throw new DayError("FAILED", `no evidence store of ${id}`);
     return resolve(entry.path);
   };
+  // The bots' databases and the package exchange are the day's own: a fresh folder each run.
+  const workDir = join(options.outDir, "settlement");
+  rmSync(workDir, { recursive: true, force: true });
   const out = await runSettlementDay({
     rpcUrl: chain.rpcUrl,
     chainId: full.chainId,
@@ -64,8 +68,9 @@ export const settleDay: SettleDay = async (day) => {
     suppliers: parties.suppliers.map((s) => ({ id: s.id, name: s.name, accountKey: s.account.privateKey, signer: flowParty(s), storePath: storeOf(s.id) })),
     arbiters: parties.arbiters.map((a) => ({ id: a.id, accountKey: a.account.privateKey })),
     collateral: COLLATERAL,
-    workDir: join(options.outDir, "settlement"),
+    workDir,
     advance: (seconds) => advance(day, seconds),
+    // Its steps come back as the timeline; the bots' own lines are not part of the day's output.
     log: () => {},
   });
   return {
