@@ -66,11 +66,11 @@ export interface Parties {
 
 const participant = (random: SeededRandom, id: string, name: string): Participant => ({ id, name, account: random.wallet(), key: random.wallet() });
 
-/** Arrival and departure slots (15 minutes) by kind: home overnight, work by day, public and visiting short. */
+/** Arrival and departure slots (15 minutes) by kind: home in the evening (over the peak), work by day, public and visiting short. */
 function window(random: SeededRandom, kind: AggregatorKind): [number, number] {
   switch (kind) {
     case "home":
-      return [random.int(4), 28 + random.int(4)]; // from just after midnight to 07:00–08:00
+      return [64 + random.int(4), 84 + random.int(4)]; // from 16:00–17:00 to 21:00–22:00
     case "work":
       return [32 + random.int(4), 68 + random.int(4)]; // 08:00–09:00 to 17:00–18:00
     case "public": {

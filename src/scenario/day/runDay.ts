@@ -9,7 +9,7 @@ import { runChargingDay, type ChargingDayOptions } from "./chargingDay.js";
 import { DayError } from "./errors.js";
 import { openDisputeEscrow } from "./escrow.js";
 import { assembleReport } from "./report.js";
-import { settlementInput, type SettleDay } from "./settlementStep.js";
+import type { SettleDay } from "./settlementStep.js";
 import type { DayChain } from "./world.js";
 
 export type RunDayOptions = ChargingDayOptions;
@@ -21,7 +21,7 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     const { progress, gas, timeline, contracts } = day;
 
     progress.phase("settlement");
-    const settled = await settle(settlementInput(day, chain));
+    const settled = await settle(day);
     gas.addEntries(settled.gas);
     timeline.merge(settled.timeline);
     progress.done(`${settled.settlement.claims.length} claims, dispute ${settled.dispute.outcome}`);

@@ -81,7 +81,7 @@ export async function startDayServices(
     const attributes: string[] = [];
     const groups: { groupId: Uint8Array; attribute: string; members: Uint8Array[] }[] = [];
     for (const s of parties.suppliers) {
-      const attribute = `customers of supplier ${s.name}`;
+      const attribute = `customers of ${s.name}`;
       const groupId = sha256(text(`group:${attribute}`));
       const mine = parties.vehicles.filter((v) => v.home === s.index);
       const keys: KeyPair[] = Array.from({ length: Math.max(mine.length, ringSize) * 2 }, () => generateKeyPair(ctx.backend, ctx.rng));
