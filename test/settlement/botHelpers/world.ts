@@ -1,8 +1,9 @@
 /**
- * Two suppliers on the in-process network, each with a raw-key account, a registered CDR signing
- * key, collateral, its own evidence store, bot database and config file in a temporary folder,
- * and one shared package exchange folder. The bots reach the chain through the JSON-RPC proxy,
- * exactly as they would reach any endpoint.
+ * Two suppliers (or more) on the in-process network (or on a given connection, e.g. a separate
+ * node), each with a raw-key account, a registered CDR signing key, collateral, its own evidence
+ * store, bot database and config file in a temporary folder, and one shared package exchange
+ * folder. The bots reach the chain through the JSON-RPC proxy (or a given endpoint), exactly as
+ * they would reach any endpoint.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,8 +60,17 @@ export interface CdrOptions {
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
 
-export async function createWorld() {
-  const connection: TestConnection = await createNetwork();
+export interface WorldOptions {
+  /** The chain (default: a fresh in-process network); e.g. a connection to a separate node. */
+  connection?: TestConnection;
+  /** The endpoint written into the bots' config files (default: the fault-injecting proxy). */
+  rpcUrl?: string;
+  /** Suppliers beyond `host` and `home`, by name. */
+  more?: string[];
+}
+
+export async function createWorld(options: WorldOptions = {}) {
+  const connection: TestConnection = options.connection ?? (await createNetwork());
   const { ethers, networkHelpers } = connection;
   const [admin, arbiter] = await ethers.getSigners();
   const deployed = await deployAll(admin!, {
@@ -93,7 +103,7 @@ export async function createWorld() {
     const store = EvidenceStore.open(storePath, { domain: { chainId: deployed.chainId, verifyingContract: deployed.ledgerAddress } });
     const envName = `SUPPLIER_${name.toUpperCase()}_KEY`;
     const config: BotConfigInput = {
-      rpcUrl: proxy.url, chainId: Number(deployed.chainId),
+      rpcUrl: options.rpcUrl ?? proxy.url, chainId: Number(deployed.chainId),
       contracts: { settlement: settlementAddress, ledger: deployed.ledgerAddress, registry: deployed.registryAddress },
       startBlock, accountKeyEnv: envName, evidenceStore: `${name}-evidence.sqlite`, database: `${name}-bot.sqlite`,
       exchangeDir: "exchange", confirmations: CONFIRMATIONS, periodSeconds: PERIOD_SECONDS, claimDelaySeconds: 60,
@@ -107,12 +117,14 @@ export async function createWorld() {
 
   const host = await supplier("host");
   const home = await supplier("home");
+  const suppliers = [host, home];
+  for (const name of options.more ?? []) suppliers.push(await supplier(name));
   await networkHelpers.time.increase(120); // the signing keys become valid
   const bots: SettlementBot[] = [];
 
   const world = {
     connection, ethers, networkHelpers, proxy, dir, exchangeDir, core: deployed, token, settlement, settlementAddress, startBlock,
-    domain, admin: admin!, arbiter: arbiter!, host, home,
+    domain, admin: admin!, arbiter: arbiter!, host, home, suppliers,
     hh: (method: string, params: unknown[] = []) => connection.provider.request({ method, params }),
     async mine(blocks = CONFIRMATIONS): Promise<void> {
       await networkHelpers.mine(blocks);
@@ -145,7 +157,7 @@ export async function createWorld() {
       return bot;
     },
     env(): Record<string, string> {
-      return { [host.envName]: host.wallet.privateKey, [home.envName]: home.wallet.privateKey };
+      return Object.fromEntries(suppliers.map((s) => [s.envName, s.wallet.privateKey]));
     },
     /** Settlement events of `name` (all of them, from the deployment on). */
     async events(name: string): Promise<{ args: Record<string, unknown> & unknown[]; transactionHash: string }[]> {
@@ -153,8 +165,7 @@ export async function createWorld() {
     },
     async close(): Promise<void> {
       for (const b of bots) b.close();
-      host.store.close();
-      home.store.close();
+      for (const s of suppliers) s.store.close();
       await proxy.close();
       rmSync(dir, { recursive: true, force: true });
     },
