@@ -15,6 +15,8 @@ import { readReport, writeReport } from "../../src/report/write.js";
 import { launchChromium, type Chromium } from "./chromium.js";
 import { HOSTILE, hostileReport, sampleReport } from "./fixtures/sampleReport.js";
 
+// Plain comparisons of pixel positions (floats): the project's chai plugin reads numeric matchers as integers.
+
 /** Base units from a displayed amount (`+1,234.5`, `−0.25`), parsed without the page's own formatter. */
 function unitsOf(text: string, decimals: number): bigint {
   const m = /^([+−-]?)([\d,]+)(?:\.(\d+))?$/.exec(text.trim());
@@ -121,23 +123,25 @@ describe("report: the HTML page in Chromium", function () {
     expect(drawn.map((d) => d.kw)).to.deep.equal(report.load.importKw);
     for (let i = 0; i < slots; i++) {
       const d = drawn[i]!;
-      expect(d.width, `bar ${i}`).to.be.greaterThan(0);
-      expect(d.x).to.be.within(box.x, box.x + box.width);
-      expect(d.top).to.be.within(box.y, box.y + box.height);
-      if (i > 0) expect(d.x).to.be.greaterThan(drawn[i - 1]!.x);
+      expect(d.width > 0, `bar ${i} has a width`).to.equal(true);
+      expect(d.x >= box.x && d.x + d.width <= box.x + box.width, `bar ${i} inside the chart horizontally`).to.equal(true);
+      expect(d.top >= box.y && d.bottom <= box.y + box.height, `bar ${i} inside the chart vertically`).to.equal(true);
+      if (i > 0) expect(d.x > drawn[i - 1]!.x, `bar ${i} right of bar ${i - 1}`).to.equal(true);
     }
     // a taller bar for more power: the ordering of heights follows the ordering of values
     const peak = report.load.importKw.indexOf(Math.max(...report.load.importKw));
     const low = report.load.importKw.indexOf(Math.min(...report.load.importKw));
-    expect(drawn[peak]!.bottom - drawn[peak]!.top).to.be.greaterThan(drawn[low]!.bottom - drawn[low]!.top);
+    expect(drawn[peak]!.bottom - drawn[peak]!.top > drawn[low]!.bottom - drawn[low]!.top, "the peak bar is taller").to.equal(true);
 
     expect(await chart.locator("rect[data-series=export]").count()).to.equal(slots);
     expect(await page.getByTestId("uncontrolled-line").evaluate((l) => (l as unknown as { points: { numberOfItems: number } }).points.numberOfItems)).to.equal(slots);
     const limit = page.getByTestId("feeder-limit");
     expect(await limit.isVisible()).to.equal(true);
     const limitBox = (await limit.boundingBox())!;
-    expect(limitBox.width).to.be.closeTo(drawn[slots - 1]!.x + drawn[slots - 1]!.width - drawn[0]!.x, 0.2 * box.width);
-    expect(await page.getByTestId("feeder-limit").evaluate((p) => (p as unknown as { getTotalLength(): number }).getTotalLength())).to.be.greaterThan(limitBox.width);
+    const barsSpan = drawn[slots - 1]!.x + drawn[slots - 1]!.width - drawn[0]!.x;
+    expect(Math.abs(limitBox.width - barsSpan) < 0.05 * box.width, "the feeder limit spans the slots").to.equal(true);
+    const limitLength = await limit.evaluate((p) => (p as unknown as { getTotalLength(): number }).getTotalLength());
+    expect(limitLength >= limitBox.width, "the feeder limit is drawn as a line across the day").to.equal(true);
 
     const hours = await page.locator("[data-testid=axis-hours] text").allTextContents();
     expect(hours).to.include.members(["00:00", "12:00", "24:00", "time of day (UTC)"]);
@@ -174,6 +178,14 @@ describe("report: the HTML page in Chromium", function () {
       expect(unitsOf(withdrawn!, decimals), `${n.supplier} withdrawn`).to.equal(BigInt(n.withdrawn));
       const name = report.parties.suppliers.find((s) => s.id === n.supplier)!.name;
       expect(await page.locator(`[data-testid=net-table] tr[data-supplier="${n.supplier}"] th`).innerText()).to.equal(name);
+    }
+    // the flow diagram: one visible arrow per paying pair, carrying what was paid
+    const flows = page.locator("[data-testid=money-flow] g.flow");
+    expect(await flows.count()).to.equal(report.settlement.claims.length);
+    for (const c of report.settlement.claims) {
+      const arrow = page.locator(`[data-testid=money-flow] g.flow[data-from="${c.home}"][data-to="${c.host}"]`);
+      expect(await arrow.locator("path").isVisible()).to.equal(true);
+      expect(unitsOf((await arrow.locator("text").textContent())!, decimals)).to.equal(BigInt(c.paid));
     }
     for (const c of report.settlement.claims) {
       const cells = await page.locator(`[data-testid=claims-table] tr[data-claim="${c.claimId}"] td`).allInnerTexts();
