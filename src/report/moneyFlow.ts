@@ -48,7 +48,7 @@ export function renderMoneyFlow(settlement: Settlement, name: PartyNames): SafeH
     const dy = b.y - a.y;
     const len = Math.hypot(dx, dy) || 1;
     // control point to the left of the direction of travel: the reverse arrow bends the other way
-    const c = { x: (a.x + b.x) / 2 - (dy / len) * 36, y: (a.y + b.y) / 2 + (dx / len) * 36 };
+    const c = { x: (a.x + b.x) / 2 - (dy / len) * 40, y: (a.y + b.y) / 2 + (dx / len) * 40 };
     const unit = (p: { x: number; y: number }, q: { x: number; y: number }) => {
       const l = Math.hypot(q.x - p.x, q.y - p.y) || 1;
       return { x: (q.x - p.x) / l, y: (q.y - p.y) / l };
@@ -63,9 +63,12 @@ export function renderMoneyFlow(settlement: Settlement, name: PartyNames): SafeH
     const base = { x: tip.x + e.x * head, y: tip.y + e.y * head };
     const left = { x: base.x - e.y * head * 0.5, y: base.y + e.x * head * 0.5 };
     const right = { x: base.x + e.y * head * 0.5, y: base.y - e.x * head * 0.5 };
-    const label = { x: 0.25 * start.x + 0.5 * c.x + 0.25 * base.x, y: 0.25 * start.y + 0.5 * c.y + 0.25 * base.y };
+    // the label sits just outside the curve's midpoint, on the side it bends to, so opposite arrows' labels part
+    const n = { x: -dy / len, y: dx / len };
+    const label = { x: 0.25 * start.x + 0.5 * c.x + 0.25 * base.x + n.x * 8, y: 0.25 * start.y + 0.5 * c.y + 0.25 * base.y + n.y * 8 + 4 };
+    const anchor = n.x > 0.3 ? "start" : n.x < -0.3 ? "end" : "middle";
     const amount = formatAmount(f.amount.toString(), decimals);
-    return html`<g class="flow" data-from="${f.from}" data-to="${f.to}" data-amount="${f.amount.toString()}"><title>${name(f.from)} paid ${name(f.to)} ${amount} ${symbol}</title><path d="M${r2(start.x)},${r2(start.y)} Q${r2(c.x)},${r2(c.y)} ${r2(base.x)},${r2(base.y)}" stroke-width="${r2(width)}"/><polygon points="${r2(tip.x)},${r2(tip.y)} ${r2(left.x)},${r2(left.y)} ${r2(right.x)},${r2(right.y)}"/><text x="${r2(label.x)}" y="${r2(label.y)}" text-anchor="middle">${amount}</text></g>`;
+    return html`<g class="flow" data-from="${f.from}" data-to="${f.to}" data-amount="${f.amount.toString()}"><title>${name(f.from)} paid ${name(f.to)} ${amount} ${symbol}</title><path d="M${r2(start.x)},${r2(start.y)} Q${r2(c.x)},${r2(c.y)} ${r2(base.x)},${r2(base.y)}" stroke-width="${r2(width)}"/><polygon points="${r2(tip.x)},${r2(tip.y)} ${r2(left.x)},${r2(left.y)} ${r2(right.x)},${r2(right.y)}"/><text x="${r2(label.x)}" y="${r2(label.y)}" text-anchor="${anchor}">${amount}</text></g>`;
   });
   const nodes = ids.map((id) => {
     const p = at.get(id)!;
