@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { network } from "hardhat";
 import { ContractFactory, hexlify, keccak256, randomBytes, ZeroAddress, ZeroHash, AbiCoder, concat, type Signer } from "ethers";
-import { deployCore } from "../src/chain/deploy.js";
+import { deployCore, type DynamicContract } from "../src/chain/deploy.js";
 import { buildBatch } from "../src/evidence/merkle.js";
 import { AnchorKind } from "../src/evidence/types.js";
 import { SnapshotChainView } from "../src/evidence/chainView.js";
@@ -71,9 +71,9 @@ metrics.gas_inclusion_check_depth_20 = {
 // The peer: EAS, one attestation per receipt digest.
 const schemaRegistry = await easFactory("SchemaRegistry", admin!).deploy();
 await schemaRegistry.waitForDeployment();
-const eas = (await easFactory("EAS", admin!).deploy(await schemaRegistry.getAddress())) as unknown as Record<string, any>;
+const eas = (await easFactory("EAS", admin!).deploy(await schemaRegistry.getAddress())) as unknown as DynamicContract;
 await eas.waitForDeployment();
-const registerTx = await (schemaRegistry as unknown as Record<string, any>).register("bytes32 receiptDigest", ZeroAddress, false);
+const registerTx = await (schemaRegistry as unknown as DynamicContract).register("bytes32 receiptDigest", ZeroAddress, false);
 const registered = await registerTx.wait();
 const schemaUid = registered.logs[0].topics[1] as string;
 const attestation = () => ({

@@ -1,46 +1,41 @@
 /**
- * The demo on the embedded Hardhat network (or `--network <name>`): an end-to-end evidence
- * session, from registration to anchoring, on-chain NRO/NRR, a recorded refusal, and the
- * session's evidence bundle written to out/ and verified; then anonymous authentication of
- * vehicles at the aggregator against a group committed on-chain, acknowledged and anchored.
+ * `npm run demo [-- --seed <n> --suppliers <n> --aggregators <n> --vehicles <n> --out <dir>]`:
+ * a day of V2G roaming on the embedded Hardhat network, served on 127.0.0.1 for the settlement
+ * bots. Prints progress and the summary; leaves the report (JSON and HTML), the deployments file
+ * and every party's evidence store in the output folder. Exit codes: the table of src/errors.ts.
  */
-import { mkdirSync } from "node:fs";
-import { network } from "hardhat";
-import { writeBundle } from "../src/evidence/bundle.js";
-import { evidenceDomain } from "../src/evidence/types.js";
-import { runAuthentication } from "../src/scenario/authentication.js";
-import { runEvidenceSession } from "../src/scenario/evidenceSession.js";
+import { serveEmbeddedNetwork } from "../src/chain/localNode.js";
+import { exitCodeOf } from "../src/errors.js";
+import { writeReport } from "../src/report/write.js";
+import { dayChainOf } from "../src/scenario/day/chain.js";
+import { parseDayArgs } from "../src/scenario/day/options.js";
+import { consoleProgress } from "../src/scenario/day/progress.js";
+import { runDay } from "../src/scenario/day/runDay.js";
+import { settleDay } from "../src/scenario/day/settlementStep.js";
+import { summaryLines } from "../src/scenario/day/summary.js";
 
-const started = Date.now();
-const { ethers, networkHelpers } = await network.create();
-const signers = await ethers.getSigners();
-const result = await runEvidenceSession(signers, (line) => console.log(`• ${line}`), async (s) => {
-  await networkHelpers.time.increase(s);
-});
-console.log("");
-const { core, parties } = result;
-const auth = await runAuthentication(
-  {
-    registry: core.registry,
-    ledger: core.ledger,
-    domain: evidenceDomain(core.chainId, core.ledgerAddress),
-    registrar: signers[0]!,
-    lagAccount: parties.aggregator.account,
-    lagKey: parties.aggregator.key,
-    now: BigInt(await networkHelpers.time.latest()),
+async function main(): Promise<number> {
+  const options = parseDayArgs(process.argv.slice(2));
+  const node = await serveEmbeddedNetwork();
+  const chain = dayChainOf(node, "embedded");
+  try {
+    const progress = consoleProgress((line) => console.log(line), process.stdout.isTTY === true);
+    const report = await runDay({ ...options, progress }, chain, settleDay);
+    writeReport(options.outDir, report);
+    for (const line of summaryLines(report)) console.log(line);
+    return 0;
+  } finally {
+    chain.close?.();
+    await node.stop();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
   },
-  (line) => console.log(`• ${line}`),
+  (error: unknown) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = exitCodeOf(error);
+  },
 );
-mkdirSync("out", { recursive: true });
-const bundlePath = `out/bundle-${result.sessionId.slice(2, 10)}.json`;
-writeBundle(bundlePath, result.bundle);
-
-console.log("");
-console.log(`session ${result.sessionId}`);
-console.log(`messages ${result.messages.length}, receipts ${result.receipts.length}, batches ${result.batches.length}`);
-console.log(`gas: ${Object.entries(result.gas).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-console.log(`evidence bundle ${bundlePath}: ${result.verdicts.offline.summary.valid}/${result.verdicts.offline.summary.items} items valid`);
-console.log(`anonymous authentications ${auth.authenticated}, refused replays ${auth.refusedReplays}, LAG learned: ${auth.attributesSeen.join(", ")}`);
-console.log(`verify it again with: npm run cli -- verify ${bundlePath}`);
-console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-if (!result.verdicts.offline.ok || !result.verdicts.online.ok) process.exitCode = 1;

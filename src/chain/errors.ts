@@ -1,5 +1,5 @@
 /** Typed errors of the chain layer: a short message, a machine-readable code, details, a cause. */
-import { CodedError } from "../errors.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../errors.js";
 
 export type ChainErrorCode =
   /** The endpoint could not be reached or did not answer (connection, timeout, HTTP status): retry later. */
@@ -23,8 +23,27 @@ export type ChainErrorCode =
   /** The configuration is invalid or does not match what the database recorded. */
   | "CONFIG";
 
+/** Where each chain-layer code stands in the exit-code table. */
+export const CHAIN_EXIT_CODES: ExitCodeTable<ChainErrorCode> = {
+  RPC_UNAVAILABLE: ExitCode.Unavailable,
+  RPC_ERROR: ExitCode.Refused,
+  BAD_RESPONSE: ExitCode.Unavailable,
+  WRONG_CHAIN: ExitCode.Usage,
+  REVERTED: ExitCode.Refused,
+  DEAD_LETTER: ExitCode.Refused,
+  IDEMPOTENCY_CONFLICT: ExitCode.Usage,
+  NOT_FOUND: ExitCode.NotFound,
+  TIMEOUT: ExitCode.Unavailable,
+  DB: ExitCode.Unavailable,
+  CONFIG: ExitCode.Usage,
+};
+
 export class ChainError extends CodedError<ChainErrorCode> {
   override readonly name = "ChainError";
+
+  protected get exitCodes(): ExitCodeTable<ChainErrorCode> {
+    return CHAIN_EXIT_CODES;
+  }
 }
 
 /** True if `error` is a ChainError, and of `code` when one is given. */

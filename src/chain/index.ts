@@ -1,7 +1,20 @@
-/** The chain layer: contract deployment and artifacts, a validated JSON-RPC client, the bot database, the outbox, the event reader. */
-export { loadArtifact, type Artifact } from "./artifacts.js";
-export { deployCore, type CoreDeployment, type DeployOptions, type DynamicContract } from "./deploy.js";
-export { ChainError, describeError, isChainError, type ChainErrorCode } from "./errors.js";
+/**
+ * The chain layer: the committed typed ABIs, the one deploy path and the deployments file, a
+ * validated JSON-RPC client, the bot database, the outbox, the event reader.
+ */
+export * from "./abi/index.js";
+export {
+  contractAt, deployContract, deployCore, deployEscrowOpenings, deployRoamingSettlement,
+  type Abi, type CoreDeployment, type DeployOptions, type DynamicContract, type EscrowOpeningsOptions, type SettlementOptions,
+  type SettlementTiming,
+} from "./deploy.js";
+export {
+  attachDeployment, CONTRACT_NAMES, DEFAULT_SETTINGS, deployAll, parseDeployment, readDeployments, resolveSettings, verifyDeployment,
+  writeDeployments,
+  type ContractName, type DeployedAt, type DeployedContracts, type Deployment, type DeploySettings, type DeploySettingsInput,
+  type FullDeployment,
+} from "./deployAll.js";
+export { CHAIN_EXIT_CODES, ChainError, describeError, isChainError, type ChainErrorCode } from "./errors.js";
 export { BotDatabase, type OpenOptions, type Param, type Row } from "./db.js";
 export {
   ChainRpc, httpProvider, rpcFailure,

@@ -1,5 +1,5 @@
 /** Typed errors of the smart-charging layer: a short message, a machine-readable code, details, a cause. */
-import { CodedError } from "../errors.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../errors.js";
 
 export type ChargingErrorCode =
   /** A request, problem or record that is malformed or out of range. */
@@ -13,6 +13,19 @@ export type ChargingErrorCode =
   /** A control message or request refused by the receiving party. */
   | "REFUSED";
 
+/** Where each smart-charging code stands in the exit-code table. */
+export const CHARGING_EXIT_CODES: ExitCodeTable<ChargingErrorCode> = {
+  BAD_INPUT: ExitCode.Usage,
+  SOLVER: ExitCode.Internal,
+  BAD_SIGNATURE: ExitCode.Negative,
+  EXPIRED: ExitCode.Negative,
+  REFUSED: ExitCode.Refused,
+};
+
 export class ChargingError extends CodedError<ChargingErrorCode> {
   override readonly name = "ChargingError";
+
+  protected get exitCodes(): ExitCodeTable<ChargingErrorCode> {
+    return CHARGING_EXIT_CODES;
+  }
 }

@@ -5,10 +5,9 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { getAddress } from "ethers";
+import { UsageError } from "../errors.js";
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 export function parseHex32(value: string, what: string): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(value)) {

@@ -7,6 +7,8 @@
  * a well-formed but invalid signature makes a verifier return `false` instead.
  */
 
+import { CodedError, ExitCode, type ExitCodeTable } from "../errors.js";
+
 /** Options shared by every crypto error. */
 export interface CryptoErrorOptions {
   /** Longer explanation, appended to the message. */
@@ -15,19 +17,52 @@ export interface CryptoErrorOptions {
   readonly cause?: unknown;
 }
 
-/** Base class of all errors thrown by `src/crypto`. */
-export class CryptoError extends Error {
+/** Every code of the crypto layer: those of the three subclasses, and `CRYPTO` for the base class. */
+export type CryptoErrorCode = "CRYPTO" | CryptoInputErrorCode | CryptoAuthErrorCode | CryptoFailureCode;
+
+/** Where each crypto-layer code stands in the exit-code table. */
+export const CRYPTO_EXIT_CODES: ExitCodeTable<CryptoErrorCode> = {
+  CRYPTO: ExitCode.Internal,
+  INVALID_TYPE: ExitCode.Usage,
+  INVALID_LENGTH: ExitCode.Usage,
+  OUT_OF_RANGE: ExitCode.Usage,
+  IDENTITY_POINT: ExitCode.Usage,
+  NON_CANONICAL_POINT: ExitCode.Usage,
+  INVALID_POINT: ExitCode.Usage,
+  NON_CANONICAL_SCALAR: ExitCode.Usage,
+  ZERO_SCALAR: ExitCode.Usage,
+  RING_SIZE: ExitCode.Usage,
+  DUPLICATE_MEMBER: ExitCode.Usage,
+  NOT_A_MEMBER: ExitCode.Usage,
+  INVALID_ENCODING: ExitCode.Usage,
+  UNSUPPORTED_VERSION: ExitCode.Usage,
+  DECRYPTION_FAILED: ExitCode.Negative,
+  SELF_CHECK_FAILED: ExitCode.Internal,
+  BACKEND_FAILURE: ExitCode.Internal,
+  NONCE_EXHAUSTED: ExitCode.Internal,
+  RANDOMNESS: ExitCode.Internal,
+};
+
+/**
+ * Base class of all errors thrown by `src/crypto`. `details` holds the longer explanation (as
+ * `details.explanation`) when there is one.
+ */
+export class CryptoError extends CodedError<CryptoErrorCode> {
   override name = "CryptoError";
   /** The message without details. */
   readonly shortMessage: string;
   /** Longer explanation, when there is one. */
-  readonly details: string | undefined;
+  readonly explanation: string | undefined;
 
   constructor(shortMessage: string, options: CryptoErrorOptions = {}) {
     const message = options.details === undefined ? shortMessage : `${shortMessage}\n\nDetails: ${options.details}`;
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super("CRYPTO", message, options.details === undefined ? {} : { explanation: options.details }, options.cause);
     this.shortMessage = shortMessage;
-    this.details = options.details;
+    this.explanation = options.details;
+  }
+
+  protected get exitCodes(): ExitCodeTable<CryptoErrorCode> {
+    return CRYPTO_EXIT_CODES;
   }
 }
 
@@ -50,7 +85,7 @@ export type CryptoInputErrorCode =
 /** Thrown for malformed input: the caller sent bytes that are not a valid encoding of anything. */
 export class CryptoInputError extends CryptoError {
   override name = "CryptoInputError";
-  readonly code: CryptoInputErrorCode;
+  declare readonly code: CryptoInputErrorCode;
 
   constructor(code: CryptoInputErrorCode, shortMessage: string, options: CryptoErrorOptions = {}) {
     super(shortMessage, options);
@@ -64,7 +99,7 @@ export type CryptoAuthErrorCode = "DECRYPTION_FAILED";
 /** Thrown when authenticated decryption fails (wrong key, tampered ciphertext or associated data). */
 export class CryptoAuthError extends CryptoError {
   override name = "CryptoAuthError";
-  readonly code: CryptoAuthErrorCode;
+  declare readonly code: CryptoAuthErrorCode;
 
   constructor(code: CryptoAuthErrorCode, shortMessage: string, options: CryptoErrorOptions = {}) {
     super(shortMessage, options);
@@ -78,7 +113,7 @@ export type CryptoFailureCode = "SELF_CHECK_FAILED" | "BACKEND_FAILURE" | "NONCE
 /** Thrown when an internal invariant fails (a signature that does not verify after signing, a backend fault). */
 export class CryptoFailureError extends CryptoError {
   override name = "CryptoFailureError";
-  readonly code: CryptoFailureCode;
+  declare readonly code: CryptoFailureCode;
 
   constructor(code: CryptoFailureCode, shortMessage: string, options: CryptoErrorOptions = {}) {
     super(shortMessage, options);

@@ -253,26 +253,60 @@ export async function buildBundle(
   sessionId: string,
   chain?: BundleChainSource,
 ): Promise<EvidenceBundle> {
-  const q = querySession(store, sessionId);
-  if (!q.found) throw new EvidenceError("NOT_FOUND", "no evidence for this session", { sessionId: q.sessionId });
-  const { batches, messages, receipts, refusals } = q;
+  return buildBundleFrom([store], sessionId, chain);
+}
+
+/**
+ * The bundle of `sessionId` from the stores of several parties of one deployment (an arbiter
+ * hearing both sides): every record once, a message or receipt by its digest, a refusal by its
+ * message, an anchored batch by its root with the proofs of all the stores. Throws
+ * `EvidenceError("NOT_FOUND")` when no store knows the session, `EvidenceError("BAD_INPUT")` for
+ * stores of different deployments.
+ */
+export async function buildBundleFrom(
+  stores: readonly EvidenceStore[],
+  sessionId: string,
+  chain?: BundleChainSource,
+): Promise<EvidenceBundle> {
+  const [first] = stores;
+  if (!first) throw new EvidenceError("BAD_INPUT", "a bundle needs at least one store");
+  const other = stores.find((s) => s.chainId !== first.chainId || s.ledger.toLowerCase() !== first.ledger.toLowerCase());
+  if (other) {
+    throw new EvidenceError("BAD_INPUT", "the stores hold evidence of different deployments", {
+      chainIds: [first.chainId.toString(), other.chainId.toString()],
+      ledgers: [first.ledger, other.ledger],
+    });
+  }
+  const found = stores.map((s) => querySession(s, sessionId)).filter((q) => q.found);
+  if (found.length === 0) throw new EvidenceError("NOT_FOUND", "no evidence for this session", { sessionId: sessionId.toLowerCase() });
+  const once = <T>(lists: T[][], keyOf: (x: T) => string): T[] => {
+    const seen = new Map<string, T>();
+    for (const x of lists.flat()) if (!seen.has(keyOf(x).toLowerCase())) seen.set(keyOf(x).toLowerCase(), x);
+    return [...seen.values()];
+  };
+  const batches = new Map<string, BundleBatch>();
+  for (const b of found.flatMap((q) => q.batches)) {
+    const entry = batches.get(b.root) ?? { ...b, proofs: [] };
+    entry.proofs = once([entry.proofs, b.proofs], (p) => p.digest);
+    batches.set(b.root, entry);
+  }
   const bundle: EvidenceBundle = {
     schema: BUNDLE_SCHEMA_ID,
-    sessionId: q.sessionId,
+    sessionId: sessionId.toLowerCase(),
     createdAt: new Date().toISOString(),
     domain: {
       name: EVIDENCE_DOMAIN_NAME,
       version: EVIDENCE_DOMAIN_VERSION,
-      chainId: store.chainId,
-      verifyingContract: store.ledger,
+      chainId: first.chainId,
+      verifyingContract: first.ledger,
     },
-    messages,
-    receipts,
-    refusals,
-    batches,
+    messages: once(found.map((q) => q.messages), (m) => m.digest),
+    receipts: once(found.map((q) => q.receipts), (r) => r.digest),
+    refusals: once(found.map((q) => q.refusals), (f) => f.nroDigest),
+    batches: [...batches.values()],
     chainState: null,
   };
-  if (chain) bundle.chainState = await captureChainState(store, bundle, chain);
+  if (chain) bundle.chainState = await captureChainState(first, bundle, chain);
   return bundle;
 }
 

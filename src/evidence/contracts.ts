@@ -1,9 +1,9 @@
 /**
- * The EvidenceLedger and ParticipantRegistry as ethers contracts (ABIs from the build), and the
+ * The EvidenceLedger and ParticipantRegistry as ethers contracts (the committed ABIs), and the
  * decoding of their custom errors into `EvidenceError("CHAIN")` with the error's name and arguments.
  */
 import { Contract, Interface, isError, type ContractRunner } from "ethers";
-import { loadArtifact } from "../chain/artifacts.js";
+import { EvidenceLedgerAbi, ParticipantRegistryAbi } from "../chain/abi/index.js";
 import { ethersRevertOf } from "../chain/decode.js";
 import { EvidenceError } from "./errors.js";
 
@@ -12,18 +12,18 @@ let errorsInterface: Interface | undefined;
 /** The ledger's and the registry's ABIs together: every custom error a ledger call can raise. */
 export function evidenceErrorsInterface(): Interface {
   errorsInterface ??= new Interface([
-    ...(loadArtifact("EvidenceLedger").abi as never[]),
-    ...(loadArtifact("ParticipantRegistry").abi as never[]).filter((f: { type: string }) => f.type === "error"),
+    ...EvidenceLedgerAbi,
+    ...ParticipantRegistryAbi.filter((f) => f.type === "error"),
   ]);
   return errorsInterface;
 }
 
 export function ledgerAt(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, loadArtifact("EvidenceLedger").abi as never[], runner);
+  return new Contract(address, EvidenceLedgerAbi, runner);
 }
 
 export function registryAt(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, loadArtifact("ParticipantRegistry").abi as never[], runner);
+  return new Contract(address, ParticipantRegistryAbi, runner);
 }
 
 /** Name and arguments of the custom error a failed call reverted with, if it can be decoded. */

@@ -5,6 +5,7 @@
  * escape as an untyped exception.
  */
 import { CryptoAuthError, CryptoInputError } from "../crypto/index.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../errors.js";
 
 /** Why a message or an action was refused. */
 export type ProtocolErrorCode =
@@ -77,19 +78,54 @@ export interface ProtocolErrorOptions {
   readonly cause?: unknown;
 }
 
-/** The one error type the protocol layer throws. */
-export class ProtocolError extends Error {
+/** Where each protocol code stands in the exit-code table. */
+export const PROTOCOL_EXIT_CODES: ExitCodeTable<ProtocolErrorCode> = {
+  MALFORMED: ExitCode.Usage,
+  UNSUPPORTED_VERSION: ExitCode.Usage,
+  UNKNOWN_MESSAGE_TYPE: ExitCode.Usage,
+  UNEXPECTED_MESSAGE: ExitCode.Refused,
+  OUT_OF_ORDER: ExitCode.Refused,
+  WRONG_SESSION: ExitCode.Refused,
+  EXPIRED: ExitCode.Negative,
+  NOT_YET_VALID: ExitCode.Negative,
+  REPLAYED: ExitCode.Refused,
+  DOUBLE_AUTHENTICATION: ExitCode.Refused,
+  BAD_PERMIT: ExitCode.Negative,
+  BAD_OPERATOR: ExitCode.Negative,
+  BAD_SIGNATURE: ExitCode.Negative,
+  UNKNOWN_GROUP: ExitCode.NotFound,
+  NOT_IN_GROUP: ExitCode.Negative,
+  SUPERSEDED_GROUP: ExitCode.Negative,
+  OVERLOADED: ExitCode.Unavailable,
+  INVALID_CONFIG: ExitCode.Usage,
+  UNAVAILABLE: ExitCode.Unavailable,
+  UNKNOWN_REQUEST: ExitCode.NotFound,
+  WRONG_SCOPE: ExitCode.Negative,
+  SERVICE_REFUSED: ExitCode.Refused,
+  BATCH_TOO_SMALL: ExitCode.Refused,
+  DECRYPTION_FAILED: ExitCode.Negative,
+  STATUS_MISMATCH: ExitCode.Negative,
+  NO_DISPUTE: ExitCode.NotFound,
+  DISPUTE_MISMATCH: ExitCode.Negative,
+  ALREADY_OPENED: ExitCode.Refused,
+  NOT_ACKNOWLEDGED: ExitCode.Negative,
+  CHAIN: { causeOr: ExitCode.Unavailable },
+  INTERNAL: ExitCode.Internal,
+};
+
+/** The one error type the protocol layer throws; its message is `<code>: <short message>`. */
+export class ProtocolError extends CodedError<ProtocolErrorCode> {
   override readonly name = "ProtocolError";
-  readonly code: ProtocolErrorCode;
   /** The message without details. */
   readonly shortMessage: string;
-  readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: ProtocolErrorCode, shortMessage: string, options: ProtocolErrorOptions = {}) {
-    super(`${code}: ${shortMessage}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, `${code}: ${shortMessage}`, options.details ?? {}, options.cause);
     this.shortMessage = shortMessage;
-    this.details = options.details ?? {};
+  }
+
+  protected get exitCodes(): ExitCodeTable<ProtocolErrorCode> {
+    return PROTOCOL_EXIT_CODES;
   }
 }
 

@@ -3,11 +3,11 @@
  * dispute an arbiter recorded on-chain (`EscrowOpenings.recordDispute`) naming that
  * authentication's transcript digest, and then records the opening with a salted commitment to
  * the opened key (`recordOpening`). The arbiter receives the key and the salt off-chain and
- * checks them with `EscrowOpenings.verifyOpening`.
+ * checks them with `EscrowOpenings.verifyOpening`. The contract comes from the deployment
+ * (`deployAll` in src/chain/deployAll.ts); this module only reads and writes it.
  */
-import { AbiCoder, ContractFactory, hexlify, keccak256, type Signer } from "ethers";
+import { AbiCoder, hexlify, keccak256 } from "ethers";
 import { bytesToHex, decodeEscrowSignature, escrowOpenVerified } from "../crypto/index.js";
-import { loadArtifact } from "../chain/artifacts.js";
 import { ethersRevertOf } from "../chain/decode.js";
 import type { DynamicContract } from "../chain/deploy.js";
 import type { CentralAuthority } from "./ca.js";
@@ -15,27 +15,6 @@ import { randomBytesOf } from "./context.js";
 import { guard, ProtocolError } from "./errors.js";
 import { decodeMessage } from "./messages.js";
 import { authDigest, authStatement, type AuthTranscript } from "./transcript.js";
-
-/** How many arbiters approve an opening, and which contracts' disputes openings may point at. */
-export interface EscrowOpeningsOptions {
-  /** k of the k-of-n arbiter approval (default 2). */
-  threshold?: number;
-  /** Dispute-recording contracts known from the start (the EvidenceLedger, RoamingSettlement). */
-  recorders?: string[];
-}
-
-/** Deploys `EscrowOpenings` reading roles from the registry at `registryAddress`. */
-export async function deployEscrowOpenings(
-  deployer: Signer,
-  registryAddress: string,
-  options: EscrowOpeningsOptions = {},
-): Promise<DynamicContract> {
-  const artifact = loadArtifact("EscrowOpenings");
-  const factory = new ContractFactory(artifact.abi as never[], artifact.bytecode, deployer);
-  const contract = await factory.deploy(registryAddress, options.threshold ?? 2, options.recorders ?? []);
-  await contract.waitForDeployment();
-  return contract as unknown as DynamicContract;
-}
 
 /** keccak256(abi.encode(disputeId, salt, publicKey)): the contract's `openingCommitment`. */
 export function openingCommitment(disputeId: string, salt: string, publicKey: Uint8Array): string {

@@ -36,7 +36,6 @@ import {
   u32be,
   u64be,
   unmaskAggregate,
-  ENVELOPE_BYTES,
   DEFAULT_MASK_MODULUS,
 } from "../crypto/index.js";
 import { verifyCaStatement, type CaPublicKeys, type CentralAuthority, type VehicleCredential } from "./ca.js";

@@ -1,5 +1,5 @@
 /** Typed errors of the report: a short message, a machine-readable code, details, a cause. */
-import { CodedError } from "../errors.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../errors.js";
 
 export type ReportErrorCode =
   /** The value or file does not match `reportSchema`; `details.issues` lists what is wrong where. */
@@ -13,4 +13,8 @@ export type ReportErrorCode =
 
 export class ReportError extends CodedError<ReportErrorCode> {
   override readonly name = "ReportError";
+
+  protected get exitCodes(): ExitCodeTable<ReportErrorCode> {
+    return { INVALID_REPORT: ExitCode.Negative, NOT_FOUND: ExitCode.NotFound, READ: ExitCode.Usage, WRITE: ExitCode.Usage };
+  }
 }

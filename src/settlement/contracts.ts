@@ -1,17 +1,17 @@
 /**
- * The settlement, ledger and registry contracts as seen by the bot: ABIs from the build, call data
+ * The settlement, ledger and registry contracts as seen by the bot: the committed ABIs, call data
  * for the writes (sent through the Outbox), and the views it reads over the validated JSON-RPC
  * client. A view that reverts comes back as `ChainError("REVERTED")` with the decoded custom error.
  */
-import { Interface, type InterfaceAbi, type Result } from "ethers";
-import { loadArtifact } from "../chain/artifacts.js";
+import { Interface, type Result } from "ethers";
+import { EvidenceLedgerAbi, ParticipantRegistryAbi, RoamingSettlementAbi } from "../chain/abi/index.js";
 import { combineAbis, decodeRevert, isRevertError, revertDataOf } from "../chain/decode.js";
 import { ChainError } from "../chain/errors.js";
 import type { ChainRpc } from "../chain/rpc.js";
 
-export const SETTLEMENT_ABI = loadArtifact("RoamingSettlement").abi as InterfaceAbi;
-export const LEDGER_ABI = loadArtifact("EvidenceLedger").abi as InterfaceAbi;
-export const REGISTRY_ABI = loadArtifact("ParticipantRegistry").abi as InterfaceAbi;
+export const SETTLEMENT_ABI = RoamingSettlementAbi;
+export const LEDGER_ABI = EvidenceLedgerAbi;
+export const REGISTRY_ABI = ParticipantRegistryAbi;
 
 export const settlementIface = new Interface(SETTLEMENT_ABI);
 export const ledgerIface = new Interface(LEDGER_ABI);

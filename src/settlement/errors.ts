@@ -1,5 +1,5 @@
 /** Typed errors of the settlement bot: a short message, a machine-readable code, details, a cause. */
-import { CodedError } from "../errors.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../errors.js";
 
 export type SettlementErrorCode =
   /** The config file is missing, unreadable or not JSON. */
@@ -17,8 +17,23 @@ export type SettlementErrorCode =
   /** A claim package could not be built or written. */
   | "PACKAGE";
 
+/** Where each settlement-bot code stands in the exit-code table. */
+export const SETTLEMENT_EXIT_CODES: ExitCodeTable<SettlementErrorCode> = {
+  CONFIG_FILE: ExitCode.Usage,
+  CONFIG_INVALID: ExitCode.Usage,
+  CONFIG_SECRET: ExitCode.Usage,
+  KEY_MISSING: ExitCode.Usage,
+  DEPLOYMENT: ExitCode.Usage,
+  STATE: ExitCode.Usage,
+  PACKAGE: { causeOr: ExitCode.Internal },
+};
+
 export class SettlementError extends CodedError<SettlementErrorCode> {
   override readonly name = "SettlementError";
+
+  protected get exitCodes(): ExitCodeTable<SettlementErrorCode> {
+    return SETTLEMENT_EXIT_CODES;
+  }
 }
 
 /** True if `error` is a SettlementError, and of `code` when one is given. */

@@ -13,6 +13,7 @@ import { PAIR_NOT_NETTED } from "./chainEvents.js";
 import { KeyCache, settlementIface } from "./contracts.js";
 import type { BotContext, TickReport } from "./context.js";
 import { reasonCode, type PackageReason } from "./reasons.js";
+import type { SignedMessage } from "../evidence/messages.js";
 import { verifyClaim, type ClaimVerdict, type IncomingClaim, type ReceivedCdr, type VerifyEnv } from "./verifyClaim.js";
 
 interface Pending extends IncomingClaim {
@@ -46,7 +47,21 @@ function verifyEnv(ctx: BotContext): VerifyEnv {
     seenBefore: (digest, cdrId, claimId) =>
       ctx.db.get("SELECT 1 FROM received_cdrs WHERE (digest = ? OR cdr_id = ?) AND claim_id != ?",
         digest.toLowerCase(), cdrId.toLowerCase(), claimId.toString()) !== undefined,
+    receivedInstead: (m) => receivedInstead(ctx, m),
   };
+}
+
+/**
+ * A CDR of the host for `m`'s session that this supplier's evidence store holds with its own
+ * receipt, when the store does not hold `m` itself: the home was sent and receipted another CDR for
+ * the session than the one claimed.
+ */
+function receivedInstead(ctx: BotContext, m: SignedMessage<"ChargeDetailRecord">): string | null {
+  if (ctx.store.message(m.digest) !== null) return null;
+  const records = ctx.store.session(m.header.sessionId);
+  const receipted = new Set(records.receipts.filter((r) => getAddress(r.receiver) === ctx.account).map((r) => r.receipt.nroDigest.toLowerCase()));
+  const other = records.messages.find((x) => x.type === "ChargeDetailRecord" && getAddress(x.party) === getAddress(m.party) && receipted.has(x.digest.toLowerCase()));
+  return other?.digest ?? null;
 }
 
 function decide(ctx: BotContext, c: Pending, v: Decision, actionKey: string | null): void {

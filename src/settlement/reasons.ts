@@ -19,6 +19,7 @@ export const CDR_REASONS = [
   "AMOUNT_MISMATCH",
   "WRONG_PERIOD",
   "DUPLICATE_CDR",
+  "CDR_NOT_RECEIVED",
   "NOT_ANCHORED",
 ] as const;
 

@@ -45,6 +45,12 @@ export interface VerifyEnv {
   anchorSubmitter(root: string, creditor: string): Promise<string | null>;
   /** True if this CDR (by digest or by CDR id) was received in another claim than `claimId`. */
   seenBefore(digest: string, cdrId: string, claimId: bigint): boolean;
+  /**
+   * The digest of another CDR of this host for the session of `m` that this supplier received and
+   * receipted (from its evidence store), when it holds that one and not `m`; otherwise null. Left out,
+   * the check is skipped.
+   */
+  receivedInstead?(m: SignedMessage<"ChargeDetailRecord">): string | null;
 }
 
 export interface LeafFailure {
@@ -208,6 +214,7 @@ async function checkLeaf(
   if (inClaim.has(leaf.digest) || inClaim.has(idKey) || env.seenBefore(leaf.digest, b.cdrId, claim.claimId)) return "DUPLICATE_CDR";
   inClaim.add(leaf.digest);
   inClaim.add(idKey);
+  if (env.receivedInstead?.(m)) return "CDR_NOT_RECEIVED";
   if (!proof || !verifyInclusion(claim.evidenceRoot, leaf.digest, proof)) return "NOT_ANCHORED";
   return null;
 }

@@ -17,6 +17,7 @@ import { verifyBundle } from "../../src/evidence/verify.js";
 import { createNetwork } from "../helpers/network.js";
 import { randomId } from "./offline.js";
 import { sessionFixture } from "./session.js";
+import type { Json } from "../helpers/json.js";
 
 const conn = await createNetwork();
 async function baseSession() {
@@ -108,8 +109,8 @@ describe("Evidence bundles", function () {
 
   it("should reject schema-invalid bundles with BUNDLE_SCHEMA and the zod issues", async () => {
     const f = await load();
-    const json = () => JSON.parse(f.bundleJson) as Record<string, any>;
-    const cases: [string, (j: Record<string, any>) => void][] = [
+    const json = () => JSON.parse(f.bundleJson) as Json;
+    const cases: [string, (j: Json) => void][] = [
       ["schema", (j) => (j.schema = "v2g-evidence-bundle/3")],
       ["domain.version", (j) => (j.domain.version = "1")],
       ["messages.0.header", (j) => delete j.messages[0].header.receiver],

@@ -8,6 +8,7 @@ import { messageDigest, receiptDigest } from "../../src/evidence/sign.js";
 import { BODY_FIELDS, HEADER_FIELDS, MESSAGE_TYPE_NAMES, RECEIPT_FIELDS } from "../../src/evidence/types.js";
 import { arbField } from "../helpers/samples.js";
 import { domain, party, randomId, signed } from "./offline.js";
+import type { Json } from "../helpers/json.js";
 
 /** Values of the codec's value types: integers below 64 bits as numbers, the rest as in the table. */
 function arbValue(type: string): fc.Arbitrary<unknown> {
@@ -92,7 +93,7 @@ describe("Evidence JSON codec", () => {
   });
 
   describe("should reject", () => {
-    let json: Record<string, any>;
+    let json: Json;
     beforeEach(async () => {
       json = JSON.parse(JSON.stringify(encodeMessage(await signed(party(), randomId(), 1n, "Schedule"))));
     });

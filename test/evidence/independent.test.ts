@@ -16,8 +16,7 @@ import { verifyBundle } from "../../src/evidence/verify.js";
 import { runEvidenceSession } from "../../src/scenario/evidenceSession.js";
 import { createNetwork } from "../helpers/network.js";
 import { readDocSpec, verifyIndependently } from "./independentVerifier.js";
-
-type Json = Record<string, any>;
+import { at, type Json } from "../helpers/json.js";
 
 const spec = readDocSpec(join(import.meta.dirname, "..", "..", "docs", "evidence-bundle.md"));
 
@@ -46,7 +45,7 @@ function leaves(value: unknown, path: (string | number)[] = []): (string | numbe
 }
 
 function mutateLeaf(json: Json, path: (string | number)[], seed: number, addresses: string[]): void {
-  const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], json);
+  const parent = at(json, path.slice(0, -1));
   const key = path[path.length - 1]!;
   const v = parent[key];
   if (typeof v === "number") parent[key] = v + 1 + (seed % 3);
@@ -69,7 +68,7 @@ describe("An independent verifier built from the documentation", function () {
       await conn.networkHelpers.time.increase(s);
     });
     base = JSON.parse(JSON.stringify(bundleToJson(session.bundle)));
-    addresses = [...new Set(leaves(base).map((p) => p.reduce<any>((o, k) => o[k], base)).filter((v) => typeof v === "string" && isAddress(v) && v.length === 42))].map((a) => getAddress(a as string));
+    addresses = [...new Set(leaves(base).map((p) => at(base, p)).filter((v) => typeof v === "string" && isAddress(v) && v.length === 42))].map((a) => getAddress(a as string));
   });
 
   it("should read every type of both versions and every message code from the docs", () => {

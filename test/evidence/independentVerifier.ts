@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getBytes, recoverAddress, Signature, TypedDataEncoder, type TypedDataField } from "ethers";
+import type { Json } from "../helpers/json.js";
 
-type Json = Record<string, any>;
 type Types = Record<string, TypedDataField[]>;
 
 export interface DocSpec {
@@ -145,7 +145,7 @@ export function verifyIndependently(spec: DocSpec, b: Json): IndependentItem[] {
     const r = new Set<string>();
     if (lc(m.header.sessionId) !== session) r.add("session_mismatch");
     const types = { [m.type]: [{ name: "header", type: "Header" }, { name: "body", type: `${m.type}Body` }], Header: structs.Header!, [`${m.type}Body`]: structs[`${m.type}Body`]! };
-    let digest: string | null = null;
+    let digest: string | null;
     try {
       digest = TypedDataEncoder.hash(domain, types, { header: m.header, body: m.body });
     } catch {
@@ -172,7 +172,7 @@ export function verifyIndependently(spec: DocSpec, b: Json): IndependentItem[] {
   receipts.forEach((s, i) => {
     const r = new Set<string>();
     if (lc(s.receipt.sessionId) !== session) r.add("session_mismatch");
-    let digest: string | null = null;
+    let digest: string | null;
     try {
       digest = TypedDataEncoder.hash(domain, { Receipt: structs.Receipt! }, s.receipt);
     } catch {

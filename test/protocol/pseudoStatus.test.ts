@@ -9,7 +9,6 @@ import {
   CaStatusDesk,
   LagStatusDesk,
   VehicleStatusReport,
-  decodeMessage,
   encodeMessage,
   openLagCaChannel,
   PROTOCOL_TAGS,

@@ -97,7 +97,7 @@ describe("settlement bot: configuration and command line", function () {
     expect(ok.stdout.join("\n")).to.match(/^tick at block \d+/);
     const json = bufferIo();
     expect(await runSettlementBot({ mode: "once", config: w.host.configPath, json: true }, json, { ...deps, env: w.env() })).to.equal(ExitCode.Ok);
-    expect(JSON.parse(json.stdout[0]!)).to.include({ cdrsImported: 0 }).and.have.property("errors").that.is.empty;
+    expect(JSON.parse(json.stdout[0]!)).to.include({ cdrsImported: 0 }).and.have.property("errors").that.deep.equals([]);
 
     // An unreachable endpoint is "retry later" (1), not a config error.
     const down = write("down.json", { ...w.host.config, rpcUrl: "http://127.0.0.1:9" });

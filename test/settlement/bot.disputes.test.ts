@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { encodeBytes32String, Wallet } from "ethers";
 import type { SignedMessage } from "../../src/evidence/messages.js";
-import { periodEnd, periodOfEnd } from "../../src/settlement/cdrTree.js";
+import { periodOfEnd } from "../../src/settlement/cdrTree.js";
 import { submitHandmadeClaim } from "./botHelpers/handmadeClaim.js";
 import { createWorld, DEPOSIT, PERIOD_SECONDS, settle, WINDOW, nettableAt, type World } from "./botHelpers/world.js";
 

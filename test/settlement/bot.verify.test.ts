@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { getAddress, Wallet } from "ethers";
+import { getAddress, keccak256, toUtf8Bytes, Wallet } from "ethers";
 import { buildCdrTree } from "../../src/settlement/cdrTree.js";
 import { packageHash, type ClaimPackage } from "../../src/settlement/package.js";
 import { CDR_REASONS, CLAIM_REASONS, PACKAGE_REASONS, type DisputeReason, type PackageReason } from "../../src/settlement/reasons.js";
@@ -66,6 +66,13 @@ const DISPUTES: Record<DisputeReason, (p: OfflineParties) => Promise<Case>> = {
     const order = [...tree.entries()].map(([, [d]]) => d);
     const later = order.indexOf(first.digest) > order.indexOf(twin.digest) ? first : twin;
     return { claim, raw: json(pkg), target: later.digest };
+  },
+  // The home's store holds (with its receipt) another CDR of the session than the one claimed.
+  CDR_NOT_RECEIVED: async (p) => {
+    const c = await edited(p, () => undefined);
+    const sent = keccak256(toUtf8Bytes("the CDR the home received"));
+    const env = offlineEnv(p, { receivedInstead: (m) => (m.digest === c.target ? sent : null) });
+    return { ...c, env };
   },
   NOT_ANCHORED: (p) => edited(p, (raw, c) => {
     const proofs = (raw.evidence as { proofs: Record<string, string[]> }).proofs;

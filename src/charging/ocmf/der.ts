@@ -1,4 +1,5 @@
 /** The little DER this layer reads: SubjectPublicKeyInfo of an EC key and ECDSA-Sig-Value. */
+import { CodedError, ExitCode, type ExitCodeTable } from "../../errors.js";
 
 export interface Tlv {
   tag: number;
@@ -8,8 +9,17 @@ export interface Tlv {
   end: number;
 }
 
-export class DerError extends Error {
+/** DER that this reader refuses (truncated, unsupported, not the expected structure): bad input. */
+export class DerError extends CodedError<"DER"> {
   override readonly name = "DerError";
+
+  constructor(message: string) {
+    super("DER", message);
+  }
+
+  protected get exitCodes(): ExitCodeTable<"DER"> {
+    return { DER: ExitCode.Usage };
+  }
 }
 
 /** Reads one tag-length-value at `offset` (definite lengths only). `minimal` is false for a non-minimal length. */

@@ -8,7 +8,7 @@
 import { Contract, ContractFactory, getCreateAddress, keccak256, parseEther, toUtf8Bytes, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../../../src/chain/artifacts.js";
 import type { DynamicContract } from "../../../src/chain/deploy.js";
-import { deployEscrowOpenings } from "../../../src/protocol/index.js";
+import { deployEscrowOpenings } from "../../../src/chain/deploy.js";
 
 const DEPLOYER = new Wallet(keccak256(toUtf8Bytes("v2g escrow openings test deployer")));
 const MOCK_RECORDS = getCreateAddress({ from: DEPLOYER.address, nonce: 0 });
@@ -40,7 +40,7 @@ export async function ensureEscrowOpenings(f: Base): Promise<DynamicContract> {
     const mock = loadArtifact("MockDisputeRecords", "test/MockDisputeRecords.sol");
     const deployer = DEPLOYER.connect(provider);
     await (await new ContractFactory(mock.abi as never[], mock.bytecode, deployer).deploy()).waitForDeployment();
-    const deployed = await deployEscrowOpenings(deployer, f.registryAddress, {
+    const { contract: deployed } = await deployEscrowOpenings(deployer, f.registryAddress, {
       threshold: 2,
       recorders: [f.ledgerAddress, MOCK_RECORDS],
     });
