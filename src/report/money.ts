@@ -1,10 +1,11 @@
 /**
  * Money between suppliers: each supplier's net position after netting (a diverging bar chart and a
  * table: received, paid, net, withdrawn) and the period's claims (host, home, CDRs, amount, paid,
- * status). Amounts are the report's decimal strings in token base units, shown in whole tokens.
+ * status), with a diagram of who paid whom. Amounts are the report's decimal strings in token base units, shown in whole tokens.
  */
 import { formatAmount, formatSignedAmount, sumDecimals } from "./format.js";
 import { html, type SafeHtml } from "./markup.js";
+import { renderMoneyFlow } from "./moneyFlow.js";
 import type { PartyNames } from "./parties.js";
 import type { DayReport } from "./schema.js";
 
@@ -46,6 +47,8 @@ export function renderMoney(settlement: Settlement, name: PartyNames): SafeHtml 
   const totals = nettingTotals(settlement);
   return html`<p>Period ${settlement.period}, in ${symbol} (token ${settlement.token.address}, ${decimals} decimals). Claims of ${formatAmount(totals.gross, decimals)} ${symbol} were settled by transfers of ${formatAmount(totals.transfers, decimals)} ${symbol} after netting.</p>
 ${netChart(settlement, name)}
+${renderMoneyFlow(settlement, name)}
+<p class="muted">Each arrow runs from the home supplier that paid to the host supplier it paid, for the period's claims (${symbol}); netting settles them with the transfers of the net positions above.</p>
 <table data-testid="net-table"><caption>Net settlement per supplier (${symbol})</caption>
 <thead><tr><th scope="col">supplier</th><th scope="col">received</th><th scope="col">paid</th><th scope="col">net</th><th scope="col">withdrawn</th></tr></thead>
 <tbody>${settlement.net.map(

@@ -39,7 +39,13 @@ ol.timeline time, .evidence time { font-variant-numeric: tabular-nums; font-weig
 .actor { font-weight: 600; }
 figure.chart { margin: 0; }
 figure.chart svg { width: 100%; height: auto; }
-svg[data-testid="net-chart"] { width: 100%; max-width: 640px; height: auto; }
+svg[data-testid="net-chart"] { width: 100%; max-width: 640px; height: auto; display: block; }
+svg[data-testid="money-flow"] { width: 100%; max-width: 620px; height: auto; display: block; margin: 8px auto; }
+.flow path { fill: none; stroke: var(--import); stroke-opacity: .75; }
+.flow polygon { fill: var(--import); }
+.flow text { font-weight: 700; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
+.node circle { fill: var(--panel); stroke: #17324d; stroke-width: 2; }
+.node text { font-weight: 600; font-size: 13px; }
 figcaption { color: var(--muted); font-size: 13px; }
 svg text { font: 12px system-ui, sans-serif; fill: var(--fg); }
 .grid line { stroke: var(--line); stroke-width: 1; }

@@ -4,6 +4,7 @@ import { renderReportHtml, reportTitle } from "../../src/report/html.js";
 import { niceStep, slotsOverLimit } from "../../src/report/loadChart.js";
 import { escapeHtml, html, raw } from "../../src/report/markup.js";
 import { nettingTotals } from "../../src/report/money.js";
+import { flowsBetween } from "../../src/report/moneyFlow.js";
 import { HOSTILE, hostileReport, sampleReport } from "./fixtures/sampleReport.js";
 
 const count = (text: string, re: RegExp): number => (text.match(re) ?? []).length;
@@ -64,6 +65,15 @@ describe("report: HTML rendering", function () {
       const totals = nettingTotals(r.settlement);
       expect(totals.gross).to.equal(String(r.settlement.claims.reduce((s, c) => s + BigInt(c.amount), 0n)));
       expect(totals.transfers).to.equal("32775000");
+    });
+
+    it("should add up what each home paid each host, leaving out pairs with nothing paid", function () {
+      const r = sampleReport();
+      r.settlement.claims.push({ ...r.settlement.claims[0]!, claimId: "6", paid: "1000000" }, { ...r.settlement.claims[1]!, claimId: "7", home: "sup-east", host: "sup-west", paid: "0", amount: "5" });
+      const flows = flowsBetween(r.settlement);
+      expect(flows.find((f) => f.from === "sup-east" && f.to === "sup-north")?.amount).to.equal(42_250_000n);
+      expect(flows.filter((f) => f.from === "sup-east" && f.to === "sup-west")).to.deep.equal([]); // claim 7 paid nothing
+      expect(flows).to.have.length(5);
     });
   });
 
@@ -128,6 +138,8 @@ describe("report: HTML rendering", function () {
         expect(page).to.include(`<td class="num ${BigInt(n.net) < 0n ? "neg" : "pos"}" data-amount="${n.net}" data-testid="net">${formatSignedAmount(n.net, 6)}</td>`);
       }
       for (const c of r.settlement.claims) expect(page).to.include(`<tr data-claim="${c.claimId}"><th scope="row">#${c.claimId}</th>`);
+      const flows = [...page.matchAll(/<g class="flow" data-from="([^"]+)" data-to="([^"]+)" data-amount="(\d+)">/g)].map((m) => [m[1], m[2], m[3]]);
+      expect(flows).to.have.deep.members(r.settlement.claims.map((c) => [c.home, c.host, c.paid]));
       expect(page).to.include('data-testid="dispute-outcome" data-outcome="upheld"');
       const items = [...page.matchAll(/data-testid="evidence-item" data-digest="(0x[0-9a-f]{64})" data-verdict="(\w+)"/g)];
       expect(items.map((m) => [m[1], m[2]])).to.deep.equal(r.dispute.evidence.map((e) => [e.digest, e.verdict]));

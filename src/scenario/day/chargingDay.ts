@@ -20,6 +20,7 @@ import { ScheduleService } from "../../charging/scheduleService.js";
 import { authenticateVehicles, type AuthenticationOutcome } from "./authentication.js";
 import { DayClock, SLOT_SECONDS, SLOTS } from "./clock.js";
 import { Timeline, type DayContext } from "./context.js";
+import { DayError } from "./errors.js";
 import { runDischargeRequests, type DischargeOutcome } from "./discharge.js";
 import { executeDay, type ExecutionOutcome } from "./execution.js";
 import { GasBook } from "./gas.js";
@@ -73,6 +74,10 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     mkdirSync(o.outDir, { recursive: true });
 
     progress.phase("chain");
+    const latest = await chain.provider.getBlock("latest");
+    if (latest !== null && BigInt(latest.timestamp) >= clock.setUpAt) {
+      throw new DayError("BAD_OPTION", `the chain's clock (${clock.iso(BigInt(latest.timestamp))}) is past the simulated day: run the day on a fresh node`);
+    }
     await clock.syncChain(chain, clock.setUpAt);
     const contracts = await deployDayContracts(chain, gas);
     writeDeployments(join(o.outDir, REPORT_FILES.deployments), contracts.full.deployment);

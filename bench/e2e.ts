@@ -1,0 +1,61 @@
+/**
+ * The main job end to end. Writes bench/results/e2e.json and prints a table:
+ *
+ *   sessions_per_s        complete sessions per second — anonymous authentication over the LAG
+ *                         services, discharge answers through the CA service, REQ_EV, one LP per
+ *                         fleet, schedules and confirmations, CSEV control with EVSE receipts, OCMF
+ *                         metering, CDRs, every item stored and anchored — over `--sessions` vehicles
+ *                         (default 1,000), timed from the first authentication to the last anchored
+ *                         batch (set-up of contracts and services not counted); target ≥ 50/s
+ *   demo_wall_s_default   wall time of the default day (`npm run demo`'s runDay, settlement included)
+ *   gas_<operation>       mean gas of each operation of the default day
+ *
+ * Each figure comes from one run (a day is long); run it again for more samples.
+ * Usage: npm run bench:e2e [-- --sessions <n>]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serveEmbeddedNetwork } from "../src/chain/localNode.js";
+import { dayChainOf } from "../src/scenario/day/chain.js";
+import { runChargingDay } from "../src/scenario/day/chargingDay.js";
+import { DEFAULT_DAY } from "../src/scenario/day/options.js";
+import { runDay } from "../src/scenario/day/runDay.js";
+import { settleDay } from "../src/scenario/day/settlementStep.js";
+import { writeMetrics, type Metrics } from "./metrics.js";
+
+const flag = process.argv.indexOf("--sessions");
+const sessions = flag >= 0 ? Number(process.argv[flag + 1]) : 1_000;
+if (!Number.isSafeInteger(sessions) || sessions < 8) throw new Error("--sessions must be a whole number ≥ 8");
+const dir = mkdtempSync(join(tmpdir(), "v2g-bench-e2e-"));
+const metrics: Metrics = {};
+
+async function onNode<T>(run: (chain: ReturnType<typeof dayChainOf>) => Promise<T>): Promise<T> {
+  const node = await serveEmbeddedNetwork();
+  const chain = dayChainOf(node, "embedded");
+  try {
+    return await run(chain);
+  } finally {
+    chain.close?.();
+    await node.stop();
+  }
+}
+
+try {
+  const started = Date.now();
+  const report = await onNode((chain) => runDay({ ...DEFAULT_DAY, outDir: join(dir, "default") }, chain, settleDay));
+  metrics.demo_wall_s_default = { value: (Date.now() - started) / 1000, unit: "s" };
+  console.log(`default day: ${report.sessions.total} sessions in ${metrics.demo_wall_s_default.value.toFixed(1)} s`);
+
+  const charging = await onNode(async (chain) => {
+    const day = await runChargingDay({ ...DEFAULT_DAY, vehicles: sessions, outDir: join(dir, "sessions") }, chain);
+    await day.close();
+    return day;
+  });
+  const complete = charging.execution.sessions.length;
+  metrics.sessions_per_s = { value: complete / charging.sessionSeconds, unit: `sessions/s (target ≥ 50; ${complete} sessions of ${sessions} vehicles in ${charging.sessionSeconds.toFixed(1)} s)` };
+  for (const g of report.gas) metrics[`gas_${g.operation.replace(/[^A-Za-z0-9]+/g, "_")}`] = { value: Number(g.mean), unit: `gas (mean of ${g.count})` };
+  writeMetrics(join(import.meta.dirname, "results", "e2e.json"), metrics);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
