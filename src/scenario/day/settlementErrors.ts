@@ -1,5 +1,5 @@
 /** Typed errors of the day's settlement (src/scenario/day/settlement.ts). */
-import { CodedError } from "../../errors.js";
+import { CodedError, ExitCode, type ExitCodeTable } from "../../errors.js";
 
 export type SettlementDayErrorCode =
   /** The input does not fit: unknown party, no roaming CDR to settle, a store of another deployment. */
@@ -15,6 +15,20 @@ export type SettlementDayErrorCode =
   /** Money was not conserved, or a final honest claim was not paid in full. */
   | "MONEY";
 
+const SETTLEMENT_DAY_EXIT_CODES: ExitCodeTable<SettlementDayErrorCode> = {
+  INPUT: ExitCode.Usage,
+  SETUP: { causeOr: ExitCode.Refused },
+  BOT: ExitCode.Internal,
+  TIMEOUT: ExitCode.Unavailable,
+  BUNDLE: ExitCode.Usage,
+  // Money lost or an honest claim unpaid is never expected for any input.
+  MONEY: ExitCode.Internal,
+};
+
 export class SettlementDayError extends CodedError<SettlementDayErrorCode> {
   override readonly name = "SettlementDayError";
+
+  protected get exitCodes(): ExitCodeTable<SettlementDayErrorCode> {
+    return SETTLEMENT_DAY_EXIT_CODES;
+  }
 }
