@@ -95,6 +95,12 @@ export class EvidenceStore {
     this.sql.close();
   }
 
+  /** How many signed messages and receipts the store holds. */
+  counts(): { messages: number; receipts: number } {
+    const n = (table: "messages" | "receipts") => Number((this.sql.get(`SELECT count(*) AS n FROM ${table}`) as { n: number | bigint }).n);
+    return { messages: n("messages"), receipts: n("receipts") };
+  }
+
   /** Runs `fn` in one `BEGIN IMMEDIATE … COMMIT`: every write inside lands, or none does. */
   transaction<T>(fn: () => T): T {
     return this.sql.transaction(fn);

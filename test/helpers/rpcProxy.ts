@@ -5,8 +5,8 @@
  * with a value of its own. It records every call.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Eip1193Provider } from "../../src/chain/rpc.js";
+import { closeServer, forwardJsonRpc, listenLoopback, readJsonRpc, replyJson, type JsonRpcRequest } from "../../src/chain/rpcServer.js";
 
 export type Fault =
   /** Answer with a JSON-RPC error; the upstream never sees the call. */
@@ -35,13 +35,6 @@ export interface RecordedCall {
   fault?: Fault["kind"];
 }
 
-interface JsonRpcRequest {
-  jsonrpc?: string;
-  id?: unknown;
-  method?: unknown;
-  params?: unknown;
-}
-
 export class RpcProxy {
   readonly calls: RecordedCall[] = [];
   private rules: (FaultRule & { left: number })[] = [];
@@ -56,11 +49,7 @@ export class RpcProxy {
   static async start(upstream: Eip1193Provider): Promise<RpcProxy> {
     // Requests arrive only once listening, after `proxy` below is set.
     const server = createServer((req, res) => void proxy.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
+    const port = await listenLoopback(server);
     const proxy = new RpcProxy(server, upstream, `http://127.0.0.1:${port}`);
     return proxy;
   }
@@ -84,20 +73,13 @@ export class RpcProxy {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    let body: JsonRpcRequest | JsonRpcRequest[];
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as JsonRpcRequest | JsonRpcRequest[];
-    } catch {
-      return reply(res, { jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } });
-    }
-    const requests = Array.isArray(body) ? body : [body];
+    const read = await readJsonRpc(req);
+    if ("error" in read) return replyJson(res, read.error);
+    const requests = Array.isArray(read.body) ? read.body : [read.body];
     const answers: unknown[] = [];
     for (const request of requests) {
       const answer = await this.answer(request);
@@ -107,7 +89,7 @@ export class RpcProxy {
       }
       answers.push(answer);
     }
-    reply(res, Array.isArray(body) ? answers : answers[0]);
+    replyJson(res, Array.isArray(read.body) ? answers : answers[0]);
   }
 
   private async answer(request: JsonRpcRequest): Promise<unknown> {
@@ -131,19 +113,8 @@ export class RpcProxy {
       default:
         break;
     }
-    let answer: unknown;
-    try {
-      answer = { ...envelope, result: (await this.upstream.request({ method, params })) ?? null };
-    } catch (error) {
-      const e = error as { code?: unknown; message?: unknown; data?: unknown };
-      const code = typeof e.code === "number" ? e.code : -32603;
-      answer = { ...envelope, error: { code, message: String(e.message ?? error), ...(e.data === undefined ? {} : { data: e.data }) } };
-    }
+    const answer = await forwardJsonRpc(this.upstream, { ...request, method, params });
     return fault?.kind === "lose-answer" ? "drop" : answer;
   }
 }
 
-function reply(res: ServerResponse, payload: unknown): void {
-  const text = JSON.stringify(payload, (_k, v: unknown) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v));
-  res.writeHead(200, { "content-type": "application/json" }).end(text);
-}

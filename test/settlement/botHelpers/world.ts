@@ -1,14 +1,15 @@
 /**
- * Two suppliers on the in-process network, each with a raw-key account, a registered CDR signing
- * key, collateral, its own evidence store, bot database and config file in a temporary folder,
- * and one shared package exchange folder. The bots reach the chain through the JSON-RPC proxy,
- * exactly as they would reach any endpoint.
+ * Two suppliers (or more) on the in-process network (or on a given connection, e.g. a separate
+ * node), each with a raw-key account, a registered CDR signing key, collateral, its own evidence
+ * store, bot database and config file in a temporary folder, and one shared package exchange
+ * folder. The bots reach the chain through the JSON-RPC proxy (or a given endpoint), exactly as
+ * they would reach any endpoint.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hexlify, keccak256, parseEther, randomBytes, Wallet, type HDNodeWallet, type TypedDataDomain } from "ethers";
-import { deployCore, type DynamicContract } from "../../../src/chain/deploy.js";
+import { deployAll } from "../../../src/chain/deployAll.js";
 import type { SignedMessage } from "../../../src/evidence/messages.js";
 import { signMessage } from "../../../src/evidence/sign.js";
 import { EvidenceStore } from "../../../src/evidence/store.js";
@@ -18,7 +19,6 @@ import { SettlementBot } from "../../../src/settlement/bot.js";
 import { parseConfig, type BotConfigInput } from "../../../src/settlement/config.js";
 import { createNetwork, type TestConnection } from "../../helpers/network.js";
 import { RpcProxy } from "../../helpers/rpcProxy.js";
-import { deployRoamingSettlement } from "../fixture.js";
 
 export const PERIOD_SECONDS = 3600;
 export const WINDOW = 4 * 3600;
@@ -60,19 +60,23 @@ export interface CdrOptions {
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
 
-export async function createWorld() {
-  const connection: TestConnection = await createNetwork();
+export interface WorldOptions {
+  /** The chain (default: a fresh in-process network); e.g. a connection to a separate node. */
+  connection?: TestConnection;
+  /** The endpoint written into the bots' config files (default: the fault-injecting proxy). */
+  rpcUrl?: string;
+  /** Suppliers beyond `host` and `home`, by name. */
+  more?: string[];
+}
+
+export async function createWorld(options: WorldOptions = {}) {
+  const connection: TestConnection = options.connection ?? (await createNetwork());
   const { ethers, networkHelpers } = connection;
   const [admin, arbiter] = await ethers.getSigners();
-  const core = await deployCore(admin!);
-  const token = (await ethers.deployContract("SettlementTestToken")) as unknown as DynamicContract;
-  const settlement = (await deployRoamingSettlement(
-    connection,
-    [core.registryAddress, core.ledgerAddress, await token.getAddress()],
-    admin!.address,
-    { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE },
-  )) as unknown as DynamicContract;
-  const settlementAddress = await settlement.getAddress();
+  const core = await deployAll(admin!, {
+    settlement: { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE },
+  });
+  const { token, settlement, settlementAddress } = core;
   const startBlock = Number(await ethers.provider.getBlockNumber());
   const registry = core.registry;
   const role = async (name: string) => (await registry[`${name}_ROLE`]()) as string;
@@ -98,7 +102,7 @@ export async function createWorld() {
     const store = EvidenceStore.open(storePath, { domain: { chainId: core.chainId, verifyingContract: core.ledgerAddress } });
     const envName = `SUPPLIER_${name.toUpperCase()}_KEY`;
     const config: BotConfigInput = {
-      rpcUrl: proxy.url, chainId: Number(core.chainId),
+      rpcUrl: options.rpcUrl ?? proxy.url, chainId: Number(core.chainId),
       contracts: { settlement: settlementAddress, ledger: core.ledgerAddress, registry: core.registryAddress },
       startBlock, accountKeyEnv: envName, evidenceStore: `${name}-evidence.sqlite`, database: `${name}-bot.sqlite`,
       exchangeDir: "exchange", confirmations: CONFIRMATIONS, periodSeconds: PERIOD_SECONDS, claimDelaySeconds: 60,
@@ -112,12 +116,14 @@ export async function createWorld() {
 
   const host = await supplier("host");
   const home = await supplier("home");
+  const suppliers = [host, home];
+  for (const name of options.more ?? []) suppliers.push(await supplier(name));
   await networkHelpers.time.increase(120); // the signing keys become valid
   const bots: SettlementBot[] = [];
 
   const world = {
     connection, ethers, networkHelpers, proxy, dir, exchangeDir, core, token, settlement, settlementAddress, startBlock,
-    domain, admin: admin!, arbiter: arbiter!, host, home,
+    domain, admin: admin!, arbiter: arbiter!, host, home, suppliers,
     hh: (method: string, params: unknown[] = []) => connection.provider.request({ method, params }),
     async mine(blocks = CONFIRMATIONS): Promise<void> {
       await networkHelpers.mine(blocks);
@@ -150,7 +156,7 @@ export async function createWorld() {
       return bot;
     },
     env(): Record<string, string> {
-      return { [host.envName]: host.wallet.privateKey, [home.envName]: home.wallet.privateKey };
+      return Object.fromEntries(suppliers.map((s) => [s.envName, s.wallet.privateKey]));
     },
     /** Settlement events of `name` (all of them, from the deployment on). */
     async events(name: string): Promise<{ args: Record<string, unknown> & unknown[]; transactionHash: string }[]> {
@@ -158,8 +164,7 @@ export async function createWorld() {
     },
     async close(): Promise<void> {
       for (const b of bots) b.close();
-      host.store.close();
-      home.store.close();
+      for (const s of suppliers) s.store.close();
       await proxy.close();
       rmSync(dir, { recursive: true, force: true });
     },
