@@ -5,7 +5,8 @@
  *   1. outbox round (sign, send, poll)        5. advance built claims (anchor, package, submit);
  *   2. events past the confirmations             alert on our claims disputed as a whole
  *   3. import new CDRs from the evidence store 6. verify claims against us, accept or dispute
- *   4. build claims of closed periods          7. net closed pairs, withdraw above the threshold
+ *   4. build claims of closed periods          7. net closed pairs, recover shortfalls owed to us,
+ *                                                 withdraw above the threshold
  *                                              8. outbox round (send what this tick enqueued)
  *
  * A failing step (RPC down, …) is reported and the next steps still run; the next tick retries.
@@ -31,7 +32,7 @@ import { DirectoryExchange, type PackageExchange } from "./exchange.js";
 import { advanceClaims, reportClaimDisputes } from "./hostClaims.js";
 import { buildClaims, importCdrs } from "./hostCdrs.js";
 import { reviewIncoming } from "./incoming.js";
-import { closePeriods, withdrawAvailable } from "./periods.js";
+import { closePeriods, recoverShortfalls, withdrawAvailable } from "./periods.js";
 import { botStatus, type BotStatus } from "./status.js";
 
 export interface OpenBotOptions {
@@ -147,6 +148,7 @@ export class SettlementBot {
     });
     await this.step(report, "review", () => reviewIncoming(ctx, chainTime, report));
     await this.step(report, "periods", () => closePeriods(ctx, chainTime, report));
+    await this.step(report, "recover", () => recoverShortfalls(ctx, report));
     await this.step(report, "withdraw", () => withdrawAvailable(ctx, chainTime, report));
     await this.step(report, "outbox", () => ctx.outbox.tick());
     this.reportDeadIntents(report);

@@ -51,6 +51,9 @@ export const SETTLEMENT_MIGRATIONS: readonly string[] = [
   // 3: claims are netted per pair of suppliers and period.
   `CREATE TABLE chain_pairs (period INTEGER NOT NULL, creditor TEXT NOT NULL, debtor TEXT NOT NULL,
      block_number INTEGER NOT NULL, PRIMARY KEY (period, creditor, debtor)) STRICT;`,
+  // 4: what a netting left owed, for its recovery; the never-used table of periods goes.
+  `ALTER TABLE chain_pairs ADD COLUMN shortfall TEXT NOT NULL DEFAULT '0';
+   DROP TABLE chain_periods;`,
 ];
 
 export interface BotIdentity {

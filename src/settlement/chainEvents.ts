@@ -65,8 +65,8 @@ export function recordEvent(account: string, event: ChainEvent, db: BotDatabase)
       const debtor = getAddress(str(n.debtor));
       if (creditor !== account && debtor !== account) return;
       db.run(
-        "INSERT OR REPLACE INTO chain_pairs (period, creditor, debtor, block_number) VALUES (?, ?, ?, ?)",
-        Number(n.period), creditor, debtor, event.blockNumber,
+        "INSERT OR REPLACE INTO chain_pairs (period, creditor, debtor, block_number, shortfall) VALUES (?, ?, ?, ?, ?)",
+        Number(n.period), creditor, debtor, event.blockNumber, str(n.shortfall),
       );
       return;
     }

@@ -61,6 +61,8 @@ export interface TickReport {
   unverifiable: { claimId: string; reason: string; urgent: boolean }[];
   nettingsSent: number[];
   withdrawalsSent: string[];
+  /** Shortfalls owed to this supplier whose recovery was sent: `<period>:<debtor>`. */
+  recoveriesSent: string[];
   /**
    * Things an operator should look at (dead intents, expired windows, claims disputed as a whole
    * against us, claims whose window closed unchecked).
@@ -73,6 +75,6 @@ export interface TickReport {
 export function emptyReport(): TickReport {
   return {
     block: null, chainTime: null, cdrsImported: 0, cdrsRejected: [], claimsBuilt: [], anchorsSent: [], packagesPublished: [],
-    claimsSubmitted: [], accepted: [], disputed: [], claimDisputes: [], unverifiable: [], nettingsSent: [], withdrawalsSent: [], alerts: [], errors: [],
+    claimsSubmitted: [], accepted: [], disputed: [], claimDisputes: [], unverifiable: [], nettingsSent: [], withdrawalsSent: [], recoveriesSent: [], alerts: [], errors: [],
   };
 }

@@ -30,6 +30,7 @@ export const DONE_ERRORS = [
   "SettlementClaimAlreadyDisputed",
   "SettlementClaimNotPending",
   "SettlementSumNotBelowClaim",
+  "SettlementNothingToRecover",
 ] as const;
 
 /** A claim as `claimOf` returns it. */
@@ -124,6 +125,18 @@ export class ContractViews {
   async periodOf(period: number): Promise<{ claimCount: number; closesAt: number }> {
     const [claimCount, closesAt] = await this.s("periodOf", [period]);
     return { claimCount: Number(claimCount), closesAt: Number(closesAt) };
+  }
+
+  /** What `debtor` still owes `creditor` from the netting of `period`. */
+  async shortfallOf(period: number, debtor: string, creditor: string): Promise<bigint> {
+    return BigInt((await this.s("shortfallOf", [period, debtor, creditor]))[0]);
+  }
+
+  /** `balance - locked`: what a shortfall recovery can take from `account`. */
+  async freeOf(account: string): Promise<bigint> {
+    const [balance] = await this.s("balanceOf", [account]);
+    const [locked] = await this.s("lockedOf", [account]);
+    return BigInt(balance) - BigInt(locked);
   }
 
   async availableOf(account: string): Promise<bigint> {

@@ -69,6 +69,29 @@ export async function closePeriods(ctx: BotContext, chainTime: number, report: T
 }
 
 /**
+ * For each pair netted short towards this supplier: once the debtor has free collateral again, sends
+ * `recoverShortfall` under `recover:<period>:<debtor>:<still owed>` (the key changes with each partial
+ * recovery). A shortfall found paid on-chain is forgotten.
+ */
+export async function recoverShortfalls(ctx: BotContext, report: TickReport): Promise<void> {
+  const owed = ctx.db.all("SELECT period, debtor FROM chain_pairs WHERE creditor = ? AND shortfall != '0' ORDER BY period, debtor", ctx.account)
+    .map((r) => ({ period: Number(r.period), debtor: getAddress(String(r.debtor)) }));
+  for (const { period, debtor } of owed) {
+    const left = await ctx.views.shortfallOf(period, debtor, ctx.account);
+    if (left === 0n) {
+      ctx.db.run("UPDATE chain_pairs SET shortfall = '0' WHERE period = ? AND creditor = ? AND debtor = ?", period, ctx.account, debtor);
+      continue;
+    }
+    const key = `recover:${period}:${debtor}:${left}`;
+    if (ctx.outbox.get(key) || (await ctx.views.freeOf(debtor)) === 0n) continue;
+    const data = settlementIface.encodeFunctionData("recoverShortfall", [period, debtor, ctx.account]);
+    ctx.outbox.enqueue({ key, label: `recover the shortfall of ${debtor} in period ${period} (${left} owed)`, to: ctx.settlement, data });
+    report.recoveriesSent.push(`${period}:${debtor}`);
+    ctx.log("info", "shortfall recovery sent", { period, debtor, owed: left.toString() });
+  }
+}
+
+/**
  * Requests, then withdraws, `available - reserve` when it reaches the threshold and no request or
  * withdrawal of ours is in flight.
  */

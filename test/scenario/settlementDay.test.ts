@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeBytes32String, getAddress, parseEther, Wallet, type EventLog, type HDNodeWallet } from "ethers";
-import { deployCore, type DynamicContract } from "../../src/chain/deploy.js";
+import { deployAll, writeDeployments } from "../../src/chain/deployAll.js";
 import type { FlowParty } from "../../src/charging/flowEvidence.js";
 import { registerSigningKey } from "../../src/evidence/keys.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
@@ -12,7 +12,6 @@ import { reportSchema } from "../../src/report/schema.js";
 import { runSettlementDay, type SettlementDayOutcome } from "../../src/scenario/day/settlement.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
 import { RpcProxy } from "../helpers/rpcProxy.js";
-import { deployRoamingSettlement } from "../settlement/fixture.js";
 import { roamingSession } from "./settlementSessions.js";
 
 const PERIOD = 3600;
@@ -49,13 +48,12 @@ describe("the day's settlement: three suppliers' bots, a CDR billed twice, the h
     const [admin] = await ethers.getSigners();
     const arbiter = Wallet.createRandom();
     await (await admin!.sendTransaction({ to: arbiter.address, value: parseEther("1") })).wait();
-    const core = await deployCore(admin!);
-    const token = (await ethers.deployContract("SettlementTestToken")) as unknown as DynamicContract;
-    const settlement = (await deployRoamingSettlement(connection, [core.registryAddress, core.ledgerAddress, await token.getAddress()], admin!.address, TIMING)) as unknown as DynamicContract;
-    const settlementAddress = await settlement.getAddress();
+    const deployed = await deployAll(admin!, { settlement: TIMING });
+    const deploymentsFile = join(dir, "deployments", "localhost.json");
+    writeDeployments(deploymentsFile, deployed.deployment);
+    const { token, settlement, settlementAddress, startBlock, registry } = deployed;
+    const core = { chainId: deployed.chainId, ledgerAddress: deployed.ledgerAddress, registryAddress: deployed.registryAddress };
     const events = async (name: string) => (await settlement.queryFilter(settlement.filters[name]!())) as EventLog[];
-    const startBlock = Number(await ethers.provider.getBlockNumber());
-    const registry = core.registry;
     const role = async (name: string) => (await registry[`${name}_ROLE`]()) as string;
     await (await registry.grantRole(await role("ARBITER"), arbiter.address)).wait();
     proxy = await RpcProxy.start(connection.provider);
@@ -105,8 +103,11 @@ describe("the day's settlement: three suppliers' bots, a CDR billed twice, the h
     const lines: string[] = [];
     const outcome: SettlementDayOutcome = await runSettlementDay({
       rpcUrl: proxy.url, chainId: core.chainId,
-      deployment: { registry: core.registryAddress, ledger: core.ledgerAddress, settlement: settlementAddress, token: await token.getAddress(), startBlock },
-      deploymentsFile: join(dir, "deployments.json"),
+      deployment: {
+        registry: core.registryAddress, ledger: core.ledgerAddress, settlement: settlementAddress, escrowOpenings: deployed.escrowOpeningsAddress,
+        token: deployed.tokenAddress, startBlock,
+      },
+      deploymentsFile,
       suppliers: suppliers.map((s) => ({ id: s.id, name: s.name, accountKey: s.wallet.privateKey, signer: s.party, storePath: s.storePath })),
       arbiters: [{ id: "arbiter", accountKey: arbiter.privateKey }],
       collateral: COLLATERAL, workDir: join(dir, "work"),
@@ -131,7 +132,7 @@ describe("the day's settlement: three suppliers' bots, a CDR billed twice, the h
     expect(d.cdrDigest).to.not.equal(sent!.digest.toLowerCase());
     const second = BigInt(d.amountClaimed);
     expect(second).to.equal(sent!.body.amount + sent!.body.amount / 2n);
-    expect(d.command).to.equal(`npx v2g dispute show ${d.sessionId} --store ${north.storePath} --deployments ${join(dir, "deployments.json")}`);
+    expect(d.command).to.equal(`npx v2g dispute show ${d.sessionId} --store ${north.storePath} --deployments ${deploymentsFile}`);
     expect(d.evidence.find((i) => i.digest === d.cdrDigest)).to.include({ type: "ChargeDetailRecord", from: "North Energy", to: "South Power", verdict: "missing" });
     const [ruling] = await events("DisputeResolved");
     expect([ruling!.args.upheld, ruling!.args.reduction, getAddress(ruling!.args.arbiter)]).to.deep.equal([true, second, arbiter.address]);
@@ -181,6 +182,8 @@ describe("the day's settlement: three suppliers' bots, a CDR billed twice, the h
     }
     expect(ops.submitClaim!.count).to.equal(4);
     expect(ops.netPair!.count).to.equal(3);
+    // Two bots may net one pair in the same block; the second one reverts as already netted, and nothing else reverts.
+    expect(outcome.gas.filter((g) => g.operation.endsWith("(reverted)")).map((g) => g.operation).join()).to.be.oneOf(["", "netPair (reverted)"]);
     const shape = reportSchema.shape;
     shape.settlement.parse(outcome.settlement);
     shape.dispute.parse(outcome.dispute);

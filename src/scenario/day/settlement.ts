@@ -402,8 +402,12 @@ async function checkMoney(input: SettlementDayInput, parties: Party[], events: D
     const withdrawn = sum(of("Withdrawn").filter((e) => getAddress(e.args.account) === p.address).map((e) => e.args.amount as bigint));
     const received = sum(of("PairNetted").filter((e) => getAddress(e.args.creditor) === p.address).map((e) => e.args.paid as bigint));
     const paid = sum(of("PairNetted").filter((e) => getAddress(e.args.debtor) === p.address).map((e) => e.args.paid as bigint));
+    const feesIn = sum(of("DisputeFeeCharged").filter((e) => getAddress(e.args.payee) === p.address).map((e) => e.args.charged as bigint));
+    const feesOut = sum(of("DisputeFeeCharged").filter((e) => getAddress(e.args.payer) === p.address).map((e) => e.args.charged as bigint));
     const balance = (await settlement.balanceOf(p.address)) as bigint;
-    if (received > paid && withdrawn !== received - paid) throw bad(`${p.s.id} gained ${received - paid} but withdrew ${withdrawn}`);
+    // Each bot withdraws everything it holds above its collateral.
+    const gain = deposited + received - paid + feesIn - feesOut - input.collateral;
+    if (withdrawn !== (gain > 0n ? gain : 0n)) throw bad(`${p.s.id} gained ${gain} but withdrew ${withdrawn}`);
     money[p.s.id] = { deposited: deposited.toString(), balance: balance.toString(), withdrawn: withdrawn.toString() };
     net.push({ supplier: p.s.name, received: received.toString(), paid: paid.toString(), net: (received - paid).toString(), withdrawn: withdrawn.toString() });
   }

@@ -15,10 +15,20 @@ export type SettlementDayErrorCode =
   /** Money was not conserved, or a final honest claim was not paid in full. */
   | "MONEY";
 
+const SETTLEMENT_DAY_EXIT_CODES: ExitCodeTable<SettlementDayErrorCode> = {
+  INPUT: ExitCode.Usage,
+  SETUP: { causeOr: ExitCode.Refused },
+  BOT: { causeOr: ExitCode.Internal },
+  TIMEOUT: ExitCode.Unavailable,
+  BUNDLE: ExitCode.Usage,
+  // Money lost or an honest claim unpaid is never expected for any input.
+  MONEY: ExitCode.Internal,
+};
+
 export class SettlementDayError extends CodedError<SettlementDayErrorCode> {
   override readonly name = "SettlementDayError";
 
   protected get exitCodes(): ExitCodeTable<SettlementDayErrorCode> {
-    return { INPUT: ExitCode.Usage, SETUP: { causeOr: ExitCode.Refused }, BOT: { causeOr: ExitCode.Internal }, TIMEOUT: ExitCode.Unavailable, BUNDLE: ExitCode.Negative, MONEY: ExitCode.Internal };
+    return SETTLEMENT_DAY_EXIT_CODES;
   }
 }
