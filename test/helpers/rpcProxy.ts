@@ -47,10 +47,10 @@ export class RpcProxy {
 
   /** Starts a proxy in front of `upstream` on 127.0.0.1 and an ephemeral port. */
   static async start(upstream: Eip1193Provider): Promise<RpcProxy> {
-    let proxy: RpcProxy | undefined;
-    const server = createServer((req, res) => void proxy!.handle(req, res));
+    // Requests arrive only once listening, after `proxy` below is set.
+    const server = createServer((req, res) => void proxy.handle(req, res));
     const port = await listenLoopback(server);
-    proxy = new RpcProxy(server, upstream, `http://127.0.0.1:${port}`);
+    const proxy = new RpcProxy(server, upstream, `http://127.0.0.1:${port}`);
     return proxy;
   }
 
