@@ -36,7 +36,7 @@ async function refusedCode(attempt: () => Promise<unknown>, what: string): Promi
   throw new DayError("FAILED", `the LAG accepted ${what}`);
 }
 
-export async function authenticateVehicles(parties: Parties, services: DayServices): Promise<AuthenticationOutcome> {
+export async function authenticateVehicles(parties: Parties, services: DayServices, tick: () => void = () => {}): Promise<AuthenticationOutcome> {
   const { ctx, ca } = services;
   const sessions: Authenticated[] = new Array(parties.vehicles.length);
   const refused: Record<string, number> = {};
@@ -61,6 +61,7 @@ export async function authenticateVehicles(parties: Parties, services: DayServic
     const lagSession = lag.service.auth.sessions.get(vehicle.channel.id);
     learned.add(lagSession.attribute);
     sessions[v.index] = { vehicle, lagSession };
+    tick();
   }
   const count = (code: string) => (refused[code] = (refused[code] ?? 0) + 1);
   // The recorded response replayed to the same LAG.

@@ -114,7 +114,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     const sessionsStarted = Date.now();
     progress.phase("authentication", parties.vehicles.length);
     clock.advance(300);
-    const auth = await authenticateVehicles(parties, services);
+    const auth = await authenticateVehicles(parties, services, () => progress.tick());
     timeline.add("authentication", `${auth.accepted} vehicles authenticated anonymously over the network (rings of ${o.ringSize}); refused: ${Object.entries(auth.refused).map(([k, v]) => `${v} ${k}`).join(", ")}`);
     progress.done(`${auth.accepted} accepted, ${auth.attempts - auth.accepted} refused (${Object.keys(auth.refused).join(", ")})`);
 
