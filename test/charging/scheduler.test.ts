@@ -3,7 +3,7 @@ import type { Highs } from "highs";
 import { reoptimiseForAncillary } from "../../src/charging/ancillary.js";
 import { ChargingError } from "../../src/charging/errors.js";
 import type { FleetProblem, VehicleRequest } from "../../src/charging/fleet.js";
-import { buildFleetModel } from "../../src/charging/fleetModel.js";
+import { buildFleetModel, decodePlans } from "../../src/charging/fleetModel.js";
 import { loadHighs, solveWithHighs } from "../../src/charging/highs.js";
 import { aggregateKw, checkSchedule, planCost } from "../../src/charging/scheduleCheck.js";
 import { scheduleFleet, uncontrolledPlans } from "../../src/charging/scheduler.js";
@@ -257,5 +257,36 @@ describe("charging: fleet scheduler (HiGHS)", function () {
     lp.rowUpper.fill(Infinity);
     lp.rowLower.fill(-Infinity);
     expect(() => solveWithHighs(highs, lp)).to.throw(ChargingError, "did not prove");
+  });
+
+  it("should reach the full LP's optimum through state-of-charge cuts, which the relaxation alone breaks", () => {
+    let cutNeeded = 0;
+    for (const seed of [11, 12, 13, 14, 15]) {
+      const p = dayScenario({ vehicles: 16, slots: 48, seed, v2gShare: 1, feederShare: 0.4 });
+      const full = solveWithHighs(highs, buildFleetModel(p, "cost", "rows").lp, "primal");
+      const lazy = buildFleetModel(p, "cost", "lazy");
+      const cut = solveWithHighs(highs, lazy.lp, "choose", lazy.separate);
+      if (full.status !== "optimal" || cut.status !== "optimal") throw new Error(`seed ${seed}: no optimum`);
+      expectNear(cut.objective, full.objective, 1e-6 * Math.max(1, Math.abs(full.objective)), `seed ${seed}`);
+      expect(checkSchedule(p, decodePlans(p, lazy, cut.x)), `seed ${seed}`).to.deep.equal([]);
+      expect(lazy.lp.numRows, "the lazy LP is the smaller one").to.be.below(buildFleetModel(p, "cost", "rows").lp.numRows);
+      // Without its cuts the relaxation lets a battery below its floor or above its capacity.
+      const relaxed = solveWithHighs(highs, lazy.lp, "choose");
+      if (relaxed.status !== "optimal") throw new Error(`seed ${seed}: relaxation not optimal`);
+      if (cut.rounds > 1) {
+        expect(checkSchedule(p, decodePlans(p, lazy, relaxed.x)).some((f) => /capacity|floor/.test(f.rule)), `seed ${seed}`).to.equal(true);
+        expect(lazy.separate(relaxed.x).length, `seed ${seed}`).to.be.above(0);
+        cutNeeded++;
+      }
+    }
+    expectBound(cutNeeded, "above", 2);
+  });
+
+  it("should report cutting that does not end as a solver failure", () => {
+    const p = problem(2, [vehicle({ maxDischargeKw: 5, minKwh: 2 })]);
+    const lazy = buildFleetModel(p, "cost", "lazy");
+    // A separation that never stops (the same redundant row every round).
+    const endless = () => [{ lower: -Infinity, upper: 1e6, indices: [lazy.columns[0]!.charge[0]!], values: [1] }];
+    expect(() => solveWithHighs(highs, lazy.lp, "choose", endless)).to.throw(ChargingError, "did not converge");
   });
 });
