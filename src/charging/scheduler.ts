@@ -20,7 +20,7 @@ export type ScheduleOutcome =
       totalShortfallKwh: number;
     };
 
-export function scheduleFleet(highs: Highs, problem: FleetProblem, algorithm: LpAlgorithm = "choose"): ScheduleOutcome {
+export function scheduleFleet(highs: Highs, problem: FleetProblem, algorithm: LpAlgorithm = "primal"): ScheduleOutcome {
   validateProblem(problem);
   const model = buildFleetModel(problem, "cost", "lazy");
   const outcome = solveWithHighs(highs, model.lp, algorithm, model.separate);
