@@ -7,6 +7,7 @@
 import highsModule, { type Highs, type InitOptions } from "highs";
 import { ChargingError } from "./errors.js";
 import type { LinearProgram } from "./lp.js";
+import type { CutRow } from "./fleetModel.js";
 
 // The package's types are CommonJS-shaped; its ESM build exports the loader as `default`.
 const highsLoader = highsModule as unknown as (options?: InitOptions) => Promise<Highs>;
@@ -22,13 +23,25 @@ export function loadHighs(): Promise<Highs> {
 export type LpAlgorithm = "choose" | "simplex" | "primal" | "ipm";
 
 export type LpOutcome =
-  | { status: "optimal"; objective: number; x: Float64Array; solveMs: number }
+  | { status: "optimal"; objective: number; x: Float64Array; solveMs: number; rounds: number; cuts: number }
   | { status: "infeasible"; solveMs: number };
+
+/** Rounds of cutting a lazy model may take before the solve is given up as a bug. */
+const MAX_ROUNDS = 64;
 
 const inf = (v: number, highs: Highs): number => (v === Infinity ? highs.infinity : v === -Infinity ? -highs.infinity : v);
 
-/** Solves `lp` with HiGHS. Throws `ChargingError("SOLVER")` for any status but optimal or infeasible. */
-export function solveWithHighs(highs: Highs, lp: LinearProgram, algorithm: LpAlgorithm = "choose"): LpOutcome {
+/**
+ * Solves `lp` with HiGHS. With `separate` (a lazy model), rows it returns for an optimal solution
+ * are added and the LP is solved again from the previous basis, until it returns none. Throws
+ * `ChargingError("SOLVER")` for any status but optimal or infeasible, or when cutting does not end.
+ */
+export function solveWithHighs(
+  highs: Highs,
+  lp: LinearProgram,
+  algorithm: LpAlgorithm = "choose",
+  separate: (x: Float64Array) => CutRow[] = () => [],
+): LpOutcome {
   const model = highs.createModel({
     numCols: lp.numCols,
     numRows: lp.numRows,
@@ -50,15 +63,24 @@ export function solveWithHighs(highs: Highs, lp: LinearProgram, algorithm: LpAlg
     if (algorithm === "primal") model.options.set({ output_flag: false, solver: "simplex", simplex_strategy: 4 });
     else model.options.set({ output_flag: false, solver: algorithm });
     const t0 = performance.now();
-    model.run();
-    const solveMs = performance.now() - t0;
-    const status = model.getModelStatus();
     const codes = highs.constants.modelStatus;
-    if (status === codes.optimal) {
-      return { status: "optimal", objective: model.getObjectiveValue(), x: model.getSolution().colValue, solveMs };
+    let cuts = 0;
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      model.run();
+      const status = model.getModelStatus();
+      if (status === codes.infeasible) return { status: "infeasible", solveMs: performance.now() - t0 };
+      if (status !== codes.optimal) throw new ChargingError("SOLVER", "HiGHS did not prove optimality or infeasibility", { status });
+      const x = model.getSolution().colValue;
+      const rows = separate(x);
+      if (rows.length === 0) {
+        return { status: "optimal", objective: model.getObjectiveValue(), x, solveMs: performance.now() - t0, rounds: round, cuts };
+      }
+      // Added rows leave the basis dual feasible: the dual simplex goes on from it.
+      if (round === 1) model.options.set({ solver: "simplex", simplex_strategy: 1 });
+      for (const r of rows) model.addRow(inf(r.lower, highs), inf(r.upper, highs), { indices: r.indices, values: r.values });
+      cuts += rows.length;
     }
-    if (status === codes.infeasible) return { status: "infeasible", solveMs };
-    throw new ChargingError("SOLVER", "HiGHS did not prove optimality or infeasibility", { status });
+    throw new ChargingError("SOLVER", "the state-of-charge cuts did not converge", { rounds: MAX_ROUNDS, cuts });
   } finally {
     model.dispose();
   }

@@ -20,16 +20,16 @@ export type ScheduleOutcome =
       totalShortfallKwh: number;
     };
 
-export function scheduleFleet(highs: Highs, problem: FleetProblem, algorithm: LpAlgorithm = "choose"): ScheduleOutcome {
+export function scheduleFleet(highs: Highs, problem: FleetProblem, algorithm: LpAlgorithm = "primal"): ScheduleOutcome {
   validateProblem(problem);
-  const model = buildFleetModel(problem, "cost");
-  const outcome = solveWithHighs(highs, model.lp, algorithm);
+  const model = buildFleetModel(problem, "cost", "lazy");
+  const outcome = solveWithHighs(highs, model.lp, algorithm, model.separate);
   if (outcome.status === "optimal") {
     const plans = decodePlans(problem, model, outcome.x);
     return { status: "scheduled", plans, cost: planCost(problem, plans), solveMs: outcome.solveMs };
   }
-  const relaxed = buildFleetModel(problem, "shortfall");
-  const phase1 = solveWithHighs(highs, relaxed.lp, algorithm);
+  const relaxed = buildFleetModel(problem, "shortfall", "lazy");
+  const phase1 = solveWithHighs(highs, relaxed.lp, algorithm, relaxed.separate);
   if (phase1.status !== "optimal") {
     return { status: "infeasible", reason: "ancillary", shortfallKwh: {}, totalShortfallKwh: 0 };
   }

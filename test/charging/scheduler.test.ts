@@ -3,7 +3,7 @@ import type { Highs } from "highs";
 import { reoptimiseForAncillary } from "../../src/charging/ancillary.js";
 import { ChargingError } from "../../src/charging/errors.js";
 import type { FleetProblem, VehicleRequest } from "../../src/charging/fleet.js";
-import { buildFleetModel } from "../../src/charging/fleetModel.js";
+import { buildFleetModel, decodePlans } from "../../src/charging/fleetModel.js";
 import { loadHighs, solveWithHighs } from "../../src/charging/highs.js";
 import { aggregateKw, checkSchedule, planCost } from "../../src/charging/scheduleCheck.js";
 import { scheduleFleet, uncontrolledPlans } from "../../src/charging/scheduler.js";
@@ -257,5 +257,48 @@ describe("charging: fleet scheduler (HiGHS)", function () {
     lp.rowUpper.fill(Infinity);
     lp.rowLower.fill(-Infinity);
     expect(() => solveWithHighs(highs, lp)).to.throw(ChargingError, "did not prove");
+  });
+
+  it("should reach the full LP's optimum with the lazy state of charge, on random V2G fleets", () => {
+    for (const seed of [11, 12, 13, 14, 15]) {
+      const p = dayScenario({ vehicles: 16, slots: 48, seed, v2gShare: 1, feederShare: 0.4 });
+      const fullModel = buildFleetModel(p, "cost", "rows");
+      const full = solveWithHighs(highs, fullModel.lp, "primal");
+      const lazy = buildFleetModel(p, "cost", "lazy");
+      const cut = solveWithHighs(highs, lazy.lp, "primal", lazy.separate);
+      if (full.status !== "optimal" || cut.status !== "optimal") throw new Error(`seed ${seed}: no optimum`);
+      expectNear(cut.objective, full.objective, 1e-6 * Math.max(1, Math.abs(full.objective)), `seed ${seed}`);
+      expect(checkSchedule(p, decodePlans(p, lazy, cut.x)), `seed ${seed}`).to.deep.equal([]);
+      expectBound(lazy.lp.numRows, "below", fullModel.lp.numRows / 2, "rows of the lazy LP");
+    }
+  });
+
+  it("should cut off a battery taken below its floor inside a tariff period, which the relaxation alone allows", () => {
+    // One flat tariff (no checkpoint), renewable-only charging possible from slot 2, and a TSO
+    // command to export 5 kW in slot 1: only a battery below its floor could deliver it.
+    const flat = { importPrice: [0.2, 0.2, 0.2, 0.2], exportPrice: [0.1, 0.1, 0.1, 0.1], peak: [false, false, false, false] };
+    const v = vehicle({ departureSlot: 4, initialKwh: 5, minKwh: 5, targetKwh: 5, maxDischargeKw: 10, renewableShare: 1 });
+    const ancillary = { fromSlot: 1, toSlot: 2, deltaKw: -5, baselineKw: [0, 0, 0, 0] };
+    const p = problem(4, [v], { ...flat, renewableKw: [0, 0, 100, 100], ancillary });
+    const lazy = buildFleetModel(p, "cost", "lazy");
+    const relaxed = solveWithHighs(highs, lazy.lp, "primal");
+    if (relaxed.status !== "optimal") throw new Error("the relaxation should look feasible");
+    expect(checkSchedule(p, decodePlans(p, lazy, relaxed.x)).map((f) => f.rule)).to.include("discharge floor");
+    const cuts = lazy.separate(relaxed.x);
+    expect(cuts).to.have.length(1);
+    expect(cuts[0]!.lower).to.equal(0); // initial + flows up to slot 1 ≥ floor
+    expect(solveWithHighs(highs, lazy.lp, "primal", lazy.separate).status).to.equal("infeasible");
+    expect(solveWithHighs(highs, buildFleetModel(p, "cost", "rows").lp, "primal").status).to.equal("infeasible");
+    const outcome = scheduleFleet(highs, p);
+    expect(outcome.status).to.equal("infeasible");
+    if (outcome.status === "infeasible") expect(outcome.reason).to.equal("ancillary");
+  });
+
+  it("should report cutting that does not end as a solver failure", () => {
+    const p = problem(2, [vehicle({ maxDischargeKw: 5, minKwh: 2 })]);
+    const lazy = buildFleetModel(p, "cost", "lazy");
+    // A separation that never stops (the same redundant row every round).
+    const endless = () => [{ lower: -Infinity, upper: 1e6, indices: [lazy.columns[0]!.charge[0]!], values: [1] }];
+    expect(() => solveWithHighs(highs, lazy.lp, "choose", endless)).to.throw(ChargingError, "did not converge");
   });
 });
