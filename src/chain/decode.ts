@@ -1,9 +1,13 @@
 /**
- * ABI decoding for the chain layer: the revert data in a node's error, decoded into a custom
- * error name and arguments, and logs decoded into event names and arguments.
+ * ABI decoding for the chain layer, and the one revert-to-error mapper: the revert data in any
+ * failed call (a `ChainError` from the checked client, or an ethers error however nested) decoded
+ * with the errors of every contract (custom errors, `Error(string)`, `Panic(uint256)`) into a
+ * `ChainError("REVERTED")` with the error's name and arguments; logs decoded into events.
  */
 import { Interface, Result, type InterfaceAbi } from "ethers";
+import { EscrowOpeningsAbi, EvidenceLedgerAbi, ParticipantRegistryAbi, RoamingSettlementAbi, SettlementTestTokenAbi } from "./abi/index.js";
 import { ChainError } from "./errors.js";
+import { rpcFailure } from "./rpc.js";
 
 /** JSON-safe values: integers as decimal strings, tuples and arrays as arrays. */
 export type JsonValue = string | boolean | null | JsonValue[];
@@ -45,29 +49,71 @@ export function revertDataOf(error: unknown): string | undefined {
   return error instanceof ChainError ? searchHex(error.details.rpcData, 0) : undefined;
 }
 
+let everyError: Interface | undefined;
+
+/** The errors and events of every deployed contract together (what `revertOf` decodes with by default). */
+export function contractErrors(): Interface {
+  everyError ??= combineAbis([RoamingSettlementAbi, EvidenceLedgerAbi, ParticipantRegistryAbi, EscrowOpeningsAbi, SettlementTestTokenAbi]);
+  return everyError;
+}
+
 /**
- * The custom error an ethers call failed with, decoded with `iface`: searches the error and its
- * nested `error`, `info`, `cause` and `data` for revert data. Null when there is none it knows.
+ * The revert data carried by any failed call: a `ChainError`'s JSON-RPC data, or an ethers error's
+ * `data` however deep in its `error`, `info`, `cause` and `data` (hardhat, Anvil and ethers nest it
+ * differently).
  */
-export function ethersRevertOf(error: unknown, iface: Interface): { name: string; args: unknown[] } | null {
+export function findRevertData(error: unknown): string | undefined {
   const seen = new Set<unknown>();
   const queue: unknown[] = [error];
-  while (queue.length > 0) {
+  while (queue.length > 0 && seen.size < 64) {
     const e = queue.shift();
     if (e === null || typeof e !== "object" || seen.has(e)) continue;
     seen.add(e);
-    const o = e as Record<string, unknown>;
-    if (typeof o.data === "string" && /^0x[0-9a-fA-F]{8}/.test(o.data)) {
-      try {
-        const parsed = iface.parseError(o.data);
-        if (parsed) return { name: parsed.name, args: [...parsed.args] };
-      } catch {
-        // Known selector with malformed arguments: keep searching.
-      }
+    if (e instanceof ChainError) {
+      const found = revertDataOf(e);
+      if (found) return found;
     }
+    const o = e as Record<string, unknown>;
+    if (typeof o.data === "string" && /^0x([0-9a-fA-F]{2}){4,}$/.test(o.data)) return o.data.toLowerCase();
     queue.push(o.error, o.info, o.cause, o.data);
   }
-  return null;
+  return undefined;
+}
+
+/** True when `error` says the call reverted (revert data, or a node's or ethers' word for it). */
+export function isRevert(error: unknown): boolean {
+  if (findRevertData(error) !== undefined || isRevertError(error)) return true;
+  return (error as { code?: unknown } | null)?.code === "CALL_EXCEPTION";
+}
+
+/** The decoded revert of a failed call, or null when it did not revert (a node or transport failure). */
+export function revertOf(error: unknown, iface: Interface = contractErrors()): DecodedRevert | null {
+  if (!isRevert(error)) return null;
+  return decodeRevert(findRevertData(error), iface);
+}
+
+/**
+ * The one mapping of a failed chain call to a typed error: a revert becomes `REVERTED` with
+ * `details.error` (the custom error's name, or null when undecodable), `details.args`,
+ * `details.signature` and `details.data`; a `ChainError` stays as it is; a transport or node
+ * failure becomes `RPC_UNAVAILABLE` or `RPC_ERROR`.
+ */
+export function toChainError(action: string, error: unknown, iface: Interface = contractErrors()): ChainError {
+  const revert = revertOf(error, iface);
+  if (revert) {
+    return new ChainError(
+      "REVERTED",
+      `${action} reverted${revert.name ? ` with ${revert.name}` : ""}`,
+      { action, error: revert.name, signature: revert.signature, args: revert.args, data: revert.data },
+      error,
+    );
+  }
+  if (error instanceof ChainError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "NETWORK_ERROR" || code === "TIMEOUT" || code === "SERVER_ERROR") {
+    return new ChainError("RPC_UNAVAILABLE", `${action}: the node did not answer`, { action, error: code }, error);
+  }
+  return rpcFailure(action, error);
 }
 
 /** True when a failed `eth_call` / `eth_estimateGas` means the call reverts (rather than a node problem). */

@@ -17,12 +17,13 @@ export {
 export { CHAIN_EXIT_CODES, ChainError, describeError, isChainError, type ChainErrorCode } from "./errors.js";
 export { BotDatabase, type OpenOptions, type Param, type Row } from "./db.js";
 export {
-  ChainRpc, httpProvider, rpcFailure,
+  ChainProvider, ChainRpc, connectRpc, DEFAULT_RPC_TIMEOUT_MS, httpProvider, rpcFailure, type RpcConnection,
   type BlockHeader, type BlockTag, type CallRequest, type ChainLog, type ChainReceipt, type ChainTransaction,
   type Eip1193Provider, type LogFilter,
 } from "./rpc.js";
 export {
-  combineAbis, decodeLog, decodeRevert, formatRevert, isRevertError, revertDataOf,
+  combineAbis, contractErrors, decodeLog, decodeRevert, findRevertData, formatRevert, isRevert, isRevertError, revertDataOf, revertOf,
+  toChainError,
   type DecodedEvent, type DecodedRevert, type JsonValue,
 } from "./decode.js";
 export { bumpFees, quoteFees, signTransaction, type FeePolicy, type Fees, type RawSigner, type TxFields } from "./fees.js";

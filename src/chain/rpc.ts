@@ -2,9 +2,11 @@
  * A JSON-RPC client that checks every answer the chain layer depends on: the chain id, block
  * headers, receipts, transactions, logs and transaction hashes are parsed with zod and
  * cross-checked against the request, so a wrong or partial answer becomes a `BAD_RESPONSE`
- * error instead of a wrong decision.
+ * error instead of a wrong decision. `connectRpc(url)` is how every party reaches a node over
+ * HTTP: one transport (`httpProvider`, a timeout per call), the checked client (`ChainRpc`) and an
+ * ethers provider over the same transport for contract calls and signers (`ChainProvider`).
  */
-import { keccak256 } from "ethers";
+import { JsonRpcApiProvider, keccak256, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { z } from "zod";
 import { ChainError } from "./errors.js";
 import { blockSchema, logSchema, parse, quantity, receiptSchema, txSchema, type BlockHeader, type ChainLog, type ChainReceipt, type ChainTransaction } from "./rpcSchemas.js";
@@ -203,4 +205,75 @@ export class ChainRpc {
 
 function callObject(call: CallRequest): Record<string, string> {
   return { from: call.from, to: call.to, data: call.data, ...(call.value ? { value: hex(call.value) } : {}) };
+}
+
+/**
+ * An ethers provider whose every request goes through `transport`: a JSON-RPC error object comes
+ * back to ethers as such (so reverts decode as usual), a transport failure as the transport's
+ * `ChainError` (`RPC_UNAVAILABLE` for a closed port or a timeout).
+ */
+export class ChainProvider extends JsonRpcApiProvider {
+  constructor(private readonly transport: Eip1193Provider, network: Network) {
+    super(network, { staticNetwork: network, batchMaxCount: 1 });
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<(JsonRpcResult | { id: number; error: { code: number; message: string; data?: unknown } })[]> {
+    const answers = [];
+    for (const p of Array.isArray(payload) ? payload : [payload]) {
+      try {
+        answers.push({ id: p.id, result: await this.transport.request({ method: p.method, params: p.params as readonly unknown[] }) });
+      } catch (error) {
+        const failure = rpcFailure(p.method, error);
+        if (failure.code !== "RPC_ERROR") throw failure;
+        const { rpcCode, rpcMessage, rpcData } = failure.details as { rpcCode: number; rpcMessage: string; rpcData?: unknown };
+        answers.push({ id: p.id, error: { code: rpcCode, message: rpcMessage, data: rpcData } });
+      }
+    }
+    return answers as JsonRpcResult[];
+  }
+}
+
+/** A node reached over HTTP: the checked client, an ethers provider over the same transport, its chain id. */
+export interface RpcConnection {
+  rpc: ChainRpc;
+  provider: ChainProvider;
+  chainId: bigint;
+  /** Stops the provider (no timers are left behind). */
+  close(): void;
+}
+
+/** How long one call to a node may take unless the caller says otherwise. */
+export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
+
+/**
+ * Connects to the JSON-RPC node at `url`: asks its chain id first (`RPC_UNAVAILABLE` when it cannot
+ * be reached or does not answer within `timeoutMs`; every later call has the same bound), and
+ * `WRONG_CHAIN` when `expectedChainId` is given and the node serves another chain.
+ */
+export async function connectRpc(url: string, options: { timeoutMs?: number; expectedChainId?: bigint } = {}): Promise<RpcConnection> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new ChainError("CONFIG", `not a URL: "${url}"`, { url }, cause);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ChainError("CONFIG", `not an http(s) URL: "${url}"`, { url });
+  const transport = httpProvider(url, { timeoutMs: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS });
+  const rpc = new ChainRpc(transport);
+  let chainId: bigint;
+  try {
+    chainId = await rpc.chainId();
+  } catch (error) {
+    if (error instanceof ChainError && error.code === "RPC_UNAVAILABLE") {
+      throw new ChainError("RPC_UNAVAILABLE", `cannot reach a JSON-RPC node at ${url}: ${error.message}`, { url }, error);
+    }
+    throw error;
+  }
+  if (options.expectedChainId !== undefined && chainId !== options.expectedChainId) {
+    throw new ChainError("WRONG_CHAIN", `the node at ${url} serves chain ${chainId}, expected ${options.expectedChainId}`, {
+      expected: options.expectedChainId.toString(), actual: chainId.toString(),
+    });
+  }
+  const provider = new ChainProvider(transport, Network.from(chainId));
+  return { rpc, provider, chainId, close: () => provider.destroy() };
 }

@@ -1,6 +1,10 @@
-/** Connecting to a JSON-RPC node with a bounded wait and a clear error when it is unreachable. */
-import { FetchRequest, JsonRpcProvider, Network, type Provider } from "ethers";
+/** The CLI's connection to a JSON-RPC node: the chain layer's one client (`connectRpc` in src/chain/rpc.ts). */
+import type { Provider } from "ethers";
+import { ChainError } from "../chain/errors.js";
+import { connectRpc as connectChain, DEFAULT_RPC_TIMEOUT_MS } from "../chain/rpc.js";
 import { UsageError } from "./args.js";
+
+export { DEFAULT_RPC_TIMEOUT_MS };
 
 export interface Connection {
   provider: Provider;
@@ -11,29 +15,17 @@ export interface Connection {
 /** Provider factory; tests pass one that returns an in-process provider. */
 export type Connect = (url: string, timeoutMs?: number) => Promise<Connection>;
 
-/** How long one call to the node may take unless `--rpc-timeout` says otherwise. */
-export const DEFAULT_RPC_TIMEOUT_MS = 10_000;
-
 /**
- * Asks the node for its chain id first, then returns a provider fixed to it. Every call, the
- * first and all later ones, gives up after `timeoutMs`: a node that accepts the connection and
- * never answers is an error, never a hang.
+ * Asks the node for its chain id first, then returns a provider fixed to it; every call gives up
+ * after `timeoutMs`. The commands still report an unreachable node as a usage error (exit 2) until
+ * they map errors through `exitCodeOf` (src/errors.ts), where it is `Unavailable` (3).
  */
 export const connectRpc: Connect = async (url, timeoutMs = DEFAULT_RPC_TIMEOUT_MS) => {
-  const req = new FetchRequest(url);
-  req.timeout = timeoutMs;
-  req.setHeader("content-type", "application/json");
-  req.body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
-  let chainId: bigint;
   try {
-    const res = await req.send();
-    res.assertOk();
-    chainId = BigInt((res.bodyJson as { result: string }).result);
-  } catch (cause) {
-    throw new UsageError(`cannot reach a JSON-RPC node at ${url}: ${(cause as Error).message}`);
+    const { provider, close } = await connectChain(url, { timeoutMs });
+    return { provider, close };
+  } catch (error) {
+    if (error instanceof ChainError) throw new UsageError(error.message, { chainCode: error.code }, error);
+    throw error;
   }
-  const calls = new FetchRequest(url);
-  calls.timeout = timeoutMs;
-  const provider = new JsonRpcProvider(calls, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
-  return { provider, close: () => provider.destroy() };
 };

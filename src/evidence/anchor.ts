@@ -4,7 +4,7 @@
  * Every write returns something to wait on; reverts come back as `EvidenceError("CHAIN")` whose
  * details carry the custom error's name and arguments.
  */
-import type { Contract, Signer, TransactionReceipt } from "ethers";
+import { getAddress, type Contract, type Signer, type TransactionReceipt } from "ethers";
 import { chainError, ledgerAt } from "./contracts.js";
 import { EvidenceError } from "./errors.js";
 import { buildBatch } from "./merkle.js";
@@ -173,25 +173,83 @@ export async function anchorNextBatch(
       return digests.length === 0 ? null : store.batches.insert(kind, buildBatch(digests));
     });
   if (!batch) return null;
-  const ledger = ledgerAt(store.ledger, signer);
-  let anchor = await findAnchor(store, signer, ledger, batch, options);
-  if (!anchor) {
-    try {
-      const call = (l: Contract) => l.anchorBatch!(batch.root, batch.count, code);
-      const write = await submit(signer, store.ledger, "anchorBatch", "BatchAnchored", call, (m) =>
-        anchorInfo(store, m.txHash, m.blockNumber, m.event),
-      );
-      store.batches.markSent(batch.root, write.hash);
-      anchor = await write.wait(options.confirmations);
-    } catch (error) {
-      // Someone anchored the same root meanwhile: the anchor exists, so find and record it.
-      if (!(error instanceof EvidenceError && error.details.error === "EvidenceAlreadyAnchored")) throw error;
-      anchor = await findAnchor(store, signer, ledger, batch, options);
-      if (!anchor) throw error;
-    }
+  const outcome = await anchorThrough(store, batch, await signerWriter(store, signer, options));
+  if (outcome.kind !== "anchored") {
+    if (outcome.kind === "stuck" && outcome.cause !== undefined) throw outcome.cause;
+    throw new EvidenceError("CHAIN", outcome.kind === "stuck" ? outcome.note : "anchorBatch did not complete", { root: batch.root });
   }
-  store.batches.markAnchored(batch.root, anchor);
   return store.batches.get(batch.root);
+}
+
+/** Where an anchoring stands: recorded, in flight (a long-running party's writer), or stuck with a reason. */
+export type AnchorOutcome =
+  | { kind: "anchored"; anchor: AnchorInfo }
+  | { kind: "waiting" }
+  | { kind: "stuck"; note: string; cause?: unknown };
+
+/** What a writer did with `anchorBatch(batch)`: mined it, found the root already anchored, or is still at it. */
+export type AnchorWrite = { kind: "anchored"; anchor: AnchorInfo } | { kind: "already" } | { kind: "waiting" } | { kind: "stuck"; note: string; cause?: unknown };
+
+/**
+ * How a party sends `anchorBatch` and finds its own earlier anchor of a root: through an ethers
+ * signer (`anchorNextBatch`) or through the outbox of a long-running party (the settlement bot).
+ */
+export interface AnchorWriter {
+  /** The anchoring account. */
+  readonly account: string;
+  /** Sends or follows `anchorBatch(batch)`. */
+  write(batch: StoredBatch): Promise<AnchorWrite>;
+  /** This account's anchor of `batch.root` made earlier (by any run), or null. */
+  find(batch: StoredBatch): Promise<AnchorInfo | null>;
+}
+
+/**
+ * The one implementation of "anchor this batch's root": writes through `writer`; when the ledger
+ * says the root is anchored already, looks up this account's anchor; refuses an anchor by another
+ * account; records the anchor in the store.
+ */
+export async function anchorThrough(store: EvidenceStore, batch: StoredBatch, writer: AnchorWriter): Promise<AnchorOutcome> {
+  if (batch.anchor) return { kind: "anchored", anchor: batch.anchor };
+  const written = await writer.write(batch);
+  if (written.kind === "waiting" || written.kind === "stuck") return written;
+  const anchor = written.kind === "anchored" ? written.anchor : await writer.find(batch);
+  if (!anchor) return { kind: "stuck", note: "the ledger holds the root, but no anchor of this account was found" };
+  if (getAddress(anchor.submitter) !== getAddress(writer.account)) {
+    return { kind: "stuck", note: `evidence root anchored by another account ${anchor.submitter}` };
+  }
+  store.transaction(() => {
+    store.batches.markSent(batch.root, anchor.txHash);
+    store.batches.markAnchored(batch.root, anchor);
+  });
+  return { kind: "anchored", anchor };
+}
+
+/** The writer of `anchorNextBatch`: resumes an earlier anchoring, else sends and waits through `signer`. */
+async function signerWriter(store: EvidenceStore, signer: Signer, options: AnchorOptions): Promise<AnchorWriter> {
+  const ledger = ledgerAt(store.ledger, signer);
+  return {
+    account: await signer.getAddress(),
+    find: (batch: StoredBatch) => findAnchor(store, signer, ledger, batch, options),
+    async write(batch: StoredBatch): Promise<AnchorWrite> {
+      const earlier = await findAnchor(store, signer, ledger, batch, options);
+      if (earlier) return { kind: "anchored", anchor: earlier };
+      try {
+        const call = (l: Contract) => l.anchorBatch!(batch.root, batch.count, batch.kind);
+        const sent = await submit(signer, store.ledger, "anchorBatch", "BatchAnchored", call, (m) =>
+          anchorInfo(store, m.txHash, m.blockNumber, m.event),
+        );
+        store.batches.markSent(batch.root, sent.hash);
+        return { kind: "anchored", anchor: await sent.wait(options.confirmations) };
+      } catch (error) {
+        // Someone anchored the same root meanwhile: the anchor exists, so find and record it.
+        if (error instanceof EvidenceError && error.details.error === "EvidenceAlreadyAnchored") {
+          const found = await findAnchor(store, signer, ledger, batch, options);
+          return found ? { kind: "anchored", anchor: found } : { kind: "stuck", note: "root already anchored", cause: error };
+        }
+        throw error;
+      }
+    },
+  };
 }
 
 function anchorInfo(

@@ -1,10 +1,11 @@
 /**
- * The EvidenceLedger and ParticipantRegistry as ethers contracts (the committed ABIs), and the
- * decoding of their custom errors into `EvidenceError("CHAIN")` with the error's name and arguments.
+ * The EvidenceLedger and ParticipantRegistry as ethers contracts (the committed ABIs), and failed
+ * calls as `EvidenceError("CHAIN")` with the error's name and arguments (decoded by the chain
+ * layer's one mapper, src/chain/decode.ts).
  */
-import { Contract, Interface, isError, type ContractRunner } from "ethers";
+import { Contract, Interface, type ContractRunner } from "ethers";
 import { EvidenceLedgerAbi, ParticipantRegistryAbi } from "../chain/abi/index.js";
-import { ethersRevertOf } from "../chain/decode.js";
+import { revertOf as chainRevertOf, toChainError } from "../chain/decode.js";
 import { EvidenceError } from "./errors.js";
 
 let errorsInterface: Interface | undefined;
@@ -28,22 +29,20 @@ export function registryAt(address: string, runner: ContractRunner): Contract {
 
 /** Name and arguments of the custom error a failed call reverted with, if it can be decoded. */
 export function revertOf(error: unknown): { name: string; args: unknown[] } | null {
-  return ethersRevertOf(error, evidenceErrorsInterface());
+  const revert = chainRevertOf(error);
+  return revert?.name ? { name: revert.name, args: revert.args } : null;
 }
 
-/** Wraps a failed chain call as `EvidenceError("CHAIN")`, with the decoded revert in its details. */
+/**
+ * Wraps a failed chain call as `EvidenceError("CHAIN")` over the chain layer's typed error
+ * (`toChainError`), with the decoded revert's name and arguments in its details.
+ */
 export function chainError(action: string, error: unknown): EvidenceError {
   if (error instanceof EvidenceError) return error;
-  const revert = revertOf(error);
-  if (revert) {
-    const args = revert.args.map((a) => (typeof a === "bigint" ? a.toString() : a));
-    return new EvidenceError(
-      "CHAIN",
-      `${action} reverted with ${revert.name}`,
-      { action, error: revert.name, args },
-      error,
-    );
+  const mapped = toChainError(action, error);
+  if (mapped.code === "REVERTED" && mapped.details.error) {
+    return new EvidenceError("CHAIN", mapped.message, { action, error: mapped.details.error, args: mapped.details.args }, mapped);
   }
-  const code = isError(error, "CALL_EXCEPTION") ? "CALL_EXCEPTION" : ((error as { code?: string })?.code ?? "UNKNOWN");
-  return new EvidenceError("CHAIN", `${action} failed`, { action, error: code }, error);
+  const code = (error as { code?: unknown } | null)?.code;
+  return new EvidenceError("CHAIN", `${action} failed`, { action, error: typeof code === "string" ? code : mapped.code }, mapped);
 }

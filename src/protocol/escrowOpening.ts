@@ -8,7 +8,7 @@
  */
 import { AbiCoder, hexlify, keccak256 } from "ethers";
 import { bytesToHex, decodeEscrowSignature, escrowOpenVerified } from "../crypto/index.js";
-import { ethersRevertOf } from "../chain/decode.js";
+import { revertOf } from "../chain/decode.js";
 import type { DynamicContract } from "../chain/deploy.js";
 import type { CentralAuthority } from "./ca.js";
 import { randomBytesOf } from "./context.js";
@@ -21,9 +21,9 @@ export function openingCommitment(disputeId: string, salt: string, publicKey: Ui
   return keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32", "bytes32"], [disputeId, salt, `0x${bytesToHex(publicKey)}`]));
 }
 
-/** Name of the custom error a failed call reverted with, decoded with the contract's ABI. */
-function revertName(contract: DynamicContract, error: unknown): string | undefined {
-  return ethersRevertOf(error, contract.interface)?.name;
+/** Name of the custom error a failed call reverted with. */
+function revertName(error: unknown): string | undefined {
+  return revertOf(error)?.name ?? undefined;
 }
 
 /** What the CA hands to the arbiter after an opening. */
@@ -63,7 +63,7 @@ export async function openEscrowForDispute(
     opened = await escrowOpenings.isOpened(disputeId);
     threshold = BigInt(await escrowOpenings.THRESHOLD());
   } catch (error) {
-    if (revertName(escrowOpenings, error) === "EscrowUnknownDispute") {
+    if (revertName(error) === "EscrowUnknownDispute") {
       throw new ProtocolError("NO_DISPUTE", "no dispute with this id is recorded on-chain", { details: { disputeId } });
     }
     throw new ProtocolError("CHAIN", "reading the dispute failed", { cause: error });
@@ -94,7 +94,7 @@ export async function openEscrowForDispute(
     const receipt = await tx.wait();
     return { disputeId, publicKey, ringIndex: index, salt, commitment, txHash: receipt.hash as string };
   } catch (error) {
-    const name = revertName(escrowOpenings, error);
+    const name = revertName(error);
     if (name === "EscrowAlreadyOpened") throw new ProtocolError("ALREADY_OPENED", "this dispute's escrow was already opened", { cause: error });
     throw new ProtocolError("CHAIN", "recording the opening failed", { details: { error: name }, cause: error });
   }

@@ -1,11 +1,12 @@
 /**
  * The settlement, ledger and registry contracts as seen by the bot: the committed ABIs, call data
  * for the writes (sent through the Outbox), and the views it reads over the validated JSON-RPC
- * client. A view that reverts comes back as `ChainError("REVERTED")` with the decoded custom error.
+ * client. A view that reverts comes back as `ChainError("REVERTED")` with the decoded custom error
+ * (the chain layer's one mapper, `toChainError`).
  */
 import { Interface, type Result } from "ethers";
 import { EvidenceLedgerAbi, ParticipantRegistryAbi, RoamingSettlementAbi } from "../chain/abi/index.js";
-import { combineAbis, decodeRevert, isRevertError, revertDataOf } from "../chain/decode.js";
+import { toChainError } from "../chain/decode.js";
 import { ChainError } from "../chain/errors.js";
 import type { ChainRpc } from "../chain/rpc.js";
 
@@ -18,7 +19,6 @@ export const ledgerIface = new Interface(LEDGER_ABI);
 export const registryIface = new Interface(REGISTRY_ABI);
 /** Every custom error (and event) of the three contracts, for decoding reverts and logs. */
 export const ALL_ABIS = [SETTLEMENT_ABI, LEDGER_ABI, REGISTRY_ABI] as const;
-const errorsIface = combineAbis(ALL_ABIS);
 
 /** Reverts that mean the effect is already there (or can no longer happen): the outbox stops retrying. */
 export const DONE_ERRORS = [
@@ -81,9 +81,7 @@ export class ContractViews {
     try {
       out = await rpc.call({ from, to, data }, "latest");
     } catch (error) {
-      if (!isRevertError(error)) throw error;
-      const revert = decodeRevert(revertDataOf(error), errorsIface);
-      throw new ChainError("REVERTED", `${fn} reverted${revert.name ? ` with ${revert.name}` : ""}`, { error: revert.name, args: revert.args }, error);
+      throw toChainError(fn, error);
     }
     if (out === "0x") throw new ChainError("BAD_RESPONSE", `${fn}: empty answer (no contract at ${to}?)`, { to });
     return iface.decodeFunctionResult(fn, out);

@@ -2,12 +2,14 @@
  * The evidence of a claim: a batch of the evidence store (kind ChargeDetailRecords) holding every
  * CDR digest of the claim, anchored in the EvidenceLedger by the host. An anchored batch of the
  * host that already holds them all is reused; otherwise the claim gets its own batch. The batch is
- * recorded in the store exactly as `anchorNextBatch` records one, but the `anchorBatch`
- * transaction goes through the bot's Outbox, the only sender of the account's transactions.
+ * recorded in the store by the same code as `anchorNextBatch` (`anchorThrough`), but the
+ * `anchorBatch` transaction goes through the bot's Outbox, the only sender of the account's
+ * transactions.
  */
 import { getAddress, id, zeroPadValue } from "ethers";
 import { isChainError } from "../chain/errors.js";
 import type { IntentRecord, WriteResult } from "../chain/outbox.js";
+import { anchorThrough, type AnchorOutcome, type AnchorWrite, type AnchorWriter } from "../evidence/anchor.js";
 import { buildBatch, proofFor } from "../evidence/merkle.js";
 import type { AnchorInfo, StoredBatch } from "../evidence/storeBatches.js";
 import { AnchorKind } from "../evidence/types.js";
@@ -39,34 +41,41 @@ export function anchorIntent(ctx: BotContext, batch: StoredBatch): { key: string
   };
 }
 
-export type AnchorOutcome = { kind: "anchored"; anchor: AnchorInfo } | { kind: "waiting" } | { kind: "stuck"; note: string };
+export type { AnchorOutcome };
 
 /**
- * Follows the anchoring intent of `root`: once final (or done because the root was already
- * anchored), records the anchor in the evidence store and returns it.
+ * Follows the anchoring intent of `root` (enqueued in the Outbox by the claim's stage change):
+ * once final (or done because the root was already anchored), records the anchor in the evidence
+ * store through the evidence layer's one anchoring (`anchorThrough`) and returns it.
  */
 export async function followAnchor(ctx: BotContext, root: string, intent: IntentRecord | undefined): Promise<AnchorOutcome> {
-  if (!intent) return { kind: "stuck", note: "anchoring intent missing" };
-  if (intent.status === "dead") return { kind: "stuck", note: `anchoring given up: ${intent.lastError ?? "no reason"}` };
-  if (intent.status !== "final" && intent.status !== "done") return { kind: "waiting" };
-  let anchor: AnchorInfo | null = null;
-  if (intent.status === "final") {
-    const result: WriteResult = await ctx.outbox.wait(intent.key, { drive: false, timeoutMs: 0 });
-    const event = result.events.find((e) => e.name === "BatchAnchored" && String(e.named.root).toLowerCase() === root);
-    if (event && result.txHash && result.blockNumber !== null) {
-      anchor = {
-        txHash: result.txHash, blockNumber: result.blockNumber, blockTime: Number(event.named.anchoredAt),
-        chainId: ctx.chainId, ledger: ctx.ledger, submitter: getAddress(String(event.named.submitter)),
+  const batch = ctx.store.batches.get(root);
+  if (!batch) return { kind: "stuck", note: "evidence batch missing from the store" };
+  return anchorThrough(ctx.store, batch, outboxWriter(ctx, intent));
+}
+
+/** The bot's anchoring writer: the Outbox sends; this follows its intent. */
+function outboxWriter(ctx: BotContext, intent: IntentRecord | undefined): AnchorWriter {
+  return {
+    account: ctx.account,
+    find: (batch) => findAnchor(ctx, batch.root),
+    async write(batch): Promise<AnchorWrite> {
+      if (!intent) return { kind: "stuck", note: "anchoring intent missing" };
+      if (intent.status === "dead") return { kind: "stuck", note: `anchoring given up: ${intent.lastError ?? "no reason"}` };
+      if (intent.status === "done") return { kind: "already" };
+      if (intent.status !== "final") return { kind: "waiting" };
+      const result: WriteResult = await ctx.outbox.wait(intent.key, { drive: false, timeoutMs: 0 });
+      const event = result.events.find((e) => e.name === "BatchAnchored" && String(e.named.root).toLowerCase() === batch.root);
+      if (!event || !result.txHash || result.blockNumber === null) return { kind: "stuck", note: "anchoring transaction did not anchor the root" };
+      return {
+        kind: "anchored",
+        anchor: {
+          txHash: result.txHash, blockNumber: result.blockNumber, blockTime: Number(event.named.anchoredAt),
+          chainId: ctx.chainId, ledger: ctx.ledger, submitter: getAddress(String(event.named.submitter)),
+        },
       };
-    }
-  } else {
-    anchor = await findAnchor(ctx, root);
-  }
-  if (!anchor) return { kind: "stuck", note: "anchoring transaction did not anchor the root" };
-  if (anchor.submitter !== ctx.account) return { kind: "stuck", note: `evidence root anchored by another account ${anchor.submitter}` };
-  ctx.store.batches.markSent(root, anchor.txHash);
-  ctx.store.batches.markAnchored(root, anchor);
-  return { kind: "anchored", anchor };
+    },
+  };
 }
 
 /** The anchoring of `root` found on the chain (an earlier transaction of any run), or null. */

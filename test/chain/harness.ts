@@ -11,14 +11,14 @@ import { BotDatabase } from "../../src/chain/db.js";
 import type { ChainError } from "../../src/chain/errors.js";
 import { Outbox, type OutboxOptions } from "../../src/chain/outbox.js";
 import { ChainRpc, httpProvider } from "../../src/chain/rpc.js";
-import { loadArtifact } from "../../src/chain/artifacts.js";
+import { EvidenceLedgerAbi, ParticipantRegistryAbi } from "../../src/chain/abi/index.js";
 import { AnchorKind } from "../../src/evidence/types.js";
 import { evidenceFixture } from "../helpers/fixtures.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
 import { RpcProxy } from "../helpers/rpcProxy.js";
 
-export const LEDGER_ABI = loadArtifact("EvidenceLedger").abi as never[];
-export const REGISTRY_ABI = loadArtifact("ParticipantRegistry").abi as never[];
+export const LEDGER_ABI = EvidenceLedgerAbi;
+export const REGISTRY_ABI = ParticipantRegistryAbi;
 export const BATCH_ANCHORED = id("BatchAnchored(bytes32,address,uint32,uint8,uint40)");
 
 export type Fixture = Awaited<ReturnType<typeof evidenceFixture>>;

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { hexlify, randomBytes, Signature, Wallet, ZeroAddress, ZeroHash } from "ethers";
-import type { DynamicContract } from "../../src/chain/deploy.js";
+import { EvidenceLedgerAbi, EvidenceLedgerBytecode } from "../../src/chain/abi/index.js";
+import { deployContract, type DynamicContract } from "../../src/chain/deploy.js";
 import { registerSigningKey } from "../../src/evidence/keys.js";
 import { buildBatch, proofFor } from "../../src/evidence/merkle.js";
 import type { Header, SignedMessage } from "../../src/evidence/messages.js";
@@ -311,7 +312,7 @@ describe("EvidenceLedger", () => {
       const meter = f.ledger.connect(f.participants.meter);
       const chain = await signedReading(f, { domain: evidenceDomain(f.chainId + 1n, f.ledgerAddress) });
       await expect(meter.recordOrigin(...recordArgs(chain))).to.be.revertedWithCustomError(f.ledger, "EvidenceInvalidSigner");
-      const other = (await connection.ethers.deployContract("EvidenceLedger", [f.registryAddress])) as unknown as DynamicContract;
+      const { contract: other } = await deployContract(f.admin, EvidenceLedgerAbi, EvidenceLedgerBytecode, [f.registryAddress]);
       const there = await signedReading(f, { domain: evidenceDomain(f.chainId, await other.getAddress()) });
       await expect(other.connect(f.participants.meter).recordOrigin(...recordArgs(there))).to.not.be.revert(connection.ethers);
       await expect(meter.recordOrigin(...recordArgs(there))).to.be.revertedWithCustomError(f.ledger, "EvidenceInvalidSigner");

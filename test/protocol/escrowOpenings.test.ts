@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { ContractFactory, hexlify, parseEther, randomBytes, Wallet, ZeroHash } from "ethers";
 import { loadArtifact } from "../../src/chain/artifacts.js";
+import { deployEscrowOpenings } from "../../src/chain/deploy.js";
 import { AnchorKind } from "../../src/evidence/types.js";
 import { bytesToHex } from "../../src/crypto/index.js";
 import { authDigest, openEscrowForDispute, openingCommitment, type AuthTranscript } from "../../src/protocol/index.js";
@@ -210,8 +211,6 @@ describe("Protocol: escrow opening only for a dispute recorded on-chain", functi
     await expect(f.escrow.connect(f.admin).addDisputeRecorder(eoa)).to.be.revertedWithCustomError(f.escrow, "EscrowInvalidRecorder").withArgs(eoa);
     await expect(f.escrow.connect(f.admin).addDisputeRecorder(f.registryAddress)).to.emit(f.escrow, "DisputeRecorderAdded").withArgs(f.registryAddress);
     expect(await f.escrow.isDisputeRecorder(f.registryAddress)).to.equal(true);
-    const artifact = loadArtifact("EscrowOpenings");
-    const factory = new ContractFactory(artifact.abi as never[], artifact.bytecode, f.admin);
-    await expect(factory.deploy(f.registryAddress, 0, [])).to.be.revertedWithCustomError(f.escrow, "EscrowInvalidThreshold").withArgs(0);
+    await expect(deployEscrowOpenings(f.admin, f.registryAddress, { threshold: 0 })).to.be.revertedWithCustomError(f.escrow, "EscrowInvalidThreshold").withArgs(0);
   });
 });

@@ -12,6 +12,8 @@ import {
   type Log,
   type Signer,
 } from "ethers";
+import { deployRoamingSettlement as deployRoamingSettlementPart } from "../../src/chain/deploy.js";
+import { deployAll } from "../../src/chain/deployAll.js";
 import { AnchorKind, evidenceDomain, messageTypes } from "../../src/evidence/types.js";
 import type { TestConnection } from "../helpers/network.js";
 
@@ -64,16 +66,16 @@ export async function deploySettlement(connection: TestConnection, tokenName: To
   const { ethers } = connection;
   const [admin, registrar, supplierA, supplierB, supplierC, supplierD, arbiter, pauser, outsider] =
     await ethers.getSigners();
-  const deploy = async (name: string, args: unknown[] = []) =>
-    (await ethers.deployContract(name, args)) as unknown as Contract;
-  const registry = await deploy("ParticipantRegistry", [0, admin!.address, registrar!.address]);
-  const ledger = await deploy("EvidenceLedger", [await registry.getAddress()]);
-  const token = await deploy(tokenName);
-  const settlement = await deployRoamingSettlement(
-    connection,
-    [await registry.getAddress(), await ledger.getAddress(), await token.getAddress()],
-    admin!.address,
-  );
+  // The hostile tokens stand in for the settlement token: deployAll adopts them.
+  const hostile = tokenName === "SettlementTestToken" ? null : await ethers.deployContract(tokenName);
+  const d = await deployAll(admin!, {
+    registrar: registrar!.address,
+    registryAdminDelay: 0,
+    settlement: { ...timingSeconds(TIMING), adminDelay: Number(ADMIN_DELAY) },
+    token: hostile === null ? null : await hostile.getAddress(),
+  });
+  const { registry, ledger, settlement } = d;
+  const token = (hostile ?? d.token) as unknown as Contract;
   const roles = {
     SUPPLIER: (await registry.SUPPLIER_ROLE()) as string,
     ARBITER: (await registry.ARBITER_ROLE()) as string,
@@ -129,18 +131,23 @@ export type SettlementFixture = Awaited<ReturnType<typeof deploySettlement>>;
  */
 export async function deployRoamingSettlement(
   connection: TestConnection,
-  [registry, ledger, token]: [string, string, string],
+  addresses: [string, string, string],
   admin: string,
   timing: Partial<Record<keyof typeof TIMING, bigint | number>> = {},
 ): Promise<Contract> {
-  return (await connection.ethers.deployContract("RoamingSettlement", [
-    registry,
-    ledger,
-    token,
-    { ...TIMING, ...timing },
-    ADMIN_DELAY,
-    admin,
-  ])) as unknown as Contract;
+  const [deployer] = await connection.ethers.getSigners();
+  const { contract } = await deployRoamingSettlementPart(deployer!, addresses, { timing: { ...TIMING, ...timing }, adminDelay: ADMIN_DELAY, admin });
+  return contract as Contract;
+}
+
+/** `timing` in whole seconds, as the deploy settings take it. */
+function timingSeconds(timing: Record<keyof typeof TIMING, bigint>): Record<keyof typeof TIMING, number> {
+  return {
+    challengeWindow: Number(timing.challengeWindow),
+    periodSeconds: Number(timing.periodSeconds),
+    claimGrace: Number(timing.claimGrace),
+    withdrawalNotice: Number(timing.withdrawalNotice),
+  };
 }
 
 /** Moves the chain past the close of `period` and past every challenge window opened so far. */

@@ -7,8 +7,8 @@
  */
 import { Contract, ContractFactory, getCreateAddress, keccak256, parseEther, toUtf8Bytes, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../../../src/chain/artifacts.js";
-import type { DynamicContract } from "../../../src/chain/deploy.js";
-import { deployEscrowOpenings } from "../../../src/chain/deploy.js";
+import { EscrowOpeningsAbi } from "../../../src/chain/abi/index.js";
+import { contractAt, deployEscrowOpenings, type DynamicContract } from "../../../src/chain/deploy.js";
 
 const DEPLOYER = new Wallet(keccak256(toUtf8Bytes("v2g escrow openings test deployer")));
 const MOCK_RECORDS = getCreateAddress({ from: DEPLOYER.address, nonce: 0 });
@@ -27,7 +27,7 @@ export function mockDisputeRecordsAt(f: Base): DynamicContract {
 
 /** The contract at its predicted address, connected to the fixture's admin. */
 export function escrowOpeningsAt(f: Base): DynamicContract {
-  return new Contract(ADDRESS, loadArtifact("EscrowOpenings").abi as never[], f.admin) as unknown as DynamicContract;
+  return contractAt(EscrowOpeningsAbi, ADDRESS, f.admin);
 }
 
 /** Deploys EscrowOpenings for the fixture's registry unless it is already there; returns it. */

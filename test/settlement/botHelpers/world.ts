@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hexlify, keccak256, parseEther, randomBytes, Wallet, type HDNodeWallet, type TypedDataDomain } from "ethers";
-import { deployCore, type DynamicContract } from "../../../src/chain/deploy.js";
+import { deployAll } from "../../../src/chain/deployAll.js";
 import type { SignedMessage } from "../../../src/evidence/messages.js";
 import { signMessage } from "../../../src/evidence/sign.js";
 import { EvidenceStore } from "../../../src/evidence/store.js";
@@ -18,7 +18,6 @@ import { SettlementBot } from "../../../src/settlement/bot.js";
 import { parseConfig, type BotConfigInput } from "../../../src/settlement/config.js";
 import { createNetwork, type TestConnection } from "../../helpers/network.js";
 import { RpcProxy } from "../../helpers/rpcProxy.js";
-import { deployRoamingSettlement } from "../fixture.js";
 
 export const PERIOD_SECONDS = 3600;
 export const WINDOW = 4 * 3600;
@@ -64,17 +63,13 @@ export async function createWorld() {
   const connection: TestConnection = await createNetwork();
   const { ethers, networkHelpers } = connection;
   const [admin, arbiter] = await ethers.getSigners();
-  const core = await deployCore(admin!);
-  const token = (await ethers.deployContract("SettlementTestToken")) as unknown as DynamicContract;
-  const settlement = (await deployRoamingSettlement(
-    connection,
-    [core.registryAddress, core.ledgerAddress, await token.getAddress()],
-    admin!.address,
-    { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE },
-  )) as unknown as DynamicContract;
-  const settlementAddress = await settlement.getAddress();
+  const deployed = await deployAll(admin!, {
+    registryAdminDelay: 3 * 86_400,
+    settlement: { challengeWindow: WINDOW, periodSeconds: PERIOD_SECONDS, claimGrace: GRACE, withdrawalNotice: NOTICE, adminDelay: 2 * 86_400 },
+  });
+  const { token, settlement, settlementAddress } = deployed;
   const startBlock = Number(await ethers.provider.getBlockNumber());
-  const registry = core.registry;
+  const registry = deployed.registry;
   const role = async (name: string) => (await registry[`${name}_ROLE`]()) as string;
   await (await registry.grantRole(await role("ARBITER"), arbiter!.address)).wait();
 
@@ -82,7 +77,7 @@ export async function createWorld() {
   const exchangeDir = join(dir, "exchange");
   mkdirSync(exchangeDir);
   const proxy = await RpcProxy.start(connection.provider);
-  const domain: TypedDataDomain = evidenceDomain(core.chainId, core.ledgerAddress);
+  const domain: TypedDataDomain = evidenceDomain(deployed.chainId, deployed.ledgerAddress);
   const keyFrom = BigInt(await networkHelpers.time.latest()) + 60n;
 
   async function supplier(name: string): Promise<Supplier> {
@@ -95,11 +90,11 @@ export async function createWorld() {
     await (await token.connect(wallet).approve(settlementAddress, DEPOSIT)).wait();
     await (await settlement.connect(wallet).deposit(DEPOSIT)).wait();
     const storePath = join(dir, `${name}-evidence.sqlite`);
-    const store = EvidenceStore.open(storePath, { domain: { chainId: core.chainId, verifyingContract: core.ledgerAddress } });
+    const store = EvidenceStore.open(storePath, { domain: { chainId: deployed.chainId, verifyingContract: deployed.ledgerAddress } });
     const envName = `SUPPLIER_${name.toUpperCase()}_KEY`;
     const config: BotConfigInput = {
-      rpcUrl: proxy.url, chainId: Number(core.chainId),
-      contracts: { settlement: settlementAddress, ledger: core.ledgerAddress, registry: core.registryAddress },
+      rpcUrl: proxy.url, chainId: Number(deployed.chainId),
+      contracts: { settlement: settlementAddress, ledger: deployed.ledgerAddress, registry: deployed.registryAddress },
       startBlock, accountKeyEnv: envName, evidenceStore: `${name}-evidence.sqlite`, database: `${name}-bot.sqlite`,
       exchangeDir: "exchange", confirmations: CONFIRMATIONS, periodSeconds: PERIOD_SECONDS, claimDelaySeconds: 60,
       nettingDelaySeconds: NETTING_DELAY, disputeMarginSeconds: 1800, pollIntervalMs: 200,
@@ -116,7 +111,7 @@ export async function createWorld() {
   const bots: SettlementBot[] = [];
 
   const world = {
-    connection, ethers, networkHelpers, proxy, dir, exchangeDir, core, token, settlement, settlementAddress, startBlock,
+    connection, ethers, networkHelpers, proxy, dir, exchangeDir, core: deployed, token, settlement, settlementAddress, startBlock,
     domain, admin: admin!, arbiter: arbiter!, host, home,
     hh: (method: string, params: unknown[] = []) => connection.provider.request({ method, params }),
     async mine(blocks = CONFIRMATIONS): Promise<void> {
