@@ -70,7 +70,12 @@ describe("local nodes", function () {
           Transaction.from({ to: to!.address, value: parseEther("1"), nonce, gasLimit: 21_000n, gasPrice: gasPrice * 2n, chainId: node.chainId }),
         );
         const hash = await rpc.request({ method: "eth_sendRawTransaction", params: [raw] });
-        const receipt = (await rpc.request({ method: "eth_getTransactionReceipt", params: [hash] })) as { status: string } | null;
+        // Automining nodes answer the send before the receipt is readable under load: poll, bounded.
+        let receipt: { status: string } | null = null;
+        for (let i = 0; i < 50 && receipt === null; i++) {
+          receipt = (await rpc.request({ method: "eth_getTransactionReceipt", params: [hash] })) as { status: string } | null;
+          if (receipt === null) await new Promise((r) => setTimeout(r, 100));
+        }
         expect(receipt?.status).to.equal("0x1");
 
         const before = await chainTime(rpc);
