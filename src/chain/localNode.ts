@@ -157,7 +157,7 @@ function nodeBinary(): string {
 }
 
 /** `port` if it is free on 127.0.0.1 (else PORT_IN_USE), or a free port chosen by the system. */
-async function freePort(port?: number): Promise<number> {
+export async function freePort(port?: number): Promise<number> {
   const probe = createServer();
   const chosen = await listenLoopback(probe, port ?? 0);
   await closeServer(probe);

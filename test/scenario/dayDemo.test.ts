@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { reportSchema } from "../../src/report/schema.js";
-import { DEFAULT_DAY } from "../../src/scenario/day/options.js";
+import { freePort } from "../../src/chain/localNode.js";
+import { DEFAULT_DAY, MIN_SCALE } from "../../src/scenario/day/options.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -45,5 +46,40 @@ describe("Scenario: npm run demo at the default scale", function () {
     for (const s of report.outputs.stores) expect(existsSync(s), s).to.equal(true);
     expect(stdout).to.contain(`inspect the dispute: ${report.dispute.command}`);
     expect(stdout).to.match(/• authentication +\d+ accepted/);
+  });
+
+  it("should keep the chain up with --serve, so that dispute show finds the disputed CDR, and stop on SIGTERM with 0", async function () {
+    const out = join(dir, "served");
+    const port = await freePort();
+    const tsx = join(ROOT, "node_modules", ".bin", "tsx");
+    const scale = ["--suppliers", String(MIN_SCALE.suppliers), "--aggregators", String(MIN_SCALE.aggregators), "--vehicles", String(MIN_SCALE.vehicles)];
+    const run = spawn(tsx, ["scripts/demo.ts", "--out", out, "--serve", String(port), ...scale], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    child = run;
+    let stdout = "";
+    let stderr = "";
+    run.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((resolve) => run.on("exit", (c) => resolve(c)));
+    await new Promise<void>((resolve, reject) => {
+      run.stdout!.on("data", (b: Buffer) => {
+        stdout += b.toString();
+        if (stdout.includes("the chain stays up on")) resolve();
+      });
+      void exited.then((c) => reject(new Error(`the demo exited (${c}) before serving: ${stderr.slice(-2000)}`)));
+    });
+    const report = reportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
+    const url = `http://127.0.0.1:${port}`;
+    expect(stdout).to.contain(url);
+    // The printed command, against the chain the day left up.
+    const args = report.dispute.command.replace(/^npx v2g /, "").split(" ");
+    const show = spawn(process.execPath, [join(ROOT, "bin", "v2g.mjs"), ...args, "--rpc", url, "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let shown = "";
+    show.stdout!.on("data", (b: Buffer) => (shown += b.toString()));
+    const showCode = await new Promise<number | null>((resolve) => show.on("exit", (c) => resolve(c)));
+    const answer = JSON.parse(shown) as { sessionId: string; timeline: { digest?: string }[] };
+    expect(showCode, shown.slice(-1000)).to.be.oneOf([0, 1]);
+    expect(answer.sessionId).to.equal(report.dispute.sessionId);
+    expect(JSON.stringify(answer.timeline)).to.contain(report.dispute.cdrDigest);
+    run.kill("SIGTERM");
+    expect(await exited, stderr.slice(-2000)).to.equal(0);
   });
 });

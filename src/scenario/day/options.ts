@@ -29,7 +29,7 @@ const FLAGS: Record<string, keyof Omit<DayOptions, "outDir">> = {
   "--ring-size": "ringSize",
 };
 
-export const DAY_USAGE = "usage: npm run demo -- [--seed <n>] [--suppliers <n>] [--aggregators <n>] [--vehicles <n>] [--ring-size <n>] [--out <dir>]";
+export const DAY_USAGE = "usage: npm run demo -- [--seed <n>] [--suppliers <n>] [--aggregators <n>] [--vehicles <n>] [--ring-size <n>] [--out <dir>] [--serve <port>]";
 
 /** Checks a complete set of options. */
 export function checkDayOptions(o: DayOptions): DayOptions {
