@@ -38,7 +38,8 @@ function orderFree(r: DayReport): unknown {
     parties: { ...r.parties, aggregators: r.parties.aggregators.map((a) => ({ ...a, lagUrl: a.lagUrl.replace(/:\d+$/, ":port") })) },
     // The bots decide when the settlement ends (how often they poll and retry), hence when the arbiters act.
     timeline: r.timeline.filter((e) => e.phase !== "settlement").map((e) => (e.phase === "escrow" ? { ...e, at: "-" } : e)),
-    gas: r.gas.map((g) => (ORDER_FREE_GAS.test(g.operation) ? g : { operation: g.operation })),
+    // Whether a second bot's netting of a pair the first one netted reverts is their race, too.
+    gas: r.gas.filter((g) => !g.operation.endsWith("(reverted)")).map((g) => (ORDER_FREE_GAS.test(g.operation) ? g : { operation: g.operation })),
     settlement: { ...r.settlement, claims: r.settlement.claims.map(({ claimId: _id, ...c }) => c).sort((a, b) => `${a.host}/${a.home}`.localeCompare(`${b.host}/${b.home}`)) },
     dispute: { ...r.dispute, claimId: "-", evidence: r.dispute.evidence.map((e) => ({ ...e, at: "-" })) },
   };
