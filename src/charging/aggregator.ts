@@ -12,7 +12,7 @@ import type { EvidenceStore } from "../evidence/store.js";
 import { ChargingError } from "./errors.js";
 import type { FleetProblem, VehicleRequest } from "./fleet.js";
 import type { VehiclePlan } from "./fleetModel.js";
-import { checkIncoming, flowHeader, ownKey, receiptAndStore, registeredKey, signFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { checkIncoming, flowHeader, ownKey, receiptAndStore, registeredKey, signFlowMessage, type FlowParty, type FlowSequences } from "./flowEvidence.js";
 import type { KeyDirectory } from "./keyDirectory.js";
 import { toUnitsPerKwh, type PriceBook } from "./prices.js";
 import { Preference, type AcceptedRequest } from "./requests.js";
@@ -83,6 +83,8 @@ export function fleetProblemFrom(book: PriceBook, supplier: string, tariffId: st
  */
 export async function signSchedules(
   aggregator: FlowParty,
+  /** The aggregator's sequence numbers: each schedule takes the next one of its session. */
+  sequences: FlowSequences,
   domain: TypedDataDomain,
   problem: FleetProblem,
   start: bigint,
@@ -103,7 +105,7 @@ export async function signSchedules(
       }
       const powerW = plan.chargeKw.map((c, t) => Math.round((c - plan.dischargeKw[t]!) * 1000));
       const req = v.accepted.request;
-      return signFlowMessage(aggregator, domain, "Schedule", flowHeader(req.header.sessionId, req.header.seq + 1n, now, now + validitySeconds, req.body.pseudonym), {
+      return signFlowMessage(aggregator, domain, "Schedule", flowHeader(req.header.sessionId, sequences.take(aggregator.address, req.header.sessionId), now, now + validitySeconds, req.body.pseudonym), {
         requestDigest: req.digest,
         start,
         slotSeconds: problem.slotSeconds,
@@ -115,10 +117,10 @@ export async function signSchedules(
   );
 }
 
-/** The user's answer to a schedule, signed with the session's pseudonym key. */
-export async function confirmSchedule(pseudonym: FlowParty, domain: TypedDataDomain, schedule: SignedMessage<"Schedule">, decision: number, now: bigint): Promise<SignedMessage<"Confirmation">> {
+/** The user's answer to a schedule, signed with the session's pseudonym key (numbered in `sequences`). */
+export async function confirmSchedule(pseudonym: FlowParty, sequences: FlowSequences, domain: TypedDataDomain, schedule: SignedMessage<"Schedule">, decision: number, now: bigint): Promise<SignedMessage<"Confirmation">> {
   if (!Object.values(Decision).includes(decision as 0)) throw new ChargingError("BAD_INPUT", "decision must be accept, reschedule or reject", { decision });
-  return signFlowMessage(pseudonym, domain, "Confirmation", flowHeader(schedule.header.sessionId, schedule.header.seq + 1n, now, now + 900n, schedule.party), { scheduleDigest: schedule.digest, decision });
+  return signFlowMessage(pseudonym, domain, "Confirmation", flowHeader(schedule.header.sessionId, sequences.take(pseudonym.address, schedule.header.sessionId), now, now + 900n, schedule.party), { scheduleDigest: schedule.digest, decision });
 }
 
 /**

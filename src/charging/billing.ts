@@ -9,7 +9,7 @@ import { keccak256, toUtf8Bytes, type TypedDataDomain } from "ethers";
 import type { SignedMessage } from "../evidence/messages.js";
 import type { EvidenceStore } from "../evidence/store.js";
 import { ChargingError } from "./errors.js";
-import { flowHeader, signFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { flowHeader, signFlowMessage, type FlowParty, type FlowSequences } from "./flowEvidence.js";
 
 export const PaymentFlow = { UserToSupplier: 0, SupplierToUser: 1, AggregatorToUser: 2 } as const;
 export type PaymentFlowCode = (typeof PaymentFlow)[keyof typeof PaymentFlow];
@@ -31,11 +31,11 @@ export interface PaymentInput {
   receiver: string;
 }
 
-/** Signs a payment record by `origin` (the supplier for flows 0 and 1, the aggregator for flow 2) into `store`. */
-export async function recordPayment(origin: FlowParty, domain: TypedDataDomain, store: EvidenceStore, p: PaymentInput): Promise<SignedMessage<"Payment">> {
+/** Signs a payment record by `origin` (the supplier for flows 0 and 1, the aggregator for flow 2; numbered in `sequences`) into `store`. */
+export async function recordPayment(origin: FlowParty, sequences: FlowSequences, domain: TypedDataDomain, store: EvidenceStore, p: PaymentInput): Promise<SignedMessage<"Payment">> {
   if (p.amount <= 0n) throw new ChargingError("BAD_INPUT", "a payment must be positive", { amount: p.amount });
   const body = { flow: p.flow, payer: payRef(p.payer), payee: payRef(p.payee), token: p.token, amount: p.amount, ref: p.ref };
-  const signed = await signFlowMessage(origin, domain, "Payment", flowHeader(p.sessionId, 1n, p.issuedAt, p.issuedAt + 30n * 86_400n, p.receiver), body);
+  const signed = await signFlowMessage(origin, domain, "Payment", flowHeader(p.sessionId, sequences.take(origin.address, p.sessionId), p.issuedAt, p.issuedAt + 30n * 86_400n, p.receiver), body);
   store.putMessage(signed);
   return signed;
 }

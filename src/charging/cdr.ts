@@ -12,7 +12,7 @@ import type { SignedMessage } from "../evidence/messages.js";
 import { buildBatch } from "../evidence/merkle.js";
 import type { EvidenceStore } from "../evidence/store.js";
 import { ChargingError } from "./errors.js";
-import { flowHeader, signFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { flowHeader, signFlowMessage, type FlowParty, type FlowSequences } from "./flowEvidence.js";
 import type { MeteredTransaction } from "./metering.js";
 import type { SlotPrices } from "./prices.js";
 
@@ -101,8 +101,8 @@ export interface CdrInput {
   validitySeconds?: bigint;
 }
 
-/** The host supplier prices a metered session and signs its CDR into `store`. */
-export async function issueCdr(host: FlowParty, domain: TypedDataDomain, store: EvidenceStore, input: CdrInput): Promise<{ cdr: SignedMessage<"ChargeDetailRecord">; priced: Priced }> {
+/** The host supplier prices a metered session and signs its CDR (the next of its `sequences` in the session) into `store`. */
+export async function issueCdr(host: FlowParty, sequences: FlowSequences, domain: TypedDataDomain, store: EvidenceStore, input: CdrInput): Promise<{ cdr: SignedMessage<"ChargeDetailRecord">; priced: Priced }> {
   const { metered } = input;
   if (metered.readings.length === 0) throw new ChargingError("BAD_INPUT", "a CDR needs meter readings");
   const priced = priceEnergy(metered.points, input.prices);
@@ -118,7 +118,7 @@ export async function issueCdr(host: FlowParty, domain: TypedDataDomain, store: 
     amount: priced.amount,
     readingsRoot: buildBatch(metered.readings.map((r) => r.digest)).root,
   };
-  const header = flowHeader(sessionId, BigInt(metered.readings.length + 1), input.issuedAt, input.issuedAt + (input.validitySeconds ?? 30n * 86_400n), input.homeSupplier);
+  const header = flowHeader(sessionId, sequences.take(host.address, sessionId), input.issuedAt, input.issuedAt + (input.validitySeconds ?? 30n * 86_400n), input.homeSupplier);
   const cdr = await signFlowMessage(host, domain, "ChargeDetailRecord", header, body);
   const put = store.putMessage(cdr);
   if (put.status !== "inserted") throw new ChargingError("REFUSED", "CDR already stored", { reason: put.reason });

@@ -3,12 +3,14 @@
  * a sequence number and a validity window, bound to the session and the confirmed schedule's
  * digest. The EVSE executes only a valid, fresh, in-sequence CSEV of the session's aggregator
  * that agrees with the schedule in force at its effective time, and signs its receipt (NRR).
+ * The aggregator numbers its CSEVs in its one sequence of the session (`FlowSequences`), after the
+ * schedule in force: the CSEVs under a schedule of sequence number s are s + 1, s + 2, …
  */
 import type { TypedDataDomain } from "ethers";
 import type { ScheduleBody, SignedMessage, SignedReceipt } from "../evidence/messages.js";
 import type { EvidenceStore } from "../evidence/store.js";
 import { ChargingError } from "./errors.js";
-import { flowHeader, receiptAndStore, signFlowMessage, verifyFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { flowHeader, receiptAndStore, signFlowMessage, verifyFlowMessage, type FlowParty, type FlowSequences } from "./flowEvidence.js";
 import type { KeyDirectory } from "./keyDirectory.js";
 
 /** `CsevBody.command`. */
@@ -20,21 +22,22 @@ export interface SessionBinding {
   evse: string;
   scheduleDigest: string;
   schedule: ScheduleBody;
+  /** The schedule's sequence number in the aggregator's sequence of the session. */
+  scheduleSeq: bigint;
 }
 
-/** The aggregator's side: numbers its CSEVs per session. */
+/** The aggregator's side: its CSEVs take the next numbers of its sequence of the session. */
 export class CsevIssuer {
-  private seq = 0n;
-
   constructor(
     private readonly aggregator: FlowParty,
+    private readonly sequences: FlowSequences,
     private readonly domain: TypedDataDomain,
     private readonly session: SessionBinding,
   ) {}
 
   issue(command: number, powerW: number, effectiveAt: bigint, validForSeconds: bigint, now: bigint): Promise<SignedMessage<"Csev">> {
-    this.seq += 1n;
-    const header = flowHeader(this.session.sessionId, this.seq, now, now + validForSeconds, this.session.evse);
+    const seq = this.sequences.take(this.aggregator.address, this.session.sessionId);
+    const header = flowHeader(this.session.sessionId, seq, now, now + validForSeconds, this.session.evse);
     return signFlowMessage(this.aggregator, this.domain, "Csev", header, { scheduleDigest: this.session.scheduleDigest, command, powerW, effectiveAt });
   }
 }
@@ -43,9 +46,9 @@ const refuse = (why: string, details: Record<string, unknown> = {}): never => {
   throw new ChargingError("REFUSED", `CSEV refused: ${why}`, { why, ...details });
 };
 
-/** The EVSE's side of one session. */
+/** The EVSE's side of one session under one schedule: the CSEVs it executes number on from the schedule's. */
 export class EvseController {
-  private lastSeq = 0n;
+  private lastSeq: bigint;
   /** One CSEV at a time: a second one arriving while the first is checked or stored is refused. */
   private executing = false;
   /** Power the EVSE applies now, watts (negative: discharging). */
@@ -58,7 +61,9 @@ export class EvseController {
     private readonly domain: TypedDataDomain,
     private readonly session: SessionBinding,
     private readonly store: EvidenceStore,
-  ) {}
+  ) {
+    this.lastSeq = session.scheduleSeq;
+  }
 
   /**
    * Executes `csev` at `now` and returns the signed receipt; throws `ChargingError("REFUSED")`

@@ -22,6 +22,39 @@ export interface FlowParty {
 
 export const randomNonce = (): string => hexlify(randomBytes(32));
 
+/**
+ * The sequence numbers of flow messages: each party numbers its own messages of a session 0, 1,
+ * 2, … without gaps, whatever other parties sign in between (a user's REQ_EV and confirmations,
+ * an aggregator's schedules and CSEVs, a charger's meter readings, a host's CDRs, …). This is
+ * the rule the verifier holds every bundle to (`sequence_gap`, docs/evidence-bundle.md). One book
+ * can serve several parties: it keys by party and session.
+ */
+export class FlowSequences {
+  private readonly next = new Map<string, bigint>();
+
+  private static key(party: string, sessionId: string): string {
+    return `${party.toLowerCase()}/${sessionId.toLowerCase()}`;
+  }
+
+  /** A book that continues after `messages` (a party's record of what it signed, e.g. its store's). */
+  static after(messages: readonly SignedMessage[]): FlowSequences {
+    const book = new FlowSequences();
+    for (const m of messages) {
+      const k = FlowSequences.key(m.party, m.header.sessionId);
+      if (m.header.seq >= (book.next.get(k) ?? 0n)) book.next.set(k, m.header.seq + 1n);
+    }
+    return book;
+  }
+
+  /** Takes the next number of `party`'s messages in `sessionId`. */
+  take(party: string, sessionId: string): bigint {
+    const k = FlowSequences.key(party, sessionId);
+    const seq = this.next.get(k) ?? 0n;
+    this.next.set(k, seq + 1n);
+    return seq;
+  }
+}
+
 /** Time a flow message's receiver has to receipt it, from its issue time (seconds). */
 export const DEFAULT_RECEIPT_WINDOW = 86_400n;
 

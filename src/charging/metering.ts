@@ -8,7 +8,7 @@ import type { SignedMessage } from "../evidence/messages.js";
 import type { EvidenceStore } from "../evidence/store.js";
 import type { ArtefactStore } from "./artefactStore.js";
 import { ChargingError } from "./errors.js";
-import { flowHeader, signFlowMessage, type FlowParty } from "./flowEvidence.js";
+import { flowHeader, signFlowMessage, type FlowParty, type FlowSequences } from "./flowEvidence.js";
 import { checkContinuity, type TransactionReadings, type ValidVerdict } from "./ocmf/continuity.js";
 import { ocmfTime, readingWh } from "./ocmf/record.js";
 import type { OcmfVerdict } from "./ocmf/verify.js";
@@ -29,6 +29,8 @@ export interface MeteredTransaction {
 /** Verifies the transaction's continuity, keeps its records and signs one `MeterReading` per record. */
 export async function recordTransaction(
   meter: FlowParty,
+  /** The meter's sequence numbers: each reading takes the next one of the session. */
+  sequences: FlowSequences,
   domain: TypedDataDomain,
   store: EvidenceStore,
   artefacts: ArtefactStore,
@@ -45,7 +47,6 @@ export async function recordTransaction(
   if (summary === undefined) throw new ChargingError("REFUSED", `OCMF transaction breaks continuity: ${issues.map((i) => i.kind).join(", ")}`, { issues });
   const readings: SignedMessage<"MeterReading">[] = [];
   const points: { at: number; mWh: bigint }[] = [];
-  let seq = 0n;
   for (const v of valid) {
     artefacts.put("ocmf", v.recordHash, v.record.raw);
     let importWh = 0;
@@ -60,7 +61,7 @@ export async function recordTransaction(
       }
     }
     const readAt = BigInt(Math.floor(at / 1000));
-    seq += 1n;
+    const seq = sequences.take(meter.address, sessionId);
     const body = {
       meterId: keccak256(toUtf8Bytes(String(v.record.payload.MS ?? ""))),
       readAt,

@@ -47,20 +47,24 @@ function verifyEnv(ctx: BotContext): VerifyEnv {
     seenBefore: (digest, cdrId, claimId) =>
       ctx.db.get("SELECT 1 FROM received_cdrs WHERE (digest = ? OR cdr_id = ?) AND claim_id != ?",
         digest.toLowerCase(), cdrId.toLowerCase(), claimId.toString()) !== undefined,
-    receivedInstead: (m) => receivedInstead(ctx, m),
+    billedBefore: (m) => billedBefore(ctx, m),
   };
 }
 
 /**
  * A CDR of the host for `m`'s session that this supplier's evidence store holds with its own
- * receipt, when the store does not hold `m` itself: the home was sent and receipted another CDR for
- * the session than the one claimed.
+ * receipt, and that comes before `m` in the host's sequence of the session (or any such CDR when
+ * this supplier never receipted `m`): the session was billed already. A receipt proves that a CDR
+ * arrived, not that it is owed: a second CDR delivered and receipted is disputed all the same.
  */
-function receivedInstead(ctx: BotContext, m: SignedMessage<"ChargeDetailRecord">): string | null {
-  if (ctx.store.message(m.digest) !== null) return null;
+function billedBefore(ctx: BotContext, m: SignedMessage<"ChargeDetailRecord">): string | null {
   const records = ctx.store.session(m.header.sessionId);
   const receipted = new Set(records.receipts.filter((r) => getAddress(r.receiver) === ctx.account).map((r) => r.receipt.nroDigest.toLowerCase()));
-  const other = records.messages.find((x) => x.type === "ChargeDetailRecord" && getAddress(x.party) === getAddress(m.party) && receipted.has(x.digest.toLowerCase()));
+  const holds = receipted.has(m.digest.toLowerCase());
+  const other = records.messages.find(
+    (x) => x.type === "ChargeDetailRecord" && x.digest.toLowerCase() !== m.digest.toLowerCase() && getAddress(x.party) === getAddress(m.party)
+      && receipted.has(x.digest.toLowerCase()) && (!holds || x.header.seq < m.header.seq),
+  );
   return other?.digest ?? null;
 }
 

@@ -47,10 +47,11 @@ export interface VerifyEnv {
   seenBefore(digest: string, cdrId: string, claimId: bigint): boolean;
   /**
    * The digest of another CDR of this host for the session of `m` that this supplier received and
-   * receipted (from its evidence store), when it holds that one and not `m`; otherwise null. Left out,
-   * the check is skipped.
+   * receipted (from its evidence store), earlier in the host's sequence of the session than `m`, or
+   * any such CDR when this supplier never receipted `m`; otherwise null. Left out, the check is
+   * skipped.
    */
-  receivedInstead?(m: SignedMessage<"ChargeDetailRecord">): string | null;
+  billedBefore?(m: SignedMessage<"ChargeDetailRecord">): string | null;
 }
 
 export interface LeafFailure {
@@ -214,7 +215,7 @@ async function checkLeaf(
   if (inClaim.has(leaf.digest) || inClaim.has(idKey) || env.seenBefore(leaf.digest, b.cdrId, claim.claimId)) return "DUPLICATE_CDR";
   inClaim.add(leaf.digest);
   inClaim.add(idKey);
-  if (env.receivedInstead?.(m)) return "CDR_NOT_RECEIVED";
+  if (env.billedBefore?.(m)) return "SESSION_ALREADY_BILLED";
   if (!proof || !verifyInclusion(claim.evidenceRoot, leaf.digest, proof)) return "NOT_ANCHORED";
   return null;
 }

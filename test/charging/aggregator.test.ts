@@ -8,7 +8,7 @@ import { signArtefact } from "../../src/charging/artefacts.js";
 import { chargingDomain } from "../../src/charging/artefactTypes.js";
 import { CsevCommand, CsevIssuer, EvseController } from "../../src/charging/control.js";
 import { ChargingError } from "../../src/charging/errors.js";
-import { flowHeader, keepWithReceipt, ownKey, registeredKey, signFlowMessage } from "../../src/charging/flowEvidence.js";
+import { flowHeader, FlowSequences, keepWithReceipt, ownKey, registeredKey, signFlowMessage } from "../../src/charging/flowEvidence.js";
 import { loadHighs } from "../../src/charging/highs.js";
 import { MemoryKeyDirectory } from "../../src/charging/keyDirectory.js";
 import { PriceBook } from "../../src/charging/prices.js";
@@ -44,11 +44,12 @@ describe("charging: the aggregator's flow from signed requests and prices to con
     const aggregatorStore = openStore();
     const userStores = users.map(openStore);
     const vehicles: PluggedVehicle[] = [];
+    const sequences = new FlowSequences();
     const pseudonymKeys = users.map(() => Wallet.createRandom());
     for (const [i, user] of users.entries()) {
       const key = pseudonymKeys[i]!;
       const cert = await issuer.certify(user, key.address, T0 - 60n, T0 + 86_400n);
-      const req = await signFlowMessage({ address: key.address, key }, domains.evidence, "ReqEv", flowHeader(encodeBytes32String(`s-${user}`), 1n, T0, T0 + 600n, aggregator.address), {
+      const req = await signFlowMessage({ address: key.address, key }, domains.evidence, "ReqEv", flowHeader(encodeBytes32String(`s-${user}`), sequences.take(key.address, encodeBytes32String(`s-${user}`)), T0, T0 + 600n, aggregator.address), {
         pseudonym: key.address,
         pseudonymCert: cert.digest,
         targetSocBp: 6000,
@@ -84,7 +85,7 @@ describe("charging: the aggregator's flow from signed requests and prices to con
     // The V2G vehicle sells at the peak; the off-peak one waits.
     expect(outcome.plans[0]!.dischargeKw[0]! > 0).to.equal(true);
     expect(outcome.plans[1]!.chargeKw[0]).to.equal(0);
-    const schedules = await signSchedules(aggregator, domains.evidence, problem, T0, outcome.plans, vehicles, 0, T0 + 5n);
+    const schedules = await signSchedules(aggregator, sequences, domains.evidence, problem, T0, outcome.plans, vehicles, 0, T0 + 5n);
     schedules.forEach((s, i) => {
       expect(verifyMessageSignature(domains.evidence, s)).to.equal(true);
       expect(s.body.requestDigest).to.equal(vehicles[i]!.accepted.request.digest);
@@ -98,7 +99,7 @@ describe("charging: the aggregator's flow from signed requests and prices to con
       const receipt = await receiveSchedule({ address: key.address, key }, domains.evidence, directory, userStores[i]!, vehicles[i]!.accepted.request, s, T0 + 5n);
       await keepWithReceipt(domains.evidence, aggregatorStore, s, receipt, ownKey);
     }
-    const confirmation = await confirmSchedule(alice, domains.evidence, schedules[0]!, Decision.Accept, T0 + 6n);
+    const confirmation = await confirmSchedule(alice, sequences, domains.evidence, schedules[0]!, Decision.Accept, T0 + 6n);
     expect(confirmation.body.scheduleDigest).to.equal(schedules[0]!.digest);
     const confirmed = await receiveConfirmation(aggregator, domains.evidence, aggregatorStore, schedules[0]!, confirmation, T0 + 7n);
     await keepWithReceipt(domains.evidence, userStores[0]!, confirmation, confirmed, registeredKey(directory));
@@ -109,7 +110,7 @@ describe("charging: the aggregator's flow from signed requests and prices to con
       expect(records.receipts).to.have.length(3);
     }
     expect(userStores[1]!.session(schedules[1]!.header.sessionId).receipts).to.have.length(2);
-    await confirmSchedule({ address: aliceKey.address, key: aliceKey }, domains.evidence, schedules[0]!, 7, T0).then(
+    await confirmSchedule({ address: aliceKey.address, key: aliceKey }, sequences, domains.evidence, schedules[0]!, 7, T0).then(
       () => expect.fail("decision 7 accepted"),
       (e: unknown) => expect(e).to.be.instanceOf(ChargingError),
     );
@@ -117,9 +118,9 @@ describe("charging: the aggregator's flow from signed requests and prices to con
     // The EVSE follows the confirmed schedule: a discharge now is executed and receipted.
     directory.addKey(evse.address, await evse.key.getAddress(), T0 - 1000n, T0 + 86_400n).grant("METER", evse.address);
     const store = EvidenceStore.open(":memory:", { domain: { chainId: 31337n, verifyingContract: LEDGER } });
-    const binding = { sessionId: schedules[0]!.header.sessionId, evse: evse.address, scheduleDigest: schedules[0]!.digest, schedule: schedules[0]!.body };
+    const binding = { sessionId: schedules[0]!.header.sessionId, evse: evse.address, scheduleDigest: schedules[0]!.digest, schedule: schedules[0]!.body, scheduleSeq: schedules[0]!.header.seq };
     const controller = new EvseController(evse, aggregator.address, directory, domains.evidence, binding, store);
-    const csev = await new CsevIssuer(aggregator, domains.evidence, binding).issue(CsevCommand.Discharge, schedules[0]!.body.powerW[0]!, T0 + 10n, 300n, T0 + 8n);
+    const csev = await new CsevIssuer(aggregator, sequences, domains.evidence, binding).issue(CsevCommand.Discharge, schedules[0]!.body.powerW[0]!, T0 + 10n, 300n, T0 + 8n);
     const receipt = await controller.execute(csev, T0 + 10n);
     expect(receipt.receipt.nroDigest).to.equal(csev.digest);
     expect(controller.powerW).to.equal(schedules[0]!.body.powerW[0]);

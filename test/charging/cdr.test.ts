@@ -9,7 +9,7 @@ import { ArtefactStore } from "../../src/charging/artefactStore.js";
 import { hostBill, PaymentFlow, payRef, recordPayment, userBill } from "../../src/charging/billing.js";
 import { issueCdr, priceEnergy } from "../../src/charging/cdr.js";
 import { ChargingError } from "../../src/charging/errors.js";
-import type { FlowParty } from "../../src/charging/flowEvidence.js";
+import { FlowSequences, type FlowParty } from "../../src/charging/flowEvidence.js";
 import { recordTransaction } from "../../src/charging/metering.js";
 import { OCMF_CURVES } from "../../src/charging/ocmf/curves.js";
 import { OcmfMeter } from "../../src/charging/ocmf/meter.js";
@@ -53,7 +53,7 @@ describe("charging: meter readings, CDRs, payments and bills", function () {
     const hostStore = EvidenceStore.open(":memory:", { domain: storeDomain });
     const artefacts = ArtefactStore.open(":memory:");
     const sessionId = hexlify(randomBytes(32));
-    const metered = await recordTransaction(evse, domain, evseStore, artefacts, sessionId, host.address, records.map((r) => keyring.verify(r)));
+    const metered = await recordTransaction(evse, new FlowSequences(), domain, evseStore, artefacts, sessionId, host.address, records.map((r) => keyring.verify(r)));
     expect(metered.readings).to.have.length(4);
     metered.readings.forEach((m, i) => {
       expect(m.body.ocmfHash).to.equal(keccak256(toUtf8Bytes(records[i]!)));
@@ -62,7 +62,7 @@ describe("charging: meter readings, CDRs, payments and bills", function () {
     expect(metered.readings[3]!.body.importWh).to.equal(14_000n);
     expect(evseStore.session(sessionId).messages).to.have.length(4);
 
-    const { cdr, priced } = await issueCdr(host, domain, hostStore, { cdrId: hexlify(randomBytes(32)), homeSupplier: home.address, metered, prices, issuedAt: T0 + 3600n });
+    const { cdr, priced } = await issueCdr(host, new FlowSequences(), domain, hostStore, { cdrId: hexlify(randomBytes(32)), homeSupplier: home.address, metered, prices, issuedAt: T0 + 3600n });
     // 1.5 kWh × 0.10 + 2.0 kWh × 0.25 + 0.5005 kWh × 0.40 = 0.8502 units = 850 200 micro-units.
     expect(priced.amount).to.equal(850_200n);
     expect(priced.energyWh).to.equal(4000n);
@@ -83,7 +83,7 @@ describe("charging: meter readings, CDRs, payments and bills", function () {
     const artefacts = ArtefactStore.open(":memory:");
     const sid = hexlify(randomBytes(32));
     const gap = [records[0]!, records[1]!, records[3]!];
-    const attempt = (rs: string[], ring = keyring) => recordTransaction(evse, domain, store, artefacts, sid, Wallet.createRandom().address, rs.map((r) => ring.verify(r)));
+    const attempt = (rs: string[], ring = keyring) => recordTransaction(evse, new FlowSequences(), domain, store, artefacts, sid, Wallet.createRandom().address, rs.map((r) => ring.verify(r)));
     await attempt(gap).then(() => expect.fail("gap accepted"), (e: unknown) => expect((e as ChargingError).message).to.contain("pagination-gap"));
     const changed = [...records];
     changed[2] = changed[2]!.replace('"RV":13500', '"RV":13600');
@@ -168,16 +168,17 @@ describe("charging: meter readings, CDRs, payments and bills", function () {
     const token = Wallet.createRandom().address;
     const sid = hexlify(randomBytes(32));
     const pseudonym = Wallet.createRandom().address;
+    const sequences = new FlowSequences();
     const base = { token, sessionId: sid, issuedAt: T0, ref: hexlify(randomBytes(32)), receiver: pseudonym };
-    const energy = await recordPayment(supplier, domain, store, { ...base, flow: PaymentFlow.UserToSupplier, payer: "user-alice", payee: supplier.address, amount: 850_200n });
-    const discharge = await recordPayment(supplier, domain, store, { ...base, flow: PaymentFlow.SupplierToUser, payer: supplier.address, payee: "user-alice", amount: 120_000n });
-    const ancillary = await recordPayment(aggregator, domain, store, { ...base, flow: PaymentFlow.AggregatorToUser, payer: aggregator.address, payee: pseudonym, amount: 40_000n });
-    const otherUser = await recordPayment(supplier, domain, store, { ...base, flow: PaymentFlow.UserToSupplier, payer: "user-bob", payee: supplier.address, amount: 999n });
+    const energy = await recordPayment(supplier, sequences, domain, store, { ...base, flow: PaymentFlow.UserToSupplier, payer: "user-alice", payee: supplier.address, amount: 850_200n });
+    const discharge = await recordPayment(supplier, sequences, domain, store, { ...base, flow: PaymentFlow.SupplierToUser, payer: supplier.address, payee: "user-alice", amount: 120_000n });
+    const ancillary = await recordPayment(aggregator, sequences, domain, store, { ...base, flow: PaymentFlow.AggregatorToUser, payer: aggregator.address, payee: pseudonym, amount: 40_000n });
+    const otherUser = await recordPayment(supplier, sequences, domain, store, { ...base, flow: PaymentFlow.UserToSupplier, payer: "user-bob", payee: supplier.address, amount: 999n });
     const bill = userBill("user-alice", supplier.address, [pseudonym], [energy, discharge, ancillary, otherUser]);
     expect(bill).to.deep.include({ energy: 850_200n, dischargeCredit: 120_000n, ancillaryCredit: 40_000n, net: 690_200n });
     expect(bill.payments).to.deep.equal([energy.digest, discharge.digest, ancillary.digest]);
     expect(ancillary.body.payee).to.equal(payRef(pseudonym));
-    await recordPayment(supplier, domain, store, { ...base, flow: PaymentFlow.UserToSupplier, payer: "u", payee: supplier.address, amount: 0n }).then(
+    await recordPayment(supplier, sequences, domain, store, { ...base, flow: PaymentFlow.UserToSupplier, payer: "u", payee: supplier.address, amount: 0n }).then(
       () => expect.fail("zero payment accepted"),
       (e: unknown) => expect(e).to.be.instanceOf(ChargingError),
     );

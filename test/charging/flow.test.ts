@@ -9,7 +9,7 @@ import { CsevCommand, CsevIssuer, EvseController, type SessionBinding } from "..
 import { ChargingError } from "../../src/charging/errors.js";
 import { EvseAccess } from "../../src/charging/evseAccess.js";
 import { confirmSchedule, Decision, receiveConfirmation, receiveSchedule } from "../../src/charging/aggregator.js";
-import { flowHeader, keepWithReceipt, ownKey, registeredKey, signFlowMessage, signFlowReceipt, verifyFlowReceipt, type FlowParty } from "../../src/charging/flowEvidence.js";
+import { flowHeader, FlowSequences, keepWithReceipt, ownKey, registeredKey, signFlowMessage, signFlowReceipt, verifyFlowReceipt, type FlowParty } from "../../src/charging/flowEvidence.js";
 import { MemoryKeyDirectory } from "../../src/charging/keyDirectory.js";
 import { PriceBook } from "../../src/charging/prices.js";
 import { PseudonymIssuer } from "../../src/charging/pseudonyms.js";
@@ -194,7 +194,7 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
       const scheduleReceipt = await receiveSchedule(user, domains.evidence, w.directory, userStore, req, s, T0 + 3n);
       expect(scheduleReceipt.signer).to.equal(user.address);
       await keepWithReceipt(domains.evidence, w.store, s, scheduleReceipt, ownKey);
-      const confirmation = await confirmSchedule(user, domains.evidence, s, Decision.Accept, T0 + 4n);
+      const confirmation = await confirmSchedule(user, new FlowSequences(), domains.evidence, s, Decision.Accept, T0 + 4n);
       const confirmationReceipt = await receiveConfirmation(AGGREGATOR, domains.evidence, w.store, s, confirmation, T0 + 5n);
       expect(confirmationReceipt.signer).to.equal(AGGREGATOR_KEY.address);
       await keepWithReceipt(domains.evidence, userStore, confirmation, confirmationReceipt, registeredKey(w.directory));
@@ -228,16 +228,16 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
       const s = await schedule();
       const receive = (c: SignedMessage<"Confirmation">) => receiveConfirmation(AGGREGATOR, domains.evidence, w.store, s, c, T0 + 5n);
       const intruder = Wallet.createRandom();
-      await refused(receive(await confirmSchedule({ address: intruder.address, key: intruder }, domains.evidence, s, Decision.Accept, T0 + 4n)), "BAD_SIGNATURE", "not signed by its origin's key");
+      await refused(receive(await confirmSchedule({ address: intruder.address, key: intruder }, new FlowSequences(), domains.evidence, s, Decision.Accept, T0 + 4n)), "BAD_SIGNATURE", "not signed by its origin's key");
       const other = await schedule({ requestDigest: hexlify(randomBytes(32)) });
-      await refused(receive(await confirmSchedule(user, domains.evidence, other, Decision.Accept, T0 + 4n)), "REFUSED", "another schedule");
+      await refused(receive(await confirmSchedule(user, new FlowSequences(), domains.evidence, other, Decision.Accept, T0 + 4n)), "REFUSED", "another schedule");
       const toStranger = await signFlowMessage(user, domains.evidence, "Confirmation", flowHeader(s.header.sessionId, 3n, T0 + 4n, T0 + 904n, w.stranger.address), {
         scheduleDigest: s.digest,
         decision: Decision.Reject,
       });
       await refused(receive(toStranger), "REFUSED", "addressed to another party");
       expect(w.store.session(req.header.sessionId).messages.map((m) => m.type)).to.deep.equal(["ReqEv"]);
-      await receive(await confirmSchedule(user, domains.evidence, s, Decision.Reject, T0 + 4n));
+      await receive(await confirmSchedule(user, new FlowSequences(), domains.evidence, s, Decision.Reject, T0 + 4n));
       expect(w.store.session(req.header.sessionId).messages.map((m) => m.type).sort()).to.deep.equal(["Confirmation", "ReqEv"]);
     });
   });
@@ -308,14 +308,17 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
   describe("CSEV control", () => {
     // Slot 0 off-peak charge 7.4 kW, slot 1 peak: discharge 5 kW; 15-minute slots from T0.
     const schedule = { requestDigest: hexlify(randomBytes(32)), start: T0, slotSeconds: 900, powerW: [7400, -5000, 0], costEstimate: 0n, revision: 0 };
-    const binding = (sessionId: string, evse: string): SessionBinding => ({ sessionId, evse, scheduleDigest: hexlify(randomBytes(32)), schedule });
+    const binding = (sessionId: string, evse: string, scheduleSeq = 0n): SessionBinding => ({ sessionId, evse, scheduleDigest: hexlify(randomBytes(32)), schedule, scheduleSeq });
 
     async function setup() {
       const w = world();
-      const session = binding(hexlify(randomBytes(32)), w.evse.address);
+      const sequences = new FlowSequences();
+      const sessionId = hexlify(randomBytes(32));
+      // The aggregator's schedule took its first number of the session; its CSEVs number on from it.
+      const session = binding(sessionId, w.evse.address, sequences.take(w.aggregator.address, sessionId));
       const store = EvidenceStore.open(":memory:", { domain: { chainId: 31337n, verifyingContract: LEDGER } });
       const controller = new EvseController(w.evse, w.aggregator.address, w.directory, domains.evidence, session, store);
-      const issuer = new CsevIssuer(w.aggregator, domains.evidence, session);
+      const issuer = new CsevIssuer(w.aggregator, sequences, domains.evidence, session);
       return { w, session, store, controller, issuer };
     }
 
@@ -355,7 +358,7 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
 
     it("should refuse a CSEV for another session, past its window (at the exact second), or out of sequence", async () => {
       const { w, controller, issuer, store, session } = await setup();
-      const otherIssuer = new CsevIssuer(w.aggregator, domains.evidence, { ...binding(hexlify(randomBytes(32)), w.evse.address) });
+      const otherIssuer = new CsevIssuer(w.aggregator, new FlowSequences(), domains.evidence, { ...binding(hexlify(randomBytes(32)), w.evse.address) });
       await refused(controller.execute(await otherIssuer.issue(CsevCommand.Start, 7400, T0 + 10n, 300n, T0), T0 + 5n), "REFUSED", "another session");
       const first = await issuer.issue(CsevCommand.Start, 7400, T0 + 10n, 300n, T0);
       await refused(controller.execute(first, T0 + 300n), "REFUSED", "outside its validity window");
@@ -364,7 +367,7 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
       await controller.execute(first, T0 + 299n);
       await controller.execute(second, T0 + 21n);
       expect(controller.powerW).to.equal(3000);
-      const stranger = new CsevIssuer(w.stranger, domains.evidence, session);
+      const stranger = new CsevIssuer(w.stranger, new FlowSequences(), domains.evidence, session);
       await stranger.issue(CsevCommand.Stop, 0, T0 + 30n, 300n, T0);
       await stranger.issue(CsevCommand.Stop, 0, T0 + 30n, 300n, T0);
       await refused(controller.execute(await stranger.issue(CsevCommand.Stop, 0, T0 + 30n, 300n, T0), T0 + 31n), "REFUSED", "not from the session's aggregator");
@@ -376,7 +379,7 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
 
     it("should refuse a CSEV of the session addressed to another EVSE", async () => {
       const { w, controller, store, session } = await setup();
-      const misdirected = new CsevIssuer(w.aggregator, domains.evidence, { ...session, evse: Wallet.createRandom().address });
+      const misdirected = new CsevIssuer(w.aggregator, new FlowSequences(), domains.evidence, { ...session, evse: Wallet.createRandom().address });
       await refused(controller.execute(await misdirected.issue(CsevCommand.Start, 7400, T0 + 10n, 300n, T0), T0 + 5n), "REFUSED", "addressed to another EVSE");
       expect(controller.powerW).to.equal(0);
       store.close();

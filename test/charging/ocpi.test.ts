@@ -4,6 +4,7 @@ import { EvidenceStore } from "../../src/evidence/store.js";
 import { evidenceDomain } from "../../src/evidence/types.js";
 import { ArtefactStore } from "../../src/charging/artefactStore.js";
 import { issueCdr } from "../../src/charging/cdr.js";
+import { FlowSequences } from "../../src/charging/flowEvidence.js";
 import { ChargingError } from "../../src/charging/errors.js";
 import { recordTransaction } from "../../src/charging/metering.js";
 import { OCMF_CURVES } from "../../src/charging/ocmf/curves.js";
@@ -34,8 +35,8 @@ async function exported(): Promise<OcpiExportInput> {
   const store = EvidenceStore.open(":memory:", { domain: { chainId: 31337n, verifyingContract: LEDGER } });
   const artefacts = ArtefactStore.open(":memory:");
   const party = () => ({ address: Wallet.createRandom().address, key: Wallet.createRandom() });
-  const metered = await recordTransaction(party(), domain, store, artefacts, hexlify(randomBytes(32)), Wallet.createRandom().address, records.map((r) => verifyOcmf(r, meter.publicKey())));
-  const { cdr } = await issueCdr(party(), domain, store, { cdrId: hexlify(randomBytes(32)), homeSupplier: Wallet.createRandom().address, metered, prices, issuedAt: T0 + 3600n });
+  const metered = await recordTransaction(party(), new FlowSequences(), domain, store, artefacts, hexlify(randomBytes(32)), Wallet.createRandom().address, records.map((r) => verifyOcmf(r, meter.publicKey())));
+  const { cdr } = await issueCdr(party(), new FlowSequences(), domain, store, { cdrId: hexlify(randomBytes(32)), homeSupplier: Wallet.createRandom().address, metered, prices, issuedAt: T0 + 3600n });
   return {
     mode: "strict",
     countryCode: "NL",

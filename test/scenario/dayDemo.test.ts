@@ -1,14 +1,20 @@
 /**
  * The main job as a user runs it: `npm run demo` at the default scale in a child process exits 0,
  * prints the summary with the command that shows the dispute again, and leaves a report.json that
- * matches its schema, the HTML report, the deployments file and the evidence stores.
+ * matches its schema, the HTML report, the deployments file and the evidence stores. With --serve,
+ * the printed `dispute show` command gives a bundle of the disputed CDR's session that `verify`
+ * accepts, and single-field tamperings of that bundle are refused with their reason.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
+import { bufferIo, ExitCode } from "../../src/cli/io.js";
+import { runCli } from "../../src/cli/program.js";
+import { connectRpc } from "../../src/cli/rpc.js";
+import { bundleToJson, readBundle, type EvidenceBundle } from "../../src/evidence/bundle.js";
 import { reportSchema } from "../../src/report/schema.js";
 import { freePort } from "../../src/chain/localNode.js";
 import { DEFAULT_DAY, MIN_SCALE } from "../../src/scenario/day/options.js";
@@ -69,17 +75,59 @@ describe("Scenario: npm run demo at the default scale", function () {
     const report = reportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
     const url = `http://127.0.0.1:${port}`;
     expect(stdout).to.contain(url);
-    // The printed command, against the chain the day left up.
+    // The printed command, against the chain the day left up: the disputed session's evidence is
+    // complete and authentic (the second bill was delivered and receipted), so every item verifies.
     const args = report.dispute.command.replace(/^npx v2g /, "").split(" ");
-    const show = spawn(process.execPath, [join(ROOT, "bin", "v2g.mjs"), ...args, "--rpc", url, "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let shown = "";
-    show.stdout!.on("data", (b: Buffer) => (shown += b.toString()));
-    const showCode = await new Promise<number | null>((resolve) => show.on("exit", (c) => resolve(c)));
-    const answer = JSON.parse(shown) as { sessionId: string; timeline: { digest?: string }[] };
-    expect(showCode, shown.slice(-1000)).to.be.oneOf([0, 1]);
+    const bundleFile = join(dir, "disputed-bundle.json");
+    const shown = await v2g([...args, "--out", bundleFile, "--rpc", url, "--json"]);
+    const answer = JSON.parse(shown.out) as { sessionId: string; ok: boolean; timeline: { id: string; valid: boolean; reasons: string[] }[] };
+    expect(shown.code, shown.out.slice(-1000)).to.equal(ExitCode.Ok);
     expect(answer.sessionId).to.equal(report.dispute.sessionId);
-    expect(JSON.stringify(answer.timeline)).to.contain(report.dispute.cdrDigest);
+    expect(answer.ok).to.equal(true);
+    expect(answer.timeline.map((e) => e.id)).to.include(report.dispute.cdrDigest);
+    expect(answer.timeline.filter((e) => !e.valid)).to.deep.equal([]);
+    // `v2g verify` accepts that bundle, offline (its snapshot) and against the chain.
+    for (const extra of [[], ["--rpc", url]]) {
+      const verified = await v2g(["verify", bundleFile, ...extra]);
+      expect(verified.code, verified.out).to.equal(ExitCode.Ok);
+      expect(verified.out).to.match(/^OK: (\d+) of \1 items valid/m);
+    }
     run.kill("SIGTERM");
     expect(await exited, stderr.slice(-2000)).to.equal(0);
+
+    // Single-field tamperings of that bundle, each refused by `v2g verify` with its reason.
+    const bundle = readBundle(bundleFile);
+    const cdr = bundle.messages.find((m) => m.digest.toLowerCase() === report.dispute.cdrDigest)!;
+    const reading = bundle.messages.find((m) => m.type === "MeterReading")!;
+    const receipt = bundle.receipts.find((r) => r.receipt.nroDigest.toLowerCase() === report.dispute.cdrDigest)!;
+    expect(bundle.batches.length, "the host's anchored batches").to.be.greaterThan(0);
+    const cases: [string, (b: EvidenceBundle) => void, { index: (b: EvidenceBundle) => number; kind: string; reason: string }][] = [
+      ["the disputed CDR's amount", (b) => void ((messageOf(b, cdr.digest).body as { amount: bigint }).amount += 1n), { kind: "message", index: (b) => b.messages.findIndex((m) => m.digest === cdr.digest), reason: "bad_signature" }],
+      ["a reading's energy", (b) => void ((messageOf(b, reading.digest).body as { importWh: bigint }).importWh += 1n), { kind: "message", index: (b) => b.messages.findIndex((m) => m.digest === reading.digest), reason: "bad_signature" }],
+      ["a receipt's signer", (b) => void (b.receipts.find((r) => r.digest === receipt.digest)!.signer = cdr.signer), { kind: "receipt", index: (b) => b.receipts.findIndex((r) => r.digest === receipt.digest), reason: "bad_signature" }],
+      ["an anchor's root", (b) => void (b.batches[0]!.root = `0x${"ab".repeat(32)}`), { kind: "anchor", index: () => 0, reason: "root_not_anchored" }],
+      ["a header's seq", (b) => void (messageOf(b, reading.digest).header.seq += 1n), { kind: "message", index: (b) => b.messages.findIndex((m) => m.digest === reading.digest), reason: "bad_signature" }],
+    ];
+    for (const [name, tamper, expected] of cases) {
+      const b = readBundle(bundleFile);
+      tamper(b);
+      const file = join(dir, `tampered-${cases.findIndex((c) => c[0] === name)}.json`);
+      writeFileSync(file, JSON.stringify(bundleToJson(b)));
+      const r = await v2g(["verify", file, "--json"]);
+      expect(r.code, name).to.equal(ExitCode.Negative);
+      const verdict = JSON.parse(r.out) as { ok: boolean; items: { kind: string; index: number; reasons: string[] }[] };
+      expect(verdict.ok, name).to.equal(false);
+      const item = verdict.items.find((i) => i.kind === expected.kind && i.index === expected.index(b));
+      expect(item?.reasons, name).to.include(expected.reason);
+    }
   });
 });
+
+/** `v2g …` in-process, as the bin runs it. */
+async function v2g(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = bufferIo();
+  const code = await runCli(argv, io, { connect: connectRpc, env: {} });
+  return { code, out: io.stdout.join("\n"), err: io.stderr.join("\n") };
+}
+
+const messageOf = (b: EvidenceBundle, digest: string) => b.messages.find((m) => m.digest === digest)!;

@@ -5,9 +5,12 @@ import { join } from "node:path";
 import { encodeBytes32String, getAddress, parseEther, Wallet, type EventLog, type HDNodeWallet } from "ethers";
 import { deployAll, writeDeployments } from "../../src/chain/deployAll.js";
 import type { FlowParty } from "../../src/charging/flowEvidence.js";
+import { readBundle } from "../../src/evidence/bundle.js";
+import { SnapshotChainView } from "../../src/evidence/chainView.js";
 import { registerSigningKey } from "../../src/evidence/keys.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { evidenceDomain } from "../../src/evidence/types.js";
+import { verifyBundle } from "../../src/evidence/verify.js";
 import { reportSchema } from "../../src/report/schema.js";
 import { runSettlementDay, type SettlementDayOutcome } from "../../src/scenario/day/settlement.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
@@ -127,13 +130,17 @@ describe("the day's settlement: three suppliers' bots, a CDR billed twice, the h
     const disputeTx = await ethers.provider.getTransaction(disputes[0]!.transactionHash);
     expect(getAddress(disputeTx!.from)).to.equal(south.wallet.address);
     const d = outcome.dispute;
-    expect(d).to.include({ raisedBy: "South Power", reason: "CDR_NOT_RECEIVED", outcome: "upheld", arbiter: "arbiter", amountPaid: "0" });
+    expect(d).to.include({ raisedBy: "South Power", reason: "SESSION_ALREADY_BILLED", outcome: "upheld", arbiter: "arbiter", amountPaid: "0" });
     expect(d.sessionId).to.equal(sent!.header.sessionId.toLowerCase());
     expect(d.cdrDigest).to.not.equal(sent!.digest.toLowerCase());
     const second = BigInt(d.amountClaimed);
     expect(second).to.equal(sent!.body.amount + sent!.body.amount / 2n);
     expect(d.command).to.equal(`npx v2g dispute show ${d.sessionId} --store ${north.storePath} --deployments ${deploymentsFile}`);
-    expect(d.evidence.find((i) => i.digest === d.cdrDigest)).to.include({ type: "ChargeDetailRecord", from: "North Energy", to: "South Power", verdict: "missing" });
+    // The second bill was delivered and receipted: the session's evidence is complete, every item verifies.
+    expect(d.evidence.find((i) => i.digest === d.cdrDigest)).to.include({ type: "ChargeDetailRecord", from: "North Energy", to: "South Power", verdict: "valid" });
+    expect(d.evidence.filter((i) => i.verdict !== "valid")).to.deep.equal([]);
+    const ruled = readBundle(d.bundle);
+    expect((await verifyBundle(ruled, new SnapshotChainView(ruled.chainState!))).ok).to.equal(true);
     const [ruling] = await events("DisputeResolved");
     expect([ruling!.args.upheld, ruling!.args.reduction, getAddress(ruling!.args.arbiter)]).to.deep.equal([true, second, arbiter.address]);
 
@@ -204,6 +211,6 @@ describe("the day's settlement: three suppliers' bots, a CDR billed twice, the h
     expect(getAddress(openedBy)).to.equal(south.wallet.address);
     expect(outcome.timeline.some((t) => t.text.includes("bills session"))).to.equal(true);
     expect(lines.some((l) => l.startsWith("south bot:") && l.includes("CDRs disputed"))).to.equal(true);
-    expect(encodeBytes32String("CDR_NOT_RECEIVED")).to.equal(disputes[0]!.args.reason);
+    expect(encodeBytes32String("SESSION_ALREADY_BILLED")).to.equal(disputes[0]!.args.reason);
   });
 });

@@ -7,7 +7,7 @@
 import { encodeBytes32String, hexlify, keccak256, randomBytes, toUtf8Bytes, type TypedDataDomain } from "ethers";
 import { ArtefactStore } from "../../src/charging/artefactStore.js";
 import { issueCdr } from "../../src/charging/cdr.js";
-import { keepWithReceipt, receiptAndStore, type FlowParty } from "../../src/charging/flowEvidence.js";
+import { keepWithReceipt, receiptAndStore, FlowSequences, type FlowParty } from "../../src/charging/flowEvidence.js";
 import { recordTransaction } from "../../src/charging/metering.js";
 import { OCMF_CURVES } from "../../src/charging/ocmf/curves.js";
 import { OcmfMeter } from "../../src/charging/ocmf/meter.js";
@@ -52,8 +52,9 @@ export async function roamingSession(domain: TypedDataDomain, sides: SessionSide
   });
   const sessionId = keccak256(toUtf8Bytes(`session ${serial}`));
   const artefacts = ArtefactStore.open(":memory:");
+  const sequences = new FlowSequences();
   try {
-    const metered = await recordTransaction(sides.evse, domain, sides.evseStore, artefacts, sessionId, sides.host.address, records.map((r) => keyring.verify(r)));
+    const metered = await recordTransaction(sides.evse, sequences, domain, sides.evseStore, artefacts, sessionId, sides.host.address, records.map((r) => keyring.verify(r)));
     for (const reading of metered.readings) await receiptAndStore(sides.host, domain, sides.hostStore, reading, reading.header.issuedAt + 1n);
     const end = plan.start + BigInt((plan.stepsWh.length * STEP_MS) / 1000);
     const slots = Math.ceil(plan.stepsWh.length / 6) + 1;
@@ -61,7 +62,7 @@ export async function roamingSession(domain: TypedDataDomain, sides: SessionSide
       tariffId: encodeBytes32String("roaming"), start: plan.start, slotSeconds: 3600,
       importPrice: Array(slots).fill(plan.priceMicroPerKWh), exportPrice: Array(slots).fill(0n), peak: Array(slots).fill(false),
     };
-    const { cdr } = await issueCdr(sides.host, domain, sides.hostStore, { cdrId: keccak256(toUtf8Bytes(`cdr ${serial}`)), homeSupplier: sides.home.address, metered, prices, issuedAt: end + 30n });
+    const { cdr } = await issueCdr(sides.host, sequences, domain, sides.hostStore, { cdrId: keccak256(toUtf8Bytes(`cdr ${serial}`)), homeSupplier: sides.home.address, metered, prices, issuedAt: end + 30n });
     const receipt = await receiptAndStore(sides.home, domain, sides.homeStore, cdr, end + 40n);
     const homeKey = (await sides.home.key.getAddress()).toLowerCase();
     await keepWithReceipt(domain, sides.hostStore, cdr, receipt, async (party, signer) => party.toLowerCase() === sides.home.address.toLowerCase() && signer.toLowerCase() === homeKey);

@@ -67,11 +67,11 @@ const DISPUTES: Record<DisputeReason, (p: OfflineParties) => Promise<Case>> = {
     const later = order.indexOf(first.digest) > order.indexOf(twin.digest) ? first : twin;
     return { claim, raw: json(pkg), target: later.digest };
   },
-  // The home's store holds (with its receipt) another CDR of the session than the one claimed.
-  CDR_NOT_RECEIVED: async (p) => {
+  // The home's store holds (with its receipt) an earlier CDR of the session than the one claimed.
+  SESSION_ALREADY_BILLED: async (p) => {
     const c = await edited(p, () => undefined);
     const sent = keccak256(toUtf8Bytes("the CDR the home received"));
-    const env = offlineEnv(p, { receivedInstead: (m) => (m.digest === c.target ? sent : null) });
+    const env = offlineEnv(p, { billedBefore: (m) => (m.digest === c.target ? sent : null) });
     return { ...c, env };
   },
   NOT_ANCHORED: (p) => edited(p, (raw, c) => {

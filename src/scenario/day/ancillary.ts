@@ -50,7 +50,7 @@ export async function runAncillaryEvent(day: DayContext, fleet: Fleet, highs: Hi
     const plan = outcome.plans[k]!;
     const moved = plan.chargeKw.some((c, t) => Math.abs(c - s.plan.chargeKw[t]!) > 1e-6 || Math.abs(plan.dischargeKw[t]! - s.plan.dischargeKw[t]!) > 1e-6);
     if (!moved) continue;
-    const [schedule] = await signSchedules(fleet.party, day.domains.evidence, problem, clock.dayStart, [plan], [fleet.plugged[i]!], s.schedule.body.revision + 1, clock.now);
+    const [schedule] = await signSchedules(fleet.party, day.sequences, day.domains.evidence, problem, clock.dayStart, [plan], [fleet.plugged[i]!], s.schedule.body.revision + 1, clock.now);
     await deliverSchedule(day, fleet.party, fleet.store, s.pseudonym, s.userStore, s.accepted.request, schedule!);
     await confirmAndStore(day, fleet.party, fleet.store, s.pseudonym, s.userStore, schedule!, Decision.Accept);
     s.schedule = schedule!;

@@ -13,6 +13,7 @@ import { writeDeployments } from "../../chain/deployAll.js";
 import type { SignedArtefact } from "../../charging/artefactTypes.js";
 import { signArtefact } from "../../charging/artefacts.js";
 import { ArtefactStore } from "../../charging/artefactStore.js";
+import { FlowSequences } from "../../charging/flowEvidence.js";
 import { loadHighs } from "../../charging/highs.js";
 import { RegistryKeyDirectory } from "../../charging/keyDirectory.js";
 import { PseudonymIssuer } from "../../charging/pseudonyms.js";
@@ -97,7 +98,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     cleanups.push(() => artefacts.forEach((x) => x.close()));
     const day: DayContext = {
       options: o, random, clock, chain, contracts, domains: contracts.domains, directory: new RegistryKeyDirectory(contracts.full.registry),
-      parties, stores, supplierStores, aggregatorStores, siteStores, userStores, gas, timeline, progress,
+      parties, stores, supplierStores, aggregatorStores, siteStores, userStores, sequences: new FlowSequences(), gas, timeline, progress,
     };
 
     await clock.syncChain(chain);

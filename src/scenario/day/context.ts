@@ -4,7 +4,7 @@
  * progress output. Built once by `runDay`.
  */
 import type { TypedDataDomain } from "ethers";
-import type { FlowParty } from "../../charging/flowEvidence.js";
+import type { FlowParty, FlowSequences } from "../../charging/flowEvidence.js";
 import type { KeyDirectory } from "../../charging/keyDirectory.js";
 import type { EvidenceStore } from "../../evidence/store.js";
 import type { TimelineEntry } from "../../report/schema.js";
@@ -31,6 +31,8 @@ export interface DayContext {
   readonly aggregatorStores: EvidenceStore[];
   readonly siteStores: EvidenceStore[];
   readonly userStores: EvidenceStore[];
+  /** Every party's sequence numbers of its messages, per session (keyed by party). */
+  readonly sequences: FlowSequences;
   readonly gas: GasBook;
   readonly timeline: Timeline;
   readonly progress: Progress;

@@ -74,10 +74,10 @@ export async function executeDay(day: DayContext, fleets: readonly Fleet[], arte
 
   const bind = (l: Pick<Live, "s" | "fleet">) => {
     const site = flowParty(l.fleet.aggregator.site);
-    const binding = { sessionId: l.s.sessionId, evse: site.address, scheduleDigest: l.s.schedule.digest, schedule: l.s.schedule.body };
+    const binding = { sessionId: l.s.sessionId, evse: site.address, scheduleDigest: l.s.schedule.digest, schedule: l.s.schedule.body, scheduleSeq: l.s.schedule.header.seq };
     return {
       controller: new EvseController(site, l.fleet.party.address, directory, domains.evidence, binding, day.siteStores[l.fleet.aggregator.index]!),
-      issuer: new CsevIssuer(l.fleet.party, domains.evidence, binding),
+      issuer: new CsevIssuer(l.fleet.party, day.sequences, domains.evidence, binding),
       digest: l.s.schedule.digest,
     };
   };
@@ -166,7 +166,7 @@ async function finishSession(day: DayContext, l: Live, artefacts: ArtefactStore,
   const hostStore = day.supplierStores[hostSupplier.index]!;
   const siteStore = day.siteStores[fleet.aggregator.index]!;
   const verdicts = l.records.map((raw) => verifyOcmf(raw, l.meter.publicKey()));
-  const metered = await recordTransaction(site, domains.evidence, siteStore, artefacts, l.s.sessionId, host.address, verdicts);
+  const metered = await recordTransaction(site, day.sequences, domains.evidence, siteStore, artefacts, l.s.sessionId, host.address, verdicts);
   for (const reading of metered.readings) {
     const receipt = await receiptAndStore(host, domains.evidence, hostStore, reading, clock.now);
     await keepWithReceipt(domains.evidence, siteStore, reading, receipt, registeredKey(directory));
@@ -176,7 +176,7 @@ async function finishSession(day: DayContext, l: Live, artefacts: ArtefactStore,
   const base = { session: l.s, fleet, energyWh, dischargedKwh: Math.round(l.discharged * 1000) / 1000, roaming };
   if (!roaming || energyWh === 0n) return base;
   const homeSupplier = parties.suppliers[l.s.vehicle.home]!;
-  const { cdr } = await issueCdr(host, domains.evidence, hostStore, {
+  const { cdr } = await issueCdr(host, day.sequences, domains.evidence, hostStore, {
     cdrId: keccak256(hexlify(random.bytes(32))),
     homeSupplier: homeSupplier.account.address,
     metered,

@@ -106,7 +106,7 @@ export async function negotiateFleet(
     const cert = await issuers[v.home]!.certify(v.user.address, key.address, now - 60n, now + 86_400n);
     const sessionId = keccak256(hexlify(random.bytes(32)));
     const preferences = (dischargeAnswers[v.index] === true ? Preference.AncillaryServices : 0) | (v.offPeakOnly ? Preference.OffPeakOnly : 0);
-    const request = await signFlowMessage(pseudonym, domains.evidence, "ReqEv", flowHeader(sessionId, 1n, now, now + 600n, party.address), {
+    const request = await signFlowMessage(pseudonym, domains.evidence, "ReqEv", flowHeader(sessionId, day.sequences.take(key.address, sessionId), now, now + 600n, party.address), {
       pseudonym: key.address,
       pseudonymCert: cert.digest,
       targetSocBp: v.targetSocBp,
@@ -123,7 +123,7 @@ export async function negotiateFleet(
   const pluggedVehicles = pending.map((p) => plugged(p.v, p.accepted));
   const grid = gridInputsOf(aggregator.kind, pluggedVehicles.map((p) => p.chargerKw));
   const { problem, plans, infeasible } = await solve(service, fleetProblemFrom(book, host.account.address, TARIFF_ID, grid, pluggedVehicles));
-  const schedules = await signSchedules(party, domains.evidence, problem, clock.dayStart, plans, pluggedVehicles, 0, clock.now);
+  const schedules = await signSchedules(party, day.sequences, domains.evidence, problem, clock.dayStart, plans, pluggedVehicles, 0, clock.now);
 
   const sessions: DaySession[] = [];
   let reschedules = 0;
@@ -135,7 +135,7 @@ export async function negotiateFleet(
     if (p.v.answer === "reschedule") {
       // The user asks again; the aggregator answers with the next revision of the same plan.
       await confirmAndStore(day, party, store, p.pseudonym, userStore, schedule, Decision.Reschedule);
-      schedule = (await signSchedules(party, domains.evidence, problem, clock.dayStart, [plans[i]!], [pluggedVehicles[i]!], 1, clock.now))[0]!;
+      schedule = (await signSchedules(party, day.sequences, domains.evidence, problem, clock.dayStart, [plans[i]!], [pluggedVehicles[i]!], 1, clock.now))[0]!;
       await deliverSchedule(day, party, store, p.pseudonym, userStore, p.accepted.request, schedule);
       reschedules++;
     }
@@ -172,7 +172,7 @@ export async function confirmAndStore(
   decision: number,
 ): Promise<void> {
   const now = day.clock.now;
-  const confirmation = await confirmSchedule(pseudonym, day.domains.evidence, schedule, decision, now);
+  const confirmation = await confirmSchedule(pseudonym, day.sequences, day.domains.evidence, schedule, decision, now);
   const receipt = await receiveConfirmation(aggregator, day.domains.evidence, aggregatorStore, schedule, confirmation, now);
   await keepWithReceipt(day.domains.evidence, userStore, confirmation, receipt, registeredKey(day.directory));
 }

@@ -6,7 +6,7 @@
  * 3. one settlement bot per supplier (`settlementBots.ts`: its config file, its database, the CLI's
  *    `settlement-bot run` entry) claims the closed period's CDRs from every home supplier, verifies
  *    the claims against it, accepts them or disputes a CDR: the home disputes the second bill
- *    (`CDR_NOT_RECEIVED`) by itself;
+ *    (`SESSION_ALREADY_BILLED`) by itself;
  * 4. the arbiter builds the disputed session's bundle from the host's and the home's evidence
  *    stores, verifies it offline and against the chain, rules with `ruleFromBundle` and records the
  *    ruling (`resolveDispute`, with the keccak256 of the bundle file);
@@ -28,7 +28,8 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Contract, getAddress, JsonRpcProvider, keccak256, Network, toBeHex, Wallet, type TypedDataDomain } from "ethers";
-import type { FlowParty } from "../../charging/flowEvidence.js";
+import { registeredKey, type FlowParty } from "../../charging/flowEvidence.js";
+import { RegistryKeyDirectory } from "../../charging/keyDirectory.js";
 import type { DynamicContract } from "../../chain/deploy.js";
 import { buildBundleFrom, writeBundle } from "../../evidence/bundle.js";
 import { RpcChainView } from "../../evidence/chainView.js";
@@ -224,8 +225,9 @@ async function settle(input: SettlementDayInput, provider: JsonRpcProvider, part
     throw new SettlementDayError("INPUT", "no roaming CDR that its home received and receipted: nothing for the dishonest host to bill twice");
   }
   const home = byAddress.get(getAddress(sent.body.homeSupplier))!;
-  const rebilled = await rebillSession(cheat.s.signer, domain, cheat.store, sent);
-  note(rebilled.header.issuedAt, `${cheat.s.name} bills session ${sent.header.sessionId.slice(0, 10)}… a second time: ${rebilled.body.energyWh} Wh for ${rebilled.body.amount} instead of the ${sent.body.energyWh} Wh for ${sent.body.amount} it sent ${home.s.name}`, cheat.s.id);
+  const keys = registeredKey(new RegistryKeyDirectory(registry));
+  const rebilled = await rebillSession({ host: cheat.s.signer, hostStore: cheat.store, home: home.s.signer, homeStore: home.store, keys }, domain, sent);
+  note(rebilled.header.issuedAt, `${cheat.s.name} bills session ${sent.header.sessionId.slice(0, 10)}… a second time: it sends ${home.s.name}, which receipts it, a CDR of ${rebilled.body.energyWh} Wh for ${rebilled.body.amount} after the one of ${sent.body.energyWh} Wh for ${sent.body.amount}`, cheat.s.id);
 
   const cdrs = parties.flatMap((p) => roamingCdrs(p.store, p.address, [...homesOf(p).keys()]));
   const groups = new Set(cdrs.map((c) => `${getAddress(c.party)}/${getAddress(c.body.homeSupplier)}/${periodOfEnd(c.body.end, timing.period)}`));

@@ -10,6 +10,7 @@
  * | `AMOUNT_NOT_SIGNED` | the claimed leaf amount is not the amount the host signed |
  * | `READINGS_NOT_SHOWN` | the bundle's valid meter readings of the session are not the readings the CDR commits to (`readingsRoot`) |
  * | `ENERGY_NOT_METERED` | the CDR bills more energy than its meter readings show (last import minus first import) |
+ * | `SESSION_ALREADY_BILLED` | the CDR's receiver receipted another trusted CDR of the same host for the session, earlier in the host's sequence |
  * | `NOT_RECEIVED` | the CDR's receiver never receipted it, and receipted another CDR of the same host for the session |
  *
  * Otherwise the dispute is not upheld: the home pays. The procedure is pure given the verdicts, so
@@ -29,6 +30,7 @@ export const RULING_GROUNDS = [
   "AMOUNT_NOT_SIGNED",
   "READINGS_NOT_SHOWN",
   "ENERGY_NOT_METERED",
+  "SESSION_ALREADY_BILLED",
   "NOT_RECEIVED",
 ] as const;
 export type RulingGround = (typeof RULING_GROUNDS)[number];
@@ -105,11 +107,15 @@ export async function ruleFromBundle(bundle: EvidenceBundle, dispute: DisputedLe
   const receiver = cdr.header.receiver;
   const receiptedBy = (digest: string) =>
     bundle.receipts.some((r) => same(r.receipt.nroDigest, digest) && same(r.receiver, receiver) && trusted(itemOf(verdict, "receipt", r.digest)));
-  if (receiver !== undefined && !receiptedBy(cdr.digest)) {
-    const instead = bundle.messages.find(
-      (m) => m.type === "ChargeDetailRecord" && !same(m.digest, cdr.digest) && same(m.party, cdr.party) && same(m.header.sessionId, cdr.header.sessionId) && receiptedBy(m.digest),
-    );
-    if (instead) hold("NOT_RECEIVED", `${receiver} never receipted it; it receipted CDR ${instead.digest} of this session`);
+  // The host's other CDRs of the session that the receiver receipted, each itself trustworthy.
+  const others = bundle.messages.filter(
+    (m) => m.type === "ChargeDetailRecord" && !same(m.digest, cdr.digest) && same(m.party, cdr.party) && same(m.header.sessionId, cdr.header.sessionId)
+      && receiptedBy(m.digest) && trusted(itemOf(verdict, "message", m.digest)),
+  );
+  const earlier = others.find((m) => m.header.seq < cdr.header.seq);
+  if (earlier) hold("SESSION_ALREADY_BILLED", `${receiver} receipted CDR ${earlier.digest} of this session before it (sequence ${earlier.header.seq} < ${cdr.header.seq})`);
+  if (receiver !== undefined && !receiptedBy(cdr.digest) && others.length > 0) {
+    hold("NOT_RECEIVED", `${receiver} never receipted it; it receipted CDR ${others[0]!.digest} of this session`);
   }
   return { upheld: grounds.length > 0, grounds, explanation, verdict, snapshotAgrees };
 }
