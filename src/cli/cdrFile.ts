@@ -7,7 +7,8 @@
  *            "energyWh": "…", "amount": "…", "readingsRoot": "0x…"}}
  *
  * with 64-bit and wider integers as decimal strings, as in the bundle files; `expiresAt` is
- * optional (default: 30 days after `issuedAt`). The `cdr` fields are the ChargeDetailRecord body of
+ * optional (default: 30 days after `issuedAt`); `seq` is the CDR's number in the host's sequence of
+ * messages of the session (0 for its first, src/charging/flowEvidence.ts). The `cdr` fields are the ChargeDetailRecord body of
  * the evidence type table without `hostSupplier`, which is the importing supplier.
  * Every line is checked before anything is stored: an error names its line and field.
  */
@@ -43,7 +44,6 @@ const cdrLineSchema = z
     const c = v.cdr as { start: bigint; end: bigint; amount: bigint };
     if (c.end <= c.start) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["cdr", "end"], message: "must be after start" });
     if (c.amount === 0n) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["cdr", "amount"], message: "a CDR must charge something" });
-    if (v.seq === 0n) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["seq"], message: "must be at least 1" });
     if (v.expiresAt !== undefined && v.expiresAt <= v.issuedAt) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["expiresAt"], message: "must be after issuedAt" });
     }
