@@ -121,10 +121,14 @@ describe("the arbiter's ruling on a disputed CDR, from the session's bundle alon
   });
 
   it("should not count an earlier CDR the verifier does not trust as a bill of the session", async () => {
-    // The first CDR's key is not registered: it bills nothing, so the second is not a second bill.
-    const b = await s.bundle(undefined, s.keys.filter((k) => k.key !== s.host.keyAddress));
+    // The first CDR changed after signing (its receipt still names its digest): it bills nothing,
+    // so the second is not a second bill; only the readings speak against it.
+    const b = await s.bundle();
+    const first = b.messages.find((m) => m.digest === s.sent.digest)! as Cdr;
+    first.body.amount += 1n;
     const ruling = await ruleFromBundle(b, leaf(s.second));
-    expect(ruling.grounds).to.not.include("SESSION_ALREADY_BILLED");
+    expect(ruling.verdict.items.find((i) => i.id === s.sent.digest)?.reasons).to.deep.equal(["bad_signature"]);
+    expect(ruling.grounds).to.deep.equal(["ENERGY_NOT_METERED"]);
   });
 
   it("should uphold when the claimed amount is not the signed one, or the CDR is not in the bundle", async () => {
