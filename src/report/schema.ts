@@ -2,8 +2,8 @@
  * The main job's report (`out/report.json`): what a day of V2G roaming did, in one JSON document.
  * The HTML report is rendered from it alone. Amounts of money and gas totals are decimal strings
  * (they exceed 2^53); energy and power are numbers in kWh and kW. `at` fields are simulated times
- * of the day (ISO 8601, UTC); only `run` holds wall-clock figures, so two runs with one seed differ
- * only there. Documented field by field in docs/report.md.
+ * of the day (ISO 8601, UTC); only `run` holds wall-clock figures. Two runs with one seed differ
+ * only in the run-specific fields (`runSpecific.ts`). Documented field by field in docs/report.md.
  */
 import { z } from "zod";
 
@@ -14,7 +14,8 @@ const isoTime = z.string().datetime();
 const count = z.number().int().min(0);
 const kw = z.number().finite();
 
-export const REPORT_SCHEMA_VERSION = 1;
+/** 2: no LAG URLs (their ports were the run's), claims in a fixed order. */
+export const REPORT_SCHEMA_VERSION = 2;
 
 const supplier = z.object({ id: z.string().min(1), name: z.string().min(1), address }).strict();
 const aggregator = z
@@ -23,8 +24,6 @@ const aggregator = z
     name: z.string().min(1),
     kind: z.enum(["home", "work", "public", "visiting"]),
     address,
-    /** The LAG service's loopback URL during the run. */
-    lagUrl: z.string().url(),
   })
   .strict();
 

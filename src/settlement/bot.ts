@@ -147,7 +147,7 @@ export class SettlementBot {
       reportClaimDisputes(ctx, report);
     });
     await this.step(report, "review", () => reviewIncoming(ctx, chainTime, report));
-    await this.step(report, "periods", () => closePeriods(ctx, chainTime, report));
+    await this.step(report, "periods", () => closePeriods(ctx, { time: chainTime, block: head.number }, report));
     await this.step(report, "recover", () => recoverShortfalls(ctx, report));
     await this.step(report, "withdraw", () => withdrawAvailable(ctx, chainTime, report));
     await this.step(report, "outbox", () => ctx.outbox.tick());

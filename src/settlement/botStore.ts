@@ -54,6 +54,9 @@ export const SETTLEMENT_MIGRATIONS: readonly string[] = [
   // 4: what a netting left owed, for its recovery; the never-used table of periods goes.
   `ALTER TABLE chain_pairs ADD COLUMN shortfall TEXT NOT NULL DEFAULT '0';
    DROP TABLE chain_periods;`,
+  // 5: when the pair's second netter first saw a pair ready to net (its own delay counts from there).
+  `CREATE TABLE netting_waits (period INTEGER NOT NULL, other TEXT NOT NULL, seen_at INTEGER NOT NULL,
+     seen_block INTEGER NOT NULL, PRIMARY KEY (period, other)) STRICT;`,
 ];
 
 export interface BotIdentity {

@@ -1,11 +1,14 @@
 /**
  * Netting and pull payments. Claims are netted per pair of suppliers and period. A pair of ours is
  * netted once its period ended `nettingDelaySeconds` ago and closed to claims, every claim of the
- * pair is final, and no claim against this supplier in it is unverifiable. The bot that receives (or,
- * when nothing is owed, the one with the lower address) nets it at once; the other bot only when the
- * pair is still not netted `nettingDelaySeconds` after the close, so two live bots never race the
- * same netting and a pair still gets netted when one bot is down. The key
- * `net:<period>:<other>:<claims>` changes when a claim arrives meanwhile. What is available above the reserve is withdrawn in two steps: a request
+ * pair is final, and no claim against this supplier in it is unverifiable. One netter per pair: the
+ * bot that receives (or, when nothing is owed, the one with the lower address) nets it at once; the
+ * other bot records when it first saw the pair ready (chain time and block, `netting_waits`) and
+ * nets only if the pair is still not netted `nettingDelaySeconds` and `confirmations` blocks after
+ * that sighting. Counting from its own sighting, not from the period's close, is what keeps two live
+ * bots from racing when the chain clock jumps past every delay at once, while a pair whose netter
+ * is down still gets netted. The key `net:<period>:<other>:<claims>` changes when a claim arrives
+ * meanwhile. What is available above the reserve is withdrawn in two steps: a request
  * (`withdraw-request:<seq>`), then, once the contract's notice has run out, the withdrawal of what is
  * still available within the request (`withdraw:<seq>`), one at a time.
  */
@@ -22,8 +25,28 @@ export function claimIdOf(period: number, index: number): bigint {
   return (BigInt(period) << 32n) | BigInt(index);
 }
 
+/** The latest block as a tick sees it. */
+export interface ChainHead {
+  time: number;
+  block: number;
+}
+
+/**
+ * Whether this bot, the pair's second netter, may net it now: `nettingDelaySeconds` of chain time
+ * and `confirmations` blocks after it first saw the pair ready (the first call records the sighting).
+ */
+function fallbackDue(ctx: BotContext, period: number, other: string, head: ChainHead): boolean {
+  const seen = ctx.db.get("SELECT seen_at, seen_block FROM netting_waits WHERE period = ? AND other = ?", period, other);
+  if (!seen) {
+    ctx.db.run("INSERT INTO netting_waits (period, other, seen_at, seen_block) VALUES (?, ?, ?, ?)", period, other, head.time, head.block);
+    return false;
+  }
+  return head.time > Number(seen.seen_at) + ctx.config.nettingDelaySeconds && head.block >= Number(seen.seen_block) + ctx.config.confirmations;
+}
+
 /** Enqueues `netPair` for each pair of ours whose claims are all final and that this bot is to net. */
-export async function closePeriods(ctx: BotContext, chainTime: number, report: TickReport): Promise<void> {
+export async function closePeriods(ctx: BotContext, head: ChainHead, report: TickReport): Promise<void> {
+  const chainTime = head.time;
   const me = ctx.account;
   const pairs = ctx.db.all(
     `SELECT DISTINCT c.period AS period, CASE WHEN c.creditor = ? THEN c.debtor ELSE c.creditor END AS other
@@ -44,10 +67,6 @@ export async function closePeriods(ctx: BotContext, chainTime: number, report: T
     if (chainTime <= closesAt) continue;
     const pair = await ctx.views.pairOf(period, me, other);
     if (pair.nettedAt !== 0 || pair.claims === 0) continue;
-    // One netter per pair: the one that receives, or the lower address when nothing is owed; the
-    // other one after a further delay.
-    const first = pair.aFromB > pair.bFromA || (pair.aFromB === pair.bFromA && me.toLowerCase() < other.toLowerCase());
-    if (!first && chainTime <= closesAt + ctx.config.nettingDelaySeconds) continue;
     const key = `net:${period}:${other}:${pair.claims}`;
     if (ctx.outbox.get(key)) continue;
     const ids = ctx.db.all(
@@ -58,6 +77,10 @@ export async function closePeriods(ctx: BotContext, chainTime: number, report: T
     let allFinal = true;
     for (const id of ids) if (allFinal) allFinal = await ctx.views.isFinal(id);
     if (!allFinal) continue;
+    // One netter per pair: the one that receives, or the lower address when nothing is owed; the
+    // other one only after its own delay from when it saw the pair ready.
+    const first = pair.aFromB > pair.bFromA || (pair.aFromB === pair.bFromA && me.toLowerCase() < other.toLowerCase());
+    if (!first && !fallbackDue(ctx, period, other, head)) continue;
     const data = settlementIface.encodeFunctionData("netPair", [period, me, other]);
     ctx.db.transaction(() => {
       ctx.outbox.enqueue({ key, label: `net period ${period} with ${other}`, to: ctx.settlement, data });

@@ -13,11 +13,10 @@ import type { SignedMessage } from "../../src/evidence/messages.js";
 import { bodyHash, signMessage } from "../../src/evidence/sign.js";
 import { AnchorKind, MessageType } from "../../src/evidence/types.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { evidenceFixture } from "../helpers/fixtures.js";
 import { saltedId } from "../helpers/identifiers.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
 import { header, message } from "../helpers/samples.js";
-import { ensureEscrowOpenings } from "../protocol/helpers/escrowOpenings.js";
+import { escrowFixture } from "../protocol/helpers/escrowOpenings.js";
 
 const OPEN_ENDED = (1n << 40n) - 1n;
 const SKEW = 300n;
@@ -33,27 +32,7 @@ describe("Adversarial: dishonest parties against registry, ledger and escrow ope
   });
   const now = async () => BigInt(await connection.networkHelpers.time.latest());
 
-  async function adversaryFixture() {
-    const f = await evidenceFixture(connection);
-    const escrow = await ensureEscrowOpenings(f);
-    // A second arbiter (the deployment needs two approvals), granted by the default admin.
-    const second = Wallet.createRandom().connect(connection.ethers.provider);
-    await (await f.admin.sendTransaction({ to: second.address, value: parseEther("1") })).wait();
-    await (await f.registry.connect(f.admin).grantRole(f.roles.ARBITER, second.address)).wait();
-    // Honest grounds: supplier B disputes the aggregator's anchored authentications (dispute 1).
-    const root = rand();
-    await (await f.ledger.connect(f.participants.aggregator).anchorBatch(root, 2, AnchorKind.Authentications)).wait();
-    await (await f.ledger.connect(f.participants.supplierB).recordDispute(f.participants.aggregator.address, root, rand())).wait();
-    return {
-      ...f,
-      root,
-      escrow,
-      secondArbiter: second,
-      arbiter: escrow.connect(f.participants.arbiter),
-      second: escrow.connect(second),
-      ca: escrow.connect(f.registrar),
-    };
-  }
+  const adversaryFixture = () => escrowFixture(connection);
   const fixture = () => connection.networkHelpers.loadFixture(adversaryFixture);
   type F = Awaited<ReturnType<typeof adversaryFixture>>;
 

@@ -5,15 +5,13 @@
  * opening with a salted commitment to the opened key. Write-once, role-checked, parity with TypeScript.
  */
 import { expect } from "chai";
-import { ContractFactory, hexlify, parseEther, randomBytes, Wallet, ZeroHash } from "ethers";
+import { ContractFactory, hexlify, randomBytes, Wallet, ZeroHash } from "ethers";
 import { loadArtifact } from "../../src/chain/artifacts.js";
 import { deployEscrowOpenings } from "../../src/chain/deploy.js";
-import { AnchorKind } from "../../src/evidence/types.js";
 import { bytesToHex } from "../../src/crypto/index.js";
 import { authDigest, openEscrowForDispute, openingCommitment, type AuthTranscript } from "../../src/protocol/index.js";
-import { evidenceFixture } from "../helpers/fixtures.js";
 import { createNetwork, type TestConnection } from "../helpers/network.js";
-import { ensureEscrowOpenings, mockDisputeRecordsAt } from "./helpers/escrowOpenings.js";
+import { escrowFixture, mockDisputeRecordsAt } from "./helpers/escrowOpenings.js";
 import { expectCodeAsync, fastBackend, World } from "./helpers/world.js";
 
 const rand = () => hexlify(randomBytes(32));
@@ -30,28 +28,7 @@ describe("Protocol: escrow opening only for a dispute recorded on-chain", functi
     transcripts = [0, 4].map((i) => world.authenticate(i, lag).vehicle.transcript);
   });
 
-  async function fixture() {
-    const f = await evidenceFixture(connection);
-    const escrow = await ensureEscrowOpenings(f);
-    // A second arbiter, granted by the default admin: openings need two approvals.
-    const second = Wallet.createRandom().connect(connection.ethers.provider);
-    await (await f.admin.sendTransaction({ to: second.address, value: parseEther("1") })).wait();
-    await (await f.registry.connect(f.admin).grantRole(f.roles.ARBITER, second.address)).wait();
-    // The grounds: a dispute over the aggregator's anchored batch of authentications, recorded on the ledger.
-    const root = rand();
-    await (await f.ledger.connect(f.participants.aggregator).anchorBatch(root, 2, AnchorKind.Authentications)).wait();
-    await (await f.ledger.connect(f.participants.supplierB).recordDispute(f.participants.aggregator.address, root, rand())).wait();
-    const grounds = hexlify(new Uint8Array(31)) + "01";
-    return {
-      ...f,
-      escrow,
-      grounds,
-      secondArbiter: second,
-      arbiter: escrow.connect(f.participants.arbiter),
-      second: escrow.connect(second),
-      ca: escrow.connect(f.registrar),
-    };
-  }
+  const fixture = () => escrowFixture(connection);
   const load = () => connection.networkHelpers.loadFixture(fixture);
   type F = Awaited<ReturnType<typeof fixture>>;
 

@@ -4,13 +4,10 @@
  */
 import { expect } from "chai";
 import { encodeBytes32String, hexlify, keccak256, randomBytes, toBeHex, zeroPadValue } from "ethers";
-import { createNetwork, type TestConnection } from "../helpers/network.js";
 import {
   as,
-  cdrTree,
   closePeriod,
   currentPeriod,
-  deploySettlement,
   FIXTURE_PERIOD,
   fund,
   INITIAL_DEPOSIT,
@@ -18,6 +15,7 @@ import {
   NOTICE,
   PERIOD_SECONDS,
   proofOf,
+  settlementSuite,
   submitClaim,
   WINDOW,
   type SettlementFixture,
@@ -30,29 +28,14 @@ const BUNDLE = keccak256(encodeBytes32String("bundle"));
 const MAX_CLAIM = (1n << 96n) - 1n;
 
 describe("RoamingSettlement: a dishonest supplier's attacks", () => {
-  let connection: TestConnection;
-  before(async () => {
-    connection = await createNetwork();
-  });
-  async function settlementFixture() {
-    return deploySettlement(connection);
-  }
-  const fixture = () => connection.networkHelpers.loadFixture(settlementFixture);
-  const time = () => connection.networkHelpers.time;
+  const suite = settlementSuite();
+  const fixture = () => suite.load();
+  const time = () => suite.time();
 
   /** A claim of `amount` (not the sum of its CDRs) by `host` against `debtor`. */
   async function claimFor(f: SettlementFixture, host: number, debtor: number, amount: bigint, cdrCount = 3, period = PERIOD) {
     const [h, d] = [f.suppliers[host]!, f.suppliers[debtor]!];
-    const cdrs = makeCdrs(f, h.address, d.address, cdrCount);
-    const tree = cdrTree(cdrs);
-    const evidence = hexlify(randomBytes(32));
-    await as(f.ledger, h).anchorBatch(evidence, cdrCount, 2);
-    const pkg = keccak256(tree.root);
-    const tx = await as(f.settlement, h).submitClaim(period, d.address, amount, tree.root, cdrCount, evidence, pkg);
-    const receipt = await tx.wait();
-    const event = receipt.logs.map((l: never) => f.settlement.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === "ClaimSubmitted");
-    const claim: SubmittedClaim = { claimId: event.args.claimId as bigint, cdrs, tree, evidenceRoot: evidence, packageHash: pkg, amount };
-    return claim;
+    return submitClaim(f, h, d, period, makeCdrs(f, h.address, d.address, cdrCount), amount);
   }
 
   /** The complete leaf set of a claim, in the order of a multiproof of every leaf. */
@@ -76,7 +59,7 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       const c = await f.settlement.claimOf(claim.claimId);
       expect([c.amount, c.claimedAmount, c.reserved]).to.deep.equal([sum, sum, sum]);
       expect(await f.settlement.lockedOf(A)).to.equal(sum);
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
         .to.emit(f.settlement, "PairNetted")
         .withArgs(PERIOD, B, A, sum, sum, 0n);
@@ -145,7 +128,7 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       const colluding = await claimFor(f, 2, 1, INITIAL_DEPOSIT, 3, PERIOD + 1);
       expect((await f.settlement.claimOf(colluding.claimId)).reserved).to.equal(INITIAL_DEPOSIT - 600_000_000n);
       await as(f.settlement, f.supplierB).acceptClaim(colluding.claimId);
-      await closePeriod(connection, PERIOD + 1);
+      await closePeriod(suite.connection, PERIOD + 1);
       // C nets first: it gets only what A's claim did not reserve.
       await expect(as(f.settlement, f.supplierC).netPair(PERIOD + 1, B, C))
         .to.emit(f.settlement, "PairNetted")
@@ -162,7 +145,7 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       await claimFor(f, 0, 1, 300_000_000n);
       const huge = await claimFor(f, 2, 1, MAX_CLAIM);
       await as(f.settlement, f.supplierB).acceptClaim(huge.claimId);
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       // The colluder nets first and takes what A's claim did not reserve.
       await expect(as(f.settlement, f.supplierC).netPair(PERIOD, B, f.supplierC.address))
         .to.emit(f.settlement, "PairNetted")
@@ -184,9 +167,9 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       await expect(b.withdraw(INITIAL_DEPOSIT))
         .to.be.revertedWithCustomError(f.settlement, "SettlementWithdrawalNotReady")
         .withArgs(f.supplierB.address, readyAt);
-      await connection.networkHelpers.mine(); // the last second of the notice
+      await suite.connection.networkHelpers.mine(); // the last second of the notice
       // Then A's claim arrives and reserves its amount, before B's withdrawal.
-      const claim = await claimFor(f, 0, 1, 250_000_000n, 3, await currentPeriod(connection));
+      const claim = await claimFor(f, 0, 1, 250_000_000n, 3, await currentPeriod(suite.connection));
       await expect(b.withdraw(INITIAL_DEPOSIT))
         .to.be.revertedWithCustomError(f.settlement, "SettlementInsufficientAvailable")
         .withArgs(f.supplierB.address, INITIAL_DEPOSIT, INITIAL_DEPOSIT - claim.amount);
@@ -214,7 +197,7 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       // Another claim against the same victim still goes through.
       const other = await claimFor(f, 2, 0, 1_000n);
       expect((await f.settlement.claimOf(other.claimId)).reserved).to.equal(0n);
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
         .to.emit(f.settlement, "PairNetted")
         .withArgs(PERIOD, B, A, 2n * MAX_CLAIM, INITIAL_DEPOSIT, 2n * MAX_CLAIM - INITIAL_DEPOSIT);
@@ -385,7 +368,7 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       await claimFor(f, 1, 0, 2n * INITIAL_DEPOSIT, 1);
       await time().increase(PERIOD_SECONDS);
       for (let i = 0; i < 40; ++i) await claimFor(f, 1, 0, INITIAL_DEPOSIT, 1, PERIOD + 1);
-      await closePeriod(connection, PERIOD + 1);
+      await closePeriod(suite.connection, PERIOD + 1);
       const one = await (await as(f.settlement, f.supplierC).netPair(PERIOD, A, B)).wait();
       const forty = await (await as(f.settlement, f.supplierC).netPair(PERIOD + 1, A, B)).wait();
       // The second netting finds the debtor's account warm-written by the first: same storage shape otherwise.
@@ -403,9 +386,9 @@ describe("RoamingSettlement: a dishonest supplier's attacks", () => {
       const id = zeroPadValue(toBeHex(1n), 32);
       expect(await f.settlement.disputeRecordOf(id)).to.deep.equal([f.supplierA.address, openedAt]);
       for (const unknown of [zeroPadValue(toBeHex(2n), 32), zeroPadValue(toBeHex(0n), 32), keccak256("0x01")]) {
-        expect(await f.settlement.disputeRecordOf(unknown)).to.deep.equal([connection.ethers.ZeroAddress, 0n]);
+        expect(await f.settlement.disputeRecordOf(unknown)).to.deep.equal([suite.connection.ethers.ZeroAddress, 0n]);
       }
-      const records = new connection.ethers.Interface(["function disputeRecordOf(bytes32) view returns (address,uint40)"]);
+      const records = new suite.connection.ethers.Interface(["function disputeRecordOf(bytes32) view returns (address,uint40)"]);
       const selector = records.getFunction("disputeRecordOf")!.selector;
       expect(await f.settlement.supportsInterface(selector)).to.equal(true);
     });

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { encodeBytes32String, keccak256, ZeroHash } from "ethers";
-import { createNetwork, type TestConnection } from "../helpers/network.js";
 import {
   as,
+  balances,
   closePeriod,
-  deploySettlement,
   FIXTURE_PERIOD,
   INITIAL_DEPOSIT,
   proofOf,
+  settlementSuite,
   submitClaim,
   WINDOW,
   type SettlementFixture,
@@ -26,22 +26,12 @@ const Kind = { Cdr: 0n, Claim: 1n } as const;
 const Ruling = { Open: 1n, Upheld: 2n, Rejected: 3n } as const;
 
 describe("RoamingSettlement: claim-level disputes (evidence never shown)", () => {
-  let connection: TestConnection;
-  before(async () => {
-    connection = await createNetwork();
-  });
-  async function settlementFixture() {
-    return deploySettlement(connection);
-  }
-  const fixture = () => connection.networkHelpers.loadFixture(settlementFixture);
-  const time = () => connection.networkHelpers.time;
+  const suite = settlementSuite();
+  const fixture = () => suite.load();
+  const time = () => suite.time();
 
   /** Host B claims three CDRs from home supplier A. */
   const claimBA = (f: SettlementFixture) => submitClaim(f, f.supplierB, f.supplierA, PERIOD);
-
-  async function balances(f: SettlementFixture): Promise<bigint[]> {
-    return Promise.all(f.suppliers.map(async (s) => (await f.settlement.balanceOf(s.address)) as bigint));
-  }
 
   /** Internal balances plus nothing held elsewhere equal the token balance: nothing created or lost. */
   async function expectConserved(f: SettlementFixture): Promise<void> {
@@ -69,7 +59,7 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       // On hold: not final even after the window, not nettable, and the debtor cannot accept it.
       await time().increase(WINDOW + 1n);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(false);
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       await expect(as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address))
         .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
         .withArgs(PERIOD, f.supplierA.address, f.supplierB.address);
@@ -207,7 +197,7 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       // Decided for good, inside the window: it no longer holds up the period.
       expect(await f.settlement.isFinal(rejected.claimId)).to.equal(true);
 
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       await expect(as(f.settlement, f.supplierB).netPair(PERIOD, A, B))
         .to.emit(f.settlement, "PairNetted")
         .withArgs(PERIOD, A, B, 0n, 0n, 0n);
@@ -293,7 +283,7 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       await arb.resolveClaimDispute(2, true, BUNDLE);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(true);
       expect(await f.settlement.lockedOf(f.supplierA.address)).to.equal(0n);
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       const [A, B] = [f.supplierA.address, f.supplierB.address];
       await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
         .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
@@ -323,7 +313,7 @@ describe("RoamingSettlement: claim-level disputes (evidence never shown)", () =>
       const arb = as(f.settlement, f.arbiter);
       await arb.resolveClaimDispute(1, false, BUNDLE);
       // Pending again, and its CDR dispute still waits for its own ruling.
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       expect(await f.settlement.isFinal(claim.claimId)).to.equal(false);
       const [A, B] = [f.supplierA.address, f.supplierB.address];
       await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))

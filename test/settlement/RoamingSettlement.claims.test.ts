@@ -1,18 +1,17 @@
 import { expect } from "chai";
 import { AbiCoder, encodeBytes32String, hexlify, keccak256, randomBytes, ZeroHash } from "ethers";
-import { createNetwork, type TestConnection } from "../helpers/network.js";
 import {
   as,
   cdrTree,
   claimIdOf,
   deployRoamingSettlement,
-  deploySettlement,
   FIXTURE_PERIOD,
   INITIAL_DEPOSIT,
   makeCdrs,
   packageHashOf,
   proofOf,
   requestAndWait,
+  settlementSuite,
   submitClaim,
   TIMING,
   WINDOW,
@@ -24,15 +23,9 @@ const REASON = encodeBytes32String("ENERGY_MISMATCH");
 const BUNDLE = keccak256(encodeBytes32String("evidence bundle"));
 
 describe("RoamingSettlement: claims, disputes and rulings", () => {
-  let connection: TestConnection;
-  before(async () => {
-    connection = await createNetwork();
-  });
-  async function settlementFixture() {
-    return deploySettlement(connection);
-  }
-  const fixture = () => connection.networkHelpers.loadFixture(settlementFixture);
-  const time = () => connection.networkHelpers.time;
+  const suite = settlementSuite();
+  const fixture = () => suite.load();
+  const time = () => suite.time();
 
   /** Host B claims three CDRs from home supplier A. */
   async function claimBA(f: SettlementFixture, period = PERIOD) {
@@ -61,13 +54,13 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       const f = await fixture();
       const parts: [string, string, string] = [await f.registry.getAddress(), await f.ledger.getAddress(), await f.token.getAddress()];
       const deploy = (timing: Partial<typeof TIMING>, addresses = parts) =>
-        deployRoamingSettlement(connection, addresses, f.admin.address, timing);
+        deployRoamingSettlement(suite.connection, addresses, f.admin.address, timing);
       const shortest = TIMING.periodSeconds + TIMING.claimGrace + TIMING.challengeWindow;
       for (const timing of [{ challengeWindow: 0n }, { periodSeconds: 0n }, { withdrawalNotice: shortest }]) {
         await expect(deploy(timing)).to.be.revertedWithCustomError(f.settlement, "SettlementInvalidConfig");
       }
       expect(await (await deploy({ withdrawalNotice: shortest + 1n })).WITHDRAWAL_NOTICE()).to.equal(shortest + 1n);
-      await expect(deploy({}, [parts[0], parts[1], connection.ethers.ZeroAddress])).to.be.revertedWithCustomError(
+      await expect(deploy({}, [parts[0], parts[1], suite.connection.ethers.ZeroAddress])).to.be.revertedWithCustomError(
         f.settlement,
         "SettlementInvalidConfig",
       );
@@ -90,7 +83,7 @@ describe("RoamingSettlement: claims, disputes and rulings", () => {
       const f = await fixture();
       const a = as(f.settlement, f.supplierA);
       expect(await f.settlement.balanceOf(f.supplierA.address)).to.equal(INITIAL_DEPOSIT);
-      await requestAndWait(connection, f.settlement, f.supplierA, 2n * INITIAL_DEPOSIT);
+      await requestAndWait(suite.connection, f.settlement, f.supplierA, 2n * INITIAL_DEPOSIT);
       await expect(a.withdraw(1_000n)).to.emit(f.settlement, "Withdrawn").withArgs(f.supplierA.address, 1_000n);
       expect(await f.token.balanceOf(f.supplierA.address)).to.equal(1_000n);
       await expect(a.withdraw(INITIAL_DEPOSIT))

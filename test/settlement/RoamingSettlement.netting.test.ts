@@ -1,18 +1,17 @@
 import { expect } from "chai";
 import { encodeBytes32String, hexlify, keccak256, randomBytes } from "ethers";
 import fc from "fast-check";
-import { createNetwork, type TestConnection } from "../helpers/network.js";
 import {
   as,
+  balances,
+  claimAmounts,
   closePeriod,
   currentPeriod,
-  deploySettlement,
   FIXTURE_PERIOD,
   INITIAL_DEPOSIT,
-  makeCdrs,
   proofOf,
   requestAndWait,
-  submitClaim,
+  settlementSuite,
   type SettlementFixture,
 } from "./fixture.js";
 
@@ -23,30 +22,16 @@ const REASON = encodeBytes32String("ENERGY_MISMATCH");
 const BUNDLE = keccak256(encodeBytes32String("bundle"));
 
 describe("RoamingSettlement: netting per pair, reservations and shortfalls", () => {
-  let connection: TestConnection;
-  before(async () => {
-    connection = await createNetwork();
-  });
-  async function settlementFixture() {
-    return deploySettlement(connection);
-  }
-  const fixture = () => connection.networkHelpers.loadFixture(settlementFixture);
+  const suite = settlementSuite();
+  const fixture = () => suite.load();
 
   /** `host` claims `amount` from `home` in `period` as one CDR, or as one CDR per amount of a list. */
-  async function claim(f: SettlementFixture, host: number, home: number, amount: bigint | bigint[], period = PERIOD) {
-    const [h, d] = [f.suppliers[host]!, f.suppliers[home]!];
-    const amounts = typeof amount === "bigint" ? [amount] : amount;
-    return submitClaim(f, h, d, period, makeCdrs(f, h.address, d.address, amounts.length, (i) => amounts[i]!));
-  }
-
-  async function balances(f: SettlementFixture): Promise<bigint[]> {
-    return Promise.all(f.suppliers.map(async (s) => (await f.settlement.balanceOf(s.address)) as bigint));
-  }
+  const claim = (f: SettlementFixture, host: number, home: number, amount: bigint | bigint[], period = PERIOD) => claimAmounts(f, host, home, amount, period);
 
   /** Leaves `keep` of `supplier`'s balance in the contract (the rest is withdrawn after the notice). */
   async function drainTo(f: SettlementFixture, supplier: number, keep: bigint) {
     const s = f.suppliers[supplier]!;
-    await requestAndWait(connection, f.settlement, s, INITIAL_DEPOSIT);
+    await requestAndWait(suite.connection, f.settlement, s, INITIAL_DEPOSIT);
     await as(f.settlement, s).withdraw(INITIAL_DEPOSIT - keep);
   }
 
@@ -59,7 +44,7 @@ describe("RoamingSettlement: netting per pair, reservations and shortfalls", () 
     const [pair, bFromA, aFromB] = await f.settlement.pairOf(PERIOD, B, A);
     expect([pair.claims, pair.pending, pair.holds, pair.nettedAt]).to.deep.equal([3n, 3n, 0n, 0n]);
     expect([bFromA.amount, bFromA.reserved, aFromB.amount, aFromB.reserved]).to.deep.equal([105n, 105n, 30n, 30n]);
-    await closePeriod(connection, PERIOD);
+    await closePeriod(suite.connection, PERIOD);
     await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
       .to.emit(f.settlement, "PairNetted")
       .withArgs(PERIOD, B, A, 75n, 75n, 0n);
@@ -75,11 +60,11 @@ describe("RoamingSettlement: netting per pair, reservations and shortfalls", () 
     const [A, B, C] = [f.supplierA.address, f.supplierB.address, f.supplierC.address];
     const c = await claim(f, 1, 0, 100n);
     const [, closesAt] = await f.settlement.periodOf(PERIOD);
-    await connection.networkHelpers.time.setNextBlockTimestamp(closesAt);
+    await suite.connection.networkHelpers.time.setNextBlockTimestamp(closesAt);
     await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
       .to.be.revertedWithCustomError(f.settlement, "SettlementPeriodOpen")
       .withArgs(PERIOD, closesAt);
-    await connection.networkHelpers.time.setNextBlockTimestamp(closesAt + 1n);
+    await suite.connection.networkHelpers.time.setNextBlockTimestamp(closesAt + 1n);
     // Closed to claims, but the claim's window (3 days) is still open.
     await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
       .to.be.revertedWithCustomError(f.settlement, "SettlementPairNotFinal")
@@ -95,11 +80,11 @@ describe("RoamingSettlement: netting per pair, reservations and shortfalls", () 
     const f = await fixture();
     const [A, B] = [f.supplierA.address, f.supplierB.address];
     await drainTo(f, 0, 400n);
-    const PERIOD = await currentPeriod(connection);
+    const PERIOD = await currentPeriod(suite.connection);
     await claim(f, 1, 0, 1_000n, PERIOD); // A owes B 1,000 with 400 to cover it: 400 reserved
     expect(await f.settlement.lockedOf(A)).to.equal(400n);
     expect(await f.settlement.availableOf(A)).to.equal(0n);
-    await closePeriod(connection, PERIOD);
+    await closePeriod(suite.connection, PERIOD);
     await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
       .to.emit(f.settlement, "PairNetted")
       .withArgs(PERIOD, B, A, 1_000n, 400n, 600n);
@@ -149,7 +134,7 @@ describe("RoamingSettlement: netting per pair, reservations and shortfalls", () 
           pairs.add([Math.min(o.host, o.home), Math.max(o.host, o.home)].join(","));
         }
         const before = await balances(f);
-        await closePeriod(connection, PERIOD);
+        await closePeriod(suite.connection, PERIOD);
         for (const p of pairs) {
           const [x, y] = p.split(",").map(Number);
           await as(f.settlement, f.supplierA).netPair(PERIOD, f.suppliers[x!]!.address, f.suppliers[y!]!.address);
@@ -202,7 +187,7 @@ describe("RoamingSettlement: netting per pair, reservations and shortfalls", () 
     expect([bFromA.amount, bFromA.reserved, aFromB.amount, aFromB.reserved]).to.deep.equal([MAX_PAIR - 5n, INITIAL_DEPOSIT, 100n, 100n]);
 
     // Netting pays what A's reservation covers and records the rest as A's shortfall towards B.
-    await closePeriod(connection, PERIOD);
+    await closePeriod(suite.connection, PERIOD);
     const owed = MAX_PAIR - 5n - 100n;
     await expect(as(f.settlement, f.supplierC).netPair(PERIOD, A, B))
       .to.emit(f.settlement, "PairNetted")

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { hexlify, randomBytes, type Signer } from "ethers";
-import { createNetwork, type TestConnection } from "../helpers/network.js";
 import {
   ADMIN_DELAY,
   as,
@@ -11,6 +10,7 @@ import {
   NOTICE,
   proofOf,
   requestAndWait,
+  settlementSuite,
   submitClaim,
   type Contract,
   type SettlementFixture,
@@ -23,16 +23,10 @@ const REASON = hexlify(randomBytes(32));
 const Mode = { None: 0, ReenterCaught: 1, ReenterBubbling: 2, RevertOnReceive: 3 } as const;
 
 describe("RoamingSettlement: access control, pausing and hostile tokens", () => {
-  let connection: TestConnection;
-  before(async () => {
-    connection = await createNetwork();
-  });
-  async function standardFixture() {
-    return deploySettlement(connection);
-  }
+  const suite = settlementSuite();
   async function hookedFixture() {
-    const f = await deploySettlement(connection, "HookedReentrantToken");
-    const hostile = (await connection.ethers.deployContract("HostileSupplier", [
+    const f = await deploySettlement(suite.connection, "HookedReentrantToken");
+    const hostile = (await suite.connection.ethers.deployContract("HostileSupplier", [
       await f.settlement.getAddress(),
       await f.token.getAddress(),
     ])) as unknown as Contract;
@@ -42,15 +36,14 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     await hostile.deposit(1_000n);
     await hostile.requestWithdrawal(1n << 100n);
     for (const s of f.suppliers) await as(f.settlement, s).requestWithdrawal(1n << 100n);
-    await connection.networkHelpers.time.increase(NOTICE);
+    await suite.connection.networkHelpers.time.increase(NOTICE);
     return { ...f, hostile, hostileAddress };
   }
   async function falseTokenFixture() {
-    const f = await deploySettlement(connection, "FalseReturningToken");
-    await requestAndWait(connection, f.settlement, f.supplierA, INITIAL_DEPOSIT);
+    const f = await deploySettlement(suite.connection, "FalseReturningToken");
+    await requestAndWait(suite.connection, f.settlement, f.supplierA, INITIAL_DEPOSIT);
     return f;
   }
-  const load = <T>(fn: () => Promise<T>) => connection.networkHelpers.loadFixture(fn);
 
   describe("access control (every privileged function x every unauthorised role)", () => {
     type RoleName = keyof SettlementFixture["roles"];
@@ -99,7 +92,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
 
     for (const row of rows) {
       it(`should refuse ${row.fn} to every account without ${row.role}_ROLE`, async () => {
-        const f = await load(standardFixture);
+        const f = await suite.load();
         let refused = 0;
         for (const [, caller] of Object.entries(callers(f))) {
           if (holders(f)[row.role].includes(caller)) continue;
@@ -114,24 +107,24 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     }
 
     it("should keep working for a supplier whose role was revoked: it can still withdraw", async () => {
-      const f = await load(standardFixture);
+      const f = await suite.load();
       await as(f.registry, f.registrar).revokeRole(f.roles.SUPPLIER, f.supplierD.address);
       await expect(as(f.settlement, f.supplierD).deposit(1n))
         .to.be.revertedWithCustomError(f.settlement, "AccessControlUnauthorizedAccount")
         .withArgs(f.supplierD.address, f.roles.SUPPLIER);
-      await requestAndWait(connection, f.settlement, f.supplierD, INITIAL_DEPOSIT);
+      await requestAndWait(suite.connection, f.settlement, f.supplierD, INITIAL_DEPOSIT);
       await expect(as(f.settlement, f.supplierD).withdraw(INITIAL_DEPOSIT)).to.emit(f.settlement, "Withdrawn");
     });
 
     it("should transfer the default admin in two steps, after the delay", async () => {
-      const f = await load(standardFixture);
+      const f = await suite.load();
       await f.settlement.beginDefaultAdminTransfer(f.outsider.address);
       const next = as(f.settlement, f.outsider);
       await expect(next.acceptDefaultAdminTransfer()).to.be.revertedWithCustomError(
         f.settlement,
         "AccessControlEnforcedDefaultAdminDelay",
       );
-      await connection.networkHelpers.time.increase(ADMIN_DELAY + 1n);
+      await suite.connection.networkHelpers.time.increase(ADMIN_DELAY + 1n);
       await next.acceptDefaultAdminTransfer();
       expect(await f.settlement.defaultAdmin()).to.equal(f.outsider.address);
       await expect(f.settlement.setDisputeFee(1))
@@ -143,17 +136,17 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
 
   describe("pausing", () => {
     it("should block every write but withdraw and the withdrawal request, and keep reads working", async () => {
-      const f = await load(standardFixture);
+      const f = await suite.load();
       const PERIOD = f.period;
       const [A, B] = [f.supplierA.address, f.supplierB.address];
       await as(f.settlement, f.supplierB).requestWithdrawal(1n << 100n);
       // B holds settled money from a netted claim of the period before.
       const settled = await submitClaim(f, f.supplierB, f.supplierA, PERIOD);
       await as(f.settlement, f.supplierA).acceptClaim(settled.claimId);
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       await as(f.settlement, f.supplierB).netPair(PERIOD, A, B);
-      await connection.networkHelpers.time.increase(NOTICE); // B's withdrawal request is ripe
-      const current = Math.floor(Number(await connection.networkHelpers.time.latest()) / 86_400);
+      await suite.connection.networkHelpers.time.increase(NOTICE); // B's withdrawal request is ripe
+      const current = Math.floor(Number(await suite.connection.networkHelpers.time.latest()) / 86_400);
       const pending = await submitClaim(f, f.supplierC, f.supplierA, current);
       await as(f.settlement, f.supplierA).disputeCdr(
         pending.claimId,
@@ -207,7 +200,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
 
   describe("hostile tokens and receivers", () => {
     it("should not let a reentrant receiver withdraw twice (the re-entry is refused)", async () => {
-      const f = await load(hookedFixture);
+      const f = await suite.load(hookedFixture);
       const vault = await f.settlement.getAddress();
       const before = (await f.token.balanceOf(vault)) as bigint;
       await f.hostile.setMode(Mode.ReenterCaught, 1_000n);
@@ -221,7 +214,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     });
 
     it("should revert the whole withdrawal when the re-entry's revert propagates", async () => {
-      const f = await load(hookedFixture);
+      const f = await suite.load(hookedFixture);
       await f.hostile.setMode(Mode.ReenterBubbling, 1n);
       await expect(f.hostile.withdraw(500n)).to.be.revertedWithCustomError(f.settlement, "ReentrancyGuardReentrantCall");
       expect(await f.settlement.balanceOf(f.hostileAddress)).to.equal(1_000n);
@@ -229,7 +222,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     });
 
     it("should credit a deposit once when the depositor re-enters during it", async () => {
-      const f = await load(hookedFixture);
+      const f = await suite.load(hookedFixture);
       await f.token.mint(f.hostileAddress, 500n);
       await f.hostile.setMode(Mode.ReenterCaught, 1_000n);
       await expect(f.hostile.deposit(500n)).to.emit(f.settlement, "Deposited").withArgs(f.hostileAddress, 500n);
@@ -240,13 +233,13 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     });
 
     it("should not let a reverting receiver block anyone else (pull payments)", async () => {
-      const f = await load(hookedFixture);
+      const f = await suite.load(hookedFixture);
       await f.hostile.setMode(Mode.RevertOnReceive, 0n);
       await expect(f.hostile.withdraw(1_000n)).to.be.revertedWithCustomError(f.hostile, "HostileSupplierRefused");
       // Everyone else settles and withdraws as usual.
-      const PERIOD = await currentPeriod(connection);
+      const PERIOD = await currentPeriod(suite.connection);
       const claim = await submitClaim(f, f.supplierB, f.supplierA, PERIOD);
-      await closePeriod(connection, PERIOD);
+      await closePeriod(suite.connection, PERIOD);
       await as(f.settlement, f.supplierC).netPair(PERIOD, f.supplierA.address, f.supplierB.address);
       await as(f.settlement, f.supplierB).withdraw(INITIAL_DEPOSIT + claim.amount);
       await as(f.settlement, f.supplierA).withdraw(INITIAL_DEPOSIT - claim.amount);
@@ -259,7 +252,7 @@ describe("RoamingSettlement: access control, pausing and hostile tokens", () => 
     });
 
     it("should revert when a token returns false instead of reverting (SafeERC20)", async () => {
-      const f = await load(falseTokenFixture);
+      const f = await suite.load(falseTokenFixture);
       await f.token.setFailing(true);
       const token = await f.token.getAddress();
       await f.token.mint(f.supplierA.address, 10n);

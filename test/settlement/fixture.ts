@@ -15,7 +15,7 @@ import {
 import { deployRoamingSettlement as deployRoamingSettlementPart } from "../../src/chain/deploy.js";
 import { deployAll } from "../../src/chain/deployAll.js";
 import { AnchorKind, evidenceDomain, messageTypes } from "../../src/evidence/types.js";
-import type { TestConnection } from "../helpers/network.js";
+import { createNetwork, type TestConnection } from "../helpers/network.js";
 
 /** Challenge window of the test deployments, seconds. */
 export const WINDOW = 3n * 24n * 3600n;
@@ -124,6 +124,35 @@ export async function deploySettlement(connection: TestConnection, tokenName: To
 }
 
 export type SettlementFixture = Awaited<ReturnType<typeof deploySettlement>>;
+
+/**
+ * The set-up of a settlement test file: its own in-process network, created before the file's
+ * tests (`connection`), `load()` the `deploySettlement` deployment (or `load(fn)` another fixture of
+ * the file) from its snapshot, and `time()`, the network's clock.
+ */
+export function settlementSuite() {
+  let connection: TestConnection | undefined;
+  before(async () => {
+    connection = await createNetwork();
+  });
+  const standard = () => deploySettlement(suite.connection);
+  const suite = {
+    get connection(): TestConnection {
+      if (connection === undefined) throw new Error("the settlement suite's network is created before its tests");
+      return connection;
+    },
+    load<T = SettlementFixture>(fn: () => Promise<T> = standard as () => Promise<T>): Promise<T> {
+      return suite.connection.networkHelpers.loadFixture(fn);
+    },
+    time: () => suite.connection.networkHelpers.time,
+  };
+  return suite;
+}
+
+/** Every supplier's balance in the settlement contract, in the order of `f.suppliers`. */
+export async function balances(f: SettlementFixture): Promise<bigint[]> {
+  return Promise.all(f.suppliers.map(async (s) => (await f.settlement.balanceOf(s.address)) as bigint));
+}
 
 /**
  * The one deployment of RoamingSettlement in the tests: `TIMING` unless `timing` says otherwise, an
@@ -238,8 +267,8 @@ export interface SubmittedClaim {
 }
 
 /**
- * `host` anchors the digests of `cdrs` in the ledger (its evidence) and claims their sum from
- * `debtor` for `period`.
+ * `host` anchors the digests of `cdrs` in the ledger (its evidence) and claims their sum (or
+ * `claimed`, an amount that is not their sum) from `debtor` for `period`.
  */
 export async function submitClaim(
   f: SettlementFixture,
@@ -247,6 +276,7 @@ export async function submitClaim(
   debtor: Signer,
   period: number | bigint,
   cdrs?: Cdr[],
+  claimed?: bigint,
 ): Promise<SubmittedClaim> {
   cdrs ??= makeCdrs(f, await host.getAddress(), await debtor.getAddress(), 3);
   const tree = cdrTree(cdrs);
@@ -255,7 +285,7 @@ export async function submitClaim(
     ["bytes32"],
   );
   await as(f.ledger, host).anchorBatch(evidence.root, cdrs.length, AnchorKind.ChargeDetailRecords);
-  const amount = cdrs.reduce((sum, c) => sum + c.amount, 0n);
+  const amount = claimed ?? cdrs.reduce((sum, c) => sum + c.amount, 0n);
   const packageHash = packageHashOf(tree.root);
   const tx = await as(f.settlement, host).submitClaim(
     period,
@@ -269,6 +299,13 @@ export async function submitClaim(
   const receipt = await tx.wait();
   const claimId = claimIdFromLogs(f.settlement, receipt.logs);
   return { claimId, cdrs, tree, evidenceRoot: evidence.root, packageHash, amount };
+}
+
+/** Supplier `host` (an index of `f.suppliers`) claims from supplier `home` for `period`: one CDR per amount. */
+export async function claimAmounts(f: SettlementFixture, host: number, home: number, amounts: bigint | bigint[], period: number | bigint): Promise<SubmittedClaim> {
+  const [h, d] = [f.suppliers[host]!, f.suppliers[home]!];
+  const list = typeof amounts === "bigint" ? [amounts] : amounts;
+  return submitClaim(f, h, d, period, makeCdrs(f, h.address, d.address, list.length, (i) => list[i]!));
 }
 
 /** The id in the ClaimSubmitted event among `logs`. */

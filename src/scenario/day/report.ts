@@ -26,7 +26,6 @@ export interface ReportInputs {
   readonly settled: SettlementOutcome;
   readonly escrowOpening: EscrowOpeningOutcome;
   readonly attributes: readonly string[];
-  readonly lagUrls: readonly string[];
 }
 
 export const REPORT_FILES = { json: "report.json", html: "report.html", deployments: "deployments.json" } as const;
@@ -42,6 +41,12 @@ function privacy(i: ReportInputs): DayReport["privacy"] {
     { party: "Arbiters", learned: ["the disputed CDR's evidence bundle and verdicts", `the opened key of the disputed session (${i.escrowOpening.opened ? "opened" : "not opened"})`], couldNotLearn: ["other sessions' vehicles", "the escrow secret"] },
     { party: "Chain observers", learned: [`${i.anchored.roots} anchored evidence roots, the claims and net settlement between ${day.parties.suppliers.length} suppliers`, "that an escrow was opened, as a salted commitment"], couldNotLearn: ["any session's vehicle, user or pseudonym certificate", "the opened key (only its salted commitment is on-chain)"] },
   ];
+}
+
+/** Claims by host, home, amount and CDR count: not in the order the concurrent bots happened to submit them. */
+function claimOrder(a: DayReport["settlement"]["claims"][number], b: DayReport["settlement"]["claims"][number]): number {
+  const amount = BigInt(a.amount) - BigInt(b.amount);
+  return a.host.localeCompare(b.host) || a.home.localeCompare(b.home) || (amount === 0n ? a.cdrs - b.cdrs : amount < 0n ? -1 : 1);
 }
 
 export function assembleReport(i: ReportInputs): DayReport {
@@ -63,7 +68,7 @@ export function assembleReport(i: ReportInputs): DayReport {
     },
     parties: {
       suppliers: parties.suppliers.map((s) => ({ id: s.id, name: s.name, address: s.account.address })),
-      aggregators: parties.aggregators.map((a) => ({ id: a.id, name: a.name, kind: a.kind, address: a.account.address, lagUrl: i.lagUrls[a.index]! })),
+      aggregators: parties.aggregators.map((a) => ({ id: a.id, name: a.name, kind: a.kind, address: a.account.address })),
       arbiters: parties.arbiters.map((r) => ({ id: r.id, address: r.account.address })),
       evses: execution.sessions.length,
       meters: execution.sessions.length,
@@ -90,7 +95,7 @@ export function assembleReport(i: ReportInputs): DayReport {
       stores,
     },
     gas: day.gas.entries(),
-    settlement: i.settled.settlement,
+    settlement: { ...i.settled.settlement, claims: [...i.settled.settlement.claims].sort(claimOrder) },
     dispute: i.settled.dispute,
     escrowOpening: i.escrowOpening,
     privacy: privacy(i),

@@ -44,7 +44,7 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     });
     progress.done(`approved ${escrowOpening.approvals} of ${escrowOpening.threshold}, opened: ${escrowOpening.opened}`);
 
-    return assembleReport({ ...charging, settled, escrowOpening, attributes: services.attributes, lagUrls: services.lags.map((l) => l.service.url) });
+    return assembleReport({ ...charging, settled, escrowOpening, attributes: services.attributes });
   } finally {
     await charging.close();
   }

@@ -71,7 +71,7 @@ const operationOf = (data: string): string => {
 
 /**
  * Gas of every transaction sent by one of `senders` in blocks `fromBlock..latest`, by operation
- * (the function called, e.g. `submitClaim`; `netPair (reverted)` for one that reverted), from the receipts.
+ * (the function called, e.g. `submitClaim`; `submitClaim (reverted)` for one that reverted), from the receipts.
  */
 export async function gasByOperation(provider: JsonRpcProvider, senders: readonly string[], fromBlock: number): Promise<GasEntry[]> {
   const from = new Set(senders.map((s) => s.toLowerCase()));
@@ -83,7 +83,7 @@ export async function gasByOperation(provider: JsonRpcProvider, senders: readonl
       if (!from.has(tx.from.toLowerCase())) continue;
       const receipt = await provider.getTransactionReceipt(tx.hash);
       if (!receipt) continue;
-      // A transaction that reverted (e.g. a second bot netting a pair already netted) is its own entry.
+      // A transaction that reverted is its own entry (the day's tests require none).
       const operation = operationOf(tx.data) + (receipt.status === 1 ? "" : " (reverted)");
       const t = totals.get(operation) ?? { count: 0, total: 0n };
       t.count++;

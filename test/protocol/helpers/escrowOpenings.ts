@@ -3,12 +3,16 @@
  * test deployer's second contract (its first is a stand-in for the settlement's dispute records).
  * `escrowOpeningsAt(f)` is synchronous (for the access-control table's `contract`);
  * `ensureEscrowOpenings(f)` deploys both on the fixture's chain if missing, with a threshold of
- * two arbiters and the fixture's EvidenceLedger and the stand-in as known dispute recorders.
+ * two arbiters and the fixture's EvidenceLedger and the stand-in as known dispute recorders;
+ * `escrowFixture(connection)` is the escrow tests' set-up on top of both.
  */
-import { Contract, ContractFactory, getCreateAddress, keccak256, parseEther, toUtf8Bytes, Wallet, type Signer } from "ethers";
+import { Contract, ContractFactory, getCreateAddress, hexlify, keccak256, parseEther, randomBytes, toUtf8Bytes, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../../../src/chain/artifacts.js";
 import { EscrowOpeningsAbi } from "../../../src/chain/abi/index.js";
 import { contractAt, deployEscrowOpenings, type DynamicContract } from "../../../src/chain/deploy.js";
+import { AnchorKind } from "../../../src/evidence/types.js";
+import { evidenceFixture } from "../../helpers/fixtures.js";
+import type { TestConnection } from "../../helpers/network.js";
 
 const DEPLOYER = new Wallet(keccak256(toUtf8Bytes("v2g escrow openings test deployer")));
 const MOCK_RECORDS = getCreateAddress({ from: DEPLOYER.address, nonce: 0 });
@@ -47,4 +51,31 @@ export async function ensureEscrowOpenings(f: Base): Promise<DynamicContract> {
     if ((await deployed.getAddress()) !== ADDRESS) throw new Error("EscrowOpenings deployed at an unexpected address");
   }
   return escrowOpeningsAt(f);
+}
+
+/**
+ * The escrow tests' set-up: the evidence fixture with EscrowOpenings, a second arbiter (openings
+ * need two approvals) granted by the default admin, and honest grounds: supplier B disputes the
+ * aggregator's anchored batch of authentications (`root`) on the ledger, its dispute 1 (`grounds`).
+ * `arbiter`, `second` and `ca` are the contract connected to the two arbiters and the CA (the registrar).
+ */
+export async function escrowFixture(connection: TestConnection) {
+  const f = await evidenceFixture(connection);
+  const escrow = await ensureEscrowOpenings(f);
+  const second = Wallet.createRandom().connect(connection.ethers.provider);
+  await (await f.admin.sendTransaction({ to: second.address, value: parseEther("1") })).wait();
+  await (await f.registry.connect(f.admin).grantRole(f.roles.ARBITER, second.address)).wait();
+  const root = hexlify(randomBytes(32));
+  await (await f.ledger.connect(f.participants.aggregator).anchorBatch(root, 2, AnchorKind.Authentications)).wait();
+  await (await f.ledger.connect(f.participants.supplierB).recordDispute(f.participants.aggregator.address, root, hexlify(randomBytes(32)))).wait();
+  return {
+    ...f,
+    root,
+    grounds: hexlify(new Uint8Array(31)) + "01",
+    escrow,
+    secondArbiter: second,
+    arbiter: escrow.connect(f.participants.arbiter),
+    second: escrow.connect(second),
+    ca: escrow.connect(f.registrar),
+  };
 }

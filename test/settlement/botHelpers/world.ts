@@ -29,7 +29,7 @@ export const NOTICE = 8 * 3600;
 /** The bots' netting delay. */
 export const NETTING_DELAY = 600;
 
-/** When either bot of a pair nets it (the closed period plus the second bot's extra delay), if final. */
+/** A time at which a pair of `period` is closed and past the netting delay (its first netter nets it then, if final). */
 export function nettableAt(period: number): number {
   return (period + 1) * PERIOD_SECONDS + GRACE + NETTING_DELAY + 1;
 }
@@ -173,14 +173,25 @@ export async function createWorld(options: WorldOptions = {}) {
   return world;
 }
 
-/** Ticks each bot, then mines `confirmations` blocks, until `done()` holds (at most `rounds` rounds). */
-export async function settle(world: World, bots: SettlementBot[], done: () => Promise<boolean>, rounds = 12): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
+export interface SettleOptions {
+  /** Rounds before giving up (default 12). */
+  rounds?: number;
+  /**
+   * The bots run without a pair's first netter: each round also moves the clock past the netting
+   * delay, which the second netter counts from when it first saw the pair ready.
+   */
+  withoutNetter?: boolean;
+}
+
+/** Ticks each bot, then mines `confirmations` blocks, until `done()` holds. */
+export async function settle(world: World, bots: SettlementBot[], done: () => Promise<boolean>, o: SettleOptions = {}): Promise<void> {
+  for (let i = 0; i < (o.rounds ?? 12); i++) {
     for (const bot of bots) {
       const report = await bot.tick();
       if (report.errors.length) throw new Error(`tick of ${bot.address} failed: ${report.errors.join("; ")}`);
     }
     if (await done()) return;
+    if (o.withoutNetter) await world.timeTo((await world.chainTime()) + NETTING_DELAY + 1);
     await world.mine();
   }
   throw new Error("the bots did not get there in time");
