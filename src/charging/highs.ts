@@ -29,6 +29,21 @@ export type LpOutcome =
 /** Rounds of cutting a lazy model may take before the solve is given up as a bug. */
 const MAX_ROUNDS = 64;
 
+/** HiGHS' default primal feasibility tolerance: how far a row activity may lie outside its bounds. */
+const FEASIBILITY_TOLERANCE = 1e-7;
+
+/**
+ * An LP without columns (a fleet with no vehicle): HiGHS answers it with its status "empty" and
+ * no solution. Every row's activity is 0, so it is optimal at objective 0 when every row admits 0,
+ * and infeasible otherwise (an ancillary command that no vehicle is there to deliver).
+ */
+function withoutColumns(lp: LinearProgram): LpOutcome {
+  for (let i = 0; i < lp.numRows; i++) {
+    if (lp.rowLower[i]! > FEASIBILITY_TOLERANCE || lp.rowUpper[i]! < -FEASIBILITY_TOLERANCE) return { status: "infeasible", solveMs: 0 };
+  }
+  return { status: "optimal", objective: 0, x: new Float64Array(0), solveMs: 0, rounds: 1, cuts: 0 };
+}
+
 const inf = (v: number, highs: Highs): number => (v === Infinity ? highs.infinity : v === -Infinity ? -highs.infinity : v);
 
 /**
@@ -42,6 +57,7 @@ export function solveWithHighs(
   algorithm: LpAlgorithm = "choose",
   separate: (x: Float64Array) => CutRow[] = () => [],
 ): LpOutcome {
+  if (lp.numCols === 0) return withoutColumns(lp);
   const model = highs.createModel({
     numCols: lp.numCols,
     numRows: lp.numRows,

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import type { Highs } from "highs";
 import { reoptimiseForAncillary } from "../../src/charging/ancillary.js";
@@ -257,6 +258,44 @@ describe("charging: fleet scheduler (HiGHS)", function () {
     lp.rowUpper.fill(Infinity);
     lp.rowLower.fill(-Infinity);
     expect(() => solveWithHighs(highs, lp)).to.throw(ChargingError, "did not prove");
+  });
+
+  it("should schedule an empty fleet (the seed-11 small day's work aggregator) as nothing to do, not a solver failure", () => {
+    const day = JSON.parse(readFileSync(new URL("./fixtures/fleet/day-seed-11-empty-fleet.json", import.meta.url), "utf8")) as FleetProblem;
+    expect(day.vehicles).to.have.length(0);
+    for (const algorithm of ["choose", "primal", "simplex", "ipm"] as const) {
+      expect(scheduleFleet(highs, day, algorithm), algorithm).to.deep.equal({ status: "scheduled", plans: [], cost: 0, solveMs: 0 });
+    }
+    // No vehicle can change the demand: a TSO command is refused as the ancillary infeasibility it is.
+    const baselineKw = new Array<number>(day.slots).fill(0);
+    for (const deltaKw of [-1, 1]) {
+      expect(scheduleFleet(highs, { ...day, ancillary: { fromSlot: 48, toSlot: 52, deltaKw, baselineKw } })).to.deep.equal({
+        status: "infeasible",
+        reason: "ancillary",
+        shortfallKwh: {},
+        totalShortfallKwh: 0,
+      });
+    }
+  });
+
+  it("should decide an LP without columns from its rows alone: optimal at 0 when every row admits 0, else infeasible", () => {
+    const empty = (rowLower: number[], rowUpper: number[]) => ({
+      numCols: 0,
+      numRows: rowLower.length,
+      colCost: new Float64Array(0),
+      colLower: new Float64Array(0),
+      colUpper: new Float64Array(0),
+      rowLower: Float64Array.from(rowLower),
+      rowUpper: Float64Array.from(rowUpper),
+      starts: Int32Array.from([0]),
+      indices: new Int32Array(0),
+      values: new Float64Array(0),
+    });
+    const feasible = solveWithHighs(highs, empty([-Infinity, 0, -2], [Infinity, 3, 0]));
+    expect(feasible).to.deep.include({ status: "optimal", objective: 0, rounds: 1, cuts: 0 });
+    expect(feasible.status === "optimal" && feasible.x.length).to.equal(0);
+    expect(solveWithHighs(highs, empty([-Infinity, 1], [Infinity, 2])).status).to.equal("infeasible");
+    expect(solveWithHighs(highs, empty([-3], [-1])).status).to.equal("infeasible");
   });
 
   it("should reach the full LP's optimum with the lazy state of charge, on random V2G fleets", () => {
