@@ -18,6 +18,19 @@ export interface LinearProgram {
   values: Float64Array;
 }
 
+/** Where a column or a row slack starts in a simplex basis (HiGHS' codes). */
+export const BasisStatus = { lower: 0, basic: 1, upper: 2 } as const;
+export type BasisStatus = (typeof BasisStatus)[keyof typeof BasisStatus];
+
+/**
+ * A starting basis: exactly `numRows` of the columns and row slacks basic, every other one at
+ * its lower or upper bound. Only a start: the solver proves optimality from wherever it leads.
+ */
+export interface LpBasis {
+  colStatus: Int32Array;
+  rowStatus: Int32Array;
+}
+
 /** Builds a `LinearProgram` column by column; rows are declared first or on the fly. */
 export class LpBuilder {
   private readonly cost: number[] = [];
