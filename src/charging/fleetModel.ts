@@ -65,6 +65,8 @@ export interface FleetModel {
   columns: VehicleColumns[];
   /** The feeder row of each slot (its bounds: the DNO's limits, narrowed by an ancillary command). */
   feederRows: number[];
+  /** The renewable-forecast row of each slot (none when no vehicle asks for a renewable share). */
+  renewableRows: number[];
   /**
    * The prefix rows a solution `x` of the LP (with the rows added so far) violates, one per
    * vehicle and maximal run of slots out of [minKwh, capacity] (at its worst slot); empty when
@@ -175,7 +177,7 @@ export function buildFleetModel(p: FleetProblem, mode: "cost" | "shortfall" = "c
   });
   const separate = (x: ArrayLike<number>): CutRow[] =>
     soc === "lazy" ? p.vehicles.flatMap((v, i) => (v.maxDischargeKw > 0 ? socCuts(v, chargeCols(v), columns[i]!, x) : [])) : [];
-  return { lp: b.build(), columns, feederRows: feeder, separate };
+  return { lp: b.build(), columns, feederRows: feeder, renewableRows: renewable, separate };
 }
 
 /** Whether the tariff (import or export price, peak) changes between slot t and t + 1. */

@@ -46,6 +46,9 @@ function withoutColumns(lp: LinearProgram): LpOutcome {
 
 const inf = (v: number, highs: Highs): number => (v === Infinity ? highs.infinity : v === -Infinity ? -highs.infinity : v);
 
+/** Bounds in HiGHS' infinity: this build's is IEEE infinity, so the arrays go as they are (no copy). */
+const bounds = (a: Float64Array, highs: Highs): Float64Array => (highs.infinity === Infinity ? a : a.map((v) => inf(v, highs)));
+
 /**
  * Solves `lp` with HiGHS. With `separate` (a lazy model), rows it returns for an optimal solution
  * are added and the LP is solved again from the previous basis, until it returns none. With
@@ -65,10 +68,10 @@ export function solveWithHighs(
     numCols: lp.numCols,
     numRows: lp.numRows,
     colCost: lp.colCost,
-    colLower: lp.colLower.map((v) => inf(v, highs)),
-    colUpper: lp.colUpper.map((v) => inf(v, highs)),
-    rowLower: lp.rowLower.map((v) => inf(v, highs)),
-    rowUpper: lp.rowUpper.map((v) => inf(v, highs)),
+    colLower: bounds(lp.colLower, highs),
+    colUpper: bounds(lp.colUpper, highs),
+    rowLower: bounds(lp.rowLower, highs),
+    rowUpper: bounds(lp.rowUpper, highs),
     matrix: {
       format: "csc",
       numRows: lp.numRows,
