@@ -7,7 +7,7 @@ import type { FleetProblem, VehicleRequest } from "../../src/charging/fleet.js";
 import { buildFleetModel, decodePlans } from "../../src/charging/fleetModel.js";
 import { fleetStart } from "../../src/charging/fleetStart.js";
 import { loadHighs, solveWithHighs } from "../../src/charging/highs.js";
-import { BasisStatus } from "../../src/charging/lp.js";
+import { BasisStatus, LpBuilder } from "../../src/charging/lp.js";
 import { aggregateKw, checkSchedule, planCost } from "../../src/charging/scheduleCheck.js";
 import { scheduleFleet, uncontrolledPlans } from "../../src/charging/scheduler.js";
 import { ScheduleService } from "../../src/charging/scheduleService.js";
@@ -361,6 +361,19 @@ describe("charging: fleet scheduler (HiGHS)", function () {
     const outcome = scheduleFleet(highs, p);
     expect(outcome.status).to.equal("infeasible");
     if (outcome.status === "infeasible") expect(outcome.reason).to.equal("ancillary");
+  });
+
+  it("should refuse a column that names one row twice when building an LP", () => {
+    const b = new LpBuilder();
+    const r0 = b.addRow(0, 1);
+    const r1 = b.addRow(0, 1);
+    b.addCol(1, 0, 1, [[r0, 1], [r1, 2]]);
+    expect(() => b.addCol(1, 0, 1, [[r1, 1], [r0, 0.5], [r1, 2]])).to.throw(Error, `row ${r1} appears twice in one column`);
+    // A zero coefficient is no entry: it may repeat a row.
+    b.addCol(1, 0, 1, [[r0, 1], [r0, 0]]);
+    const lp = b.build();
+    expect(lp.numCols).to.equal(2);
+    expect(Array.from(lp.indices)).to.deep.equal([r0, r1, r0]);
   });
 
   it("should report cutting that does not end as a solver failure", () => {
