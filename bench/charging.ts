@@ -2,12 +2,19 @@
  * Smart-charging benchmark. Writes bench/results/charging.json (one run) and prints a table:
  *
  *   schedule_ms_100_vehicles_96_slots       the scheduler as the aggregator runs it (HiGHS, the lazy
- *                                           state-of-charge LP and its cuts, the default algorithm),
+ *                                           state-of-charge LP and its cuts, the default algorithm: primal
+ *                                           simplex from the greedy start),
  *                                           a day in 15-minute slots, half the vehicles offering V2G,
  *                                           a feeder limit that binds and a one-hour ancillary event
  *                                           where the fleet draws most;
  *                                           build + solve + cuts + decode, median of 9
  *   schedule_solve_ms_100_vehicles_96_slots the HiGHS solves alone, same runs
+ *   schedule_ms_100_vehicles_96_slots_logical_start  the same lazy LP and cuts, primal simplex from
+ *                                           the logical basis instead of the greedy start (fleetStart.ts),
+ *                                           build + solve + decode, run interleaved with the above
+ *   schedule_greedy_start_speedup            logical-start time / scheduler time (medians)
+ *   schedule_iterations_100_vehicles_96_slots / _logical_start  simplex iterations (first solve and
+ *                                           cut rounds) from the greedy start and from the logical basis
  *   schedule_ms_100_vehicles_96_slots_primal / _ipm / _dual  the same with primal simplex, interior
  *                                           point or dual simplex for the first solve
  *   schedule_ms_100_vehicles_96_slots_full_lp  the full LP (a state-of-charge column and a dynamics
@@ -25,7 +32,8 @@
 import { fileURLToPath } from "node:url";
 import type { Highs } from "highs";
 import type { FleetProblem } from "../src/charging/fleet.js";
-import { buildFleetModel } from "../src/charging/fleetModel.js";
+import { buildFleetModel, decodePlans } from "../src/charging/fleetModel.js";
+import { fleetStart } from "../src/charging/fleetStart.js";
 import { loadHighs, solveWithHighs, type LpAlgorithm } from "../src/charging/highs.js";
 import { aggregateKw, checkSchedule, planCost } from "../src/charging/scheduleCheck.js";
 import { scheduleFleet, uncontrolledPlans, type ScheduleOutcome } from "../src/charging/scheduler.js";
@@ -90,6 +98,15 @@ function scheduleOnce(highs: Highs, p: FleetProblem, algorithm?: LpAlgorithm): {
   return { outcome, solveMs: scheduled(outcome).solveMs };
 }
 
+/** The scheduler's lazy LP and cuts, primal simplex from the logical basis: build + solve + decode. */
+function logicalStartOnce(highs: Highs, p: FleetProblem): { solveMs: number; iterations: number } {
+  const model = buildFleetModel(p, "cost", "lazy");
+  const r = solveWithHighs(highs, model.lp, "primal", model.separate);
+  if (r.status !== "optimal") throw new Error("the lazy LP has no optimum");
+  decodePlans(p, model, r.x);
+  return { solveMs: r.solveMs, iterations: r.iterations };
+}
+
 /** The full LP (no cuts needed), solved by HiGHS primal simplex: build + solve. */
 function fullLpOnce(highs: Highs, p: FleetProblem): { solveMs: number } {
   const r = solveWithHighs(highs, buildFleetModel(p, "cost", "rows").lp, "primal");
@@ -126,6 +143,7 @@ export async function main(): Promise<void> {
     primal: () => scheduleOnce(highs, p100, "primal"),
     ipm: () => scheduleOnce(highs, p100, "ipm"),
     dual: () => scheduleOnce(highs, p100, "simplex"),
+    logical: () => logicalStartOnce(highs, p100),
     full: () => fullLpOnce(highs, p100),
   });
   const r100 = t100.scheduler!;
@@ -137,6 +155,16 @@ export async function main(): Promise<void> {
   for (const variant of ["primal", "ipm", "dual"] as const) {
     metrics[`schedule_ms_100_vehicles_96_slots_${variant}`] = { value: round(median(t100[variant]!.total)), unit: "ms" };
   }
+  metrics.schedule_ms_100_vehicles_96_slots_logical_start = { value: round(median(t100.logical!.total)), unit: "ms" };
+  metrics.schedule_greedy_start_speedup = { value: round(median(t100.logical!.total) / median(r100.total)), unit: "ratio" };
+  const lazy100 = buildFleetModel(p100, "cost", "lazy");
+  const iterations = (start?: ReturnType<typeof fleetStart>): number => {
+    const r = solveWithHighs(highs, lazy100.lp, "primal", lazy100.separate, start);
+    if (r.status !== "optimal") throw new Error("the lazy LP has no optimum");
+    return r.iterations;
+  };
+  metrics.schedule_iterations_100_vehicles_96_slots = { value: iterations(fleetStart(p100, lazy100)), unit: "iterations" };
+  metrics.schedule_iterations_100_vehicles_96_slots_logical_start = { value: iterations(), unit: "iterations" };
   metrics.schedule_ms_100_vehicles_96_slots_full_lp = { value: round(median(t100.full!.total)), unit: "ms" };
   metrics.schedule_full_lp_vs_lazy = { value: round(median(t100.full!.total) / median(r100.total)), unit: "ratio" };
 
@@ -169,7 +197,7 @@ export async function main(): Promise<void> {
 
   metrics.ocmf_verify_per_s = { value: round(ocmfVerifyPerSecond()), unit: "records/s" };
 
-  console.log(`HiGHS 100×96 runs (ms): ${r100.total.map((v) => v.toFixed(0)).join(" ")}; full LP: ${t100.full!.total.map((v) => v.toFixed(0)).join(" ")}; glpk.js: ${glpkMs.map((v) => v.toFixed(0)).join(" ")}`);
+  console.log(`HiGHS 100×96 runs (ms): ${r100.total.map((v) => v.toFixed(0)).join(" ")}; logical start: ${t100.logical!.total.map((v) => v.toFixed(0)).join(" ")}; full LP: ${t100.full!.total.map((v) => v.toFixed(0)).join(" ")}; glpk.js: ${glpkMs.map((v) => v.toFixed(0)).join(" ")}`);
   console.log(`HiGHS 500×96 runs (ms): ${r500.total.map((v) => v.toFixed(0)).join(" ")}`);
   writeMetrics(fileURLToPath(new URL("./results/charging.json", import.meta.url)), metrics);
 }

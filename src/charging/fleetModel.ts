@@ -47,6 +47,8 @@ export interface VehicleColumns {
   segment: Int32Array;
   /** First slot of each segment. */
   segmentStart: number[];
+  /** Each segment's state-of-charge row. */
+  segmentRows: number[];
   shortfall: number;
 }
 
@@ -61,6 +63,10 @@ export interface CutRow {
 export interface FleetModel {
   lp: LinearProgram;
   columns: VehicleColumns[];
+  /** The feeder row of each slot (its bounds: the DNO's limits, narrowed by an ancillary command). */
+  feederRows: number[];
+  /** The renewable-forecast row of each slot (none when no vehicle asks for a renewable share). */
+  renewableRows: number[];
   /**
    * The prefix rows a solution `x` of the LP (with the rows added so far) violates, one per
    * vehicle and maximal run of slots out of [minKwh, capacity] (at its worst slot); empty when
@@ -113,6 +119,7 @@ export function buildFleetModel(p: FleetProblem, mode: "cost" | "shortfall" = "c
       soc: new Int32Array(p.slots).fill(-1),
       segment: new Int32Array(p.slots).fill(-1),
       segmentStart: [],
+      segmentRows: [],
       shortfall: -1,
     };
     const v2g = v.maxDischargeKw > 0;
@@ -125,7 +132,7 @@ export function buildFleetModel(p: FleetProblem, mode: "cost" | "shortfall" = "c
     // One row per segment: e[k−1] + Σ segment (ηc·h·c − h/ηd·d) − e[k] = 0 (e[−1] = initial), the
     // last one ranged: the energy at departure within [floor, capacity].
     const floor = mode === "cost" ? (v2g ? Math.max(v.minKwh, v.targetKwh) : v.targetKwh) : v2g ? v.minKwh : -Infinity;
-    const segmentRows: number[] = [];
+    const segmentRows = cols.segmentRows;
     let k = 0;
     for (let t = v.arrivalSlot; t < v.departureSlot; t++) {
       if (t === v.arrivalSlot || checkpoint(t - 1)) {
@@ -170,7 +177,7 @@ export function buildFleetModel(p: FleetProblem, mode: "cost" | "shortfall" = "c
   });
   const separate = (x: ArrayLike<number>): CutRow[] =>
     soc === "lazy" ? p.vehicles.flatMap((v, i) => (v.maxDischargeKw > 0 ? socCuts(v, chargeCols(v), columns[i]!, x) : [])) : [];
-  return { lp: b.build(), columns, separate };
+  return { lp: b.build(), columns, feederRows: feeder, renewableRows: renewable, separate };
 }
 
 /** Whether the tariff (import or export price, peak) changes between slot t and t + 1. */

@@ -18,6 +18,19 @@ export interface LinearProgram {
   values: Float64Array;
 }
 
+/** Where a column or a row slack starts in a simplex basis (HiGHS' codes). */
+export const BasisStatus = { lower: 0, basic: 1, upper: 2 } as const;
+export type BasisStatus = (typeof BasisStatus)[keyof typeof BasisStatus];
+
+/**
+ * A starting basis: exactly `numRows` of the columns and row slacks basic, every other one at
+ * its lower or upper bound. Only a start: the solver proves optimality from wherever it leads.
+ */
+export interface LpBasis {
+  colStatus: Int32Array;
+  rowStatus: Int32Array;
+}
+
 /** Builds a `LinearProgram` column by column; rows are declared first or on the fly. */
 export class LpBuilder {
   private readonly cost: number[] = [];
@@ -44,14 +57,19 @@ export class LpBuilder {
 
   /** Adds a column with its cost, bounds and (row, coefficient) entries; returns its index. */
   addCol(cost: number, lower: number, upper: number, entries: readonly (readonly [number, number])[]): number {
+    // A column has a handful of entries: pairwise checks find a repeated row without a Set per
+    // column, before anything is added (a refused column leaves the builder as it was).
+    for (let a = 0; a < entries.length; a++) {
+      if (entries[a]![1] === 0) continue;
+      for (let b = 0; b < a; b++) {
+        if (entries[b]![1] !== 0 && entries[b]![0] === entries[a]![0]) throw new Error(`row ${entries[a]![0]} appears twice in one column`);
+      }
+    }
     this.cost.push(cost);
     this.lower.push(lower);
     this.upper.push(upper);
-    const seen = new Set<number>();
     for (const [row, coef] of entries) {
       if (coef === 0) continue;
-      if (seen.has(row)) throw new Error(`row ${row} appears twice in one column`);
-      seen.add(row);
       this.idx.push(row);
       this.val.push(coef);
     }

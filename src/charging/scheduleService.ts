@@ -11,7 +11,8 @@ import type { ScheduleOutcome } from "./scheduler.js";
 export interface ScheduleJob {
   id: number;
   problem: FleetProblem;
-  algorithm: LpAlgorithm;
+  /** Omitted: `scheduleFleet`'s default (primal simplex from the greedy start). */
+  algorithm?: LpAlgorithm;
 }
 
 export type ScheduleReply =
@@ -42,7 +43,7 @@ export class ScheduleService {
   }
 
   /** Schedules `problem` off the event loop. */
-  schedule(problem: FleetProblem, algorithm: LpAlgorithm = "choose"): Promise<ScheduleOutcome> {
+  schedule(problem: FleetProblem, algorithm?: LpAlgorithm): Promise<ScheduleOutcome> {
     if (this.closed) return Promise.reject(new ChargingError("SOLVER", "scheduler service is closed"));
     const id = this.nextId++;
     return new Promise<ScheduleOutcome>((resolve, reject) => {

@@ -6,6 +6,7 @@
 import type { Highs } from "highs";
 import { validateProblem, type FleetProblem } from "./fleet.js";
 import { buildFleetModel, decodePlans, decodeShortfall, type VehiclePlan } from "./fleetModel.js";
+import { fleetStart } from "./fleetStart.js";
 import { solveWithHighs, type LpAlgorithm } from "./highs.js";
 import { planCost } from "./scheduleCheck.js";
 
@@ -23,7 +24,9 @@ export type ScheduleOutcome =
 export function scheduleFleet(highs: Highs, problem: FleetProblem, algorithm: LpAlgorithm = "primal"): ScheduleOutcome {
   validateProblem(problem);
   const model = buildFleetModel(problem, "cost", "lazy");
-  const outcome = solveWithHighs(highs, model.lp, algorithm, model.separate);
+  // The primal simplex starts from the greedy basis; the other algorithms would not use it.
+  const start = algorithm === "primal" ? fleetStart(problem, model) : undefined;
+  const outcome = solveWithHighs(highs, model.lp, algorithm, model.separate, start);
   if (outcome.status === "optimal") {
     const plans = decodePlans(problem, model, outcome.x);
     return { status: "scheduled", plans, cost: planCost(problem, plans), solveMs: outcome.solveMs };

@@ -1,10 +1,13 @@
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import type { Highs } from "highs";
 import { reoptimiseForAncillary } from "../../src/charging/ancillary.js";
 import { ChargingError } from "../../src/charging/errors.js";
 import type { FleetProblem, VehicleRequest } from "../../src/charging/fleet.js";
 import { buildFleetModel, decodePlans } from "../../src/charging/fleetModel.js";
+import { fleetStart } from "../../src/charging/fleetStart.js";
 import { loadHighs, solveWithHighs } from "../../src/charging/highs.js";
+import { BasisStatus, LpBuilder } from "../../src/charging/lp.js";
 import { aggregateKw, checkSchedule, planCost } from "../../src/charging/scheduleCheck.js";
 import { scheduleFleet, uncontrolledPlans } from "../../src/charging/scheduler.js";
 import { ScheduleService } from "../../src/charging/scheduleService.js";
@@ -259,6 +262,44 @@ describe("charging: fleet scheduler (HiGHS)", function () {
     expect(() => solveWithHighs(highs, lp)).to.throw(ChargingError, "did not prove");
   });
 
+  it("should schedule an empty fleet (the seed-11 small day's work aggregator) as nothing to do, not a solver failure", () => {
+    const day = JSON.parse(readFileSync(new URL("./fixtures/fleet/day-seed-11-empty-fleet.json", import.meta.url), "utf8")) as FleetProblem;
+    expect(day.vehicles).to.have.length(0);
+    for (const algorithm of ["choose", "primal", "simplex", "ipm"] as const) {
+      expect(scheduleFleet(highs, day, algorithm), algorithm).to.deep.equal({ status: "scheduled", plans: [], cost: 0, solveMs: 0 });
+    }
+    // No vehicle can change the demand: a TSO command is refused as the ancillary infeasibility it is.
+    const baselineKw = new Array<number>(day.slots).fill(0);
+    for (const deltaKw of [-1, 1]) {
+      expect(scheduleFleet(highs, { ...day, ancillary: { fromSlot: 48, toSlot: 52, deltaKw, baselineKw } })).to.deep.equal({
+        status: "infeasible",
+        reason: "ancillary",
+        shortfallKwh: {},
+        totalShortfallKwh: 0,
+      });
+    }
+  });
+
+  it("should decide an LP without columns from its rows alone: optimal at 0 when every row admits 0, else infeasible", () => {
+    const empty = (rowLower: number[], rowUpper: number[]) => ({
+      numCols: 0,
+      numRows: rowLower.length,
+      colCost: new Float64Array(0),
+      colLower: new Float64Array(0),
+      colUpper: new Float64Array(0),
+      rowLower: Float64Array.from(rowLower),
+      rowUpper: Float64Array.from(rowUpper),
+      starts: Int32Array.from([0]),
+      indices: new Int32Array(0),
+      values: new Float64Array(0),
+    });
+    const feasible = solveWithHighs(highs, empty([-Infinity, 0, -2], [Infinity, 3, 0]));
+    expect(feasible).to.deep.include({ status: "optimal", objective: 0, rounds: 1, cuts: 0, iterations: 0 });
+    expect(feasible.status === "optimal" && feasible.x.length).to.equal(0);
+    expect(solveWithHighs(highs, empty([-Infinity, 1], [Infinity, 2])).status).to.equal("infeasible");
+    expect(solveWithHighs(highs, empty([-3], [-1])).status).to.equal("infeasible");
+  });
+
   it("should reach the full LP's optimum with the lazy state of charge, on random V2G fleets", () => {
     for (const seed of [11, 12, 13, 14, 15]) {
       const p = dayScenario({ vehicles: 16, slots: 48, seed, v2gShare: 1, feederShare: 0.4 });
@@ -271,6 +312,34 @@ describe("charging: fleet scheduler (HiGHS)", function () {
       expect(checkSchedule(p, decodePlans(p, lazy, cut.x)), `seed ${seed}`).to.deep.equal([]);
       expectBound(lazy.lp.numRows, "below", fullModel.lp.numRows / 2, "rows of the lazy LP");
     }
+  });
+
+  it("should reach the logical basis's optimum from the greedy start, in fewer simplex iterations", () => {
+    let fewer = 0;
+    const cases = [
+      { vehicles: 40, seed: 21, feederShare: 0.35 },
+      { vehicles: 40, seed: 22, feederShare: 0.6, v2gShare: 1 },
+      { vehicles: 30, seed: 23, feederShare: 0.3, renewableShare: 0.5 },
+      { vehicles: 1, seed: 24 },
+    ];
+    for (const c of cases) {
+      const p = dayScenario(c);
+      const lazy = buildFleetModel(p, "cost", "lazy");
+      const start = fleetStart(p, lazy);
+      const basic = [...start.colStatus, ...start.rowStatus].filter((s) => s === BasisStatus.basic).length;
+      expect(basic, `seed ${c.seed}: basic variables`).to.equal(lazy.lp.numRows);
+      const cold = solveWithHighs(highs, lazy.lp, "primal", lazy.separate);
+      const warm = solveWithHighs(highs, lazy.lp, "primal", lazy.separate, start);
+      if (cold.status !== "optimal" || warm.status !== "optimal") throw new Error(`seed ${c.seed}: no optimum`);
+      expectNear(warm.objective, cold.objective, 1e-6 * Math.max(1, Math.abs(cold.objective)), `seed ${c.seed}`);
+      expect(checkSchedule(p, decodePlans(p, lazy, warm.x)), `seed ${c.seed}`).to.deep.equal([]);
+      if (warm.iterations < cold.iterations) fewer++;
+      // The scheduler starts there: the same optimum.
+      const scheduled = scheduleFleet(highs, p);
+      if (scheduled.status !== "scheduled") throw new Error(`seed ${c.seed}: not scheduled`);
+      expectNear(scheduled.cost, planCost(p, decodePlans(p, lazy, cold.x)), 1e-6 * Math.max(1, Math.abs(cold.objective)), `seed ${c.seed}`);
+    }
+    expect(fewer, "cases where the start saved iterations").to.be.at.least(cases.length - 1);
   });
 
   it("should cut off a battery taken below its floor inside a tariff period, which the relaxation alone allows", () => {
@@ -292,6 +361,19 @@ describe("charging: fleet scheduler (HiGHS)", function () {
     const outcome = scheduleFleet(highs, p);
     expect(outcome.status).to.equal("infeasible");
     if (outcome.status === "infeasible") expect(outcome.reason).to.equal("ancillary");
+  });
+
+  it("should refuse a column that names one row twice when building an LP", () => {
+    const b = new LpBuilder();
+    const r0 = b.addRow(0, 1);
+    const r1 = b.addRow(0, 1);
+    b.addCol(1, 0, 1, [[r0, 1], [r1, 2]]);
+    expect(() => b.addCol(1, 0, 1, [[r1, 1], [r0, 0.5], [r1, 2]])).to.throw(Error, `row ${r1} appears twice in one column`);
+    // A zero coefficient is no entry: it may repeat a row.
+    b.addCol(1, 0, 1, [[r0, 1], [r0, 0]]);
+    const lp = b.build();
+    expect(lp.numCols).to.equal(2);
+    expect(Array.from(lp.indices)).to.deep.equal([r0, r1, r0]);
   });
 
   it("should report cutting that does not end as a solver failure", () => {
