@@ -22,7 +22,6 @@ export interface WorkerPoolOptions {
 
 interface Job<I, O> {
   readonly input: I;
-  readonly transfer: readonly ArrayBuffer[];
   readonly resolve: (output: O) => void;
   readonly reject: (error: Error) => void;
 }
@@ -69,6 +68,11 @@ export class WorkerPool<I, O> {
     return this.slots.reduce((n, s) => n + s.jobs.length, this.queue.length);
   }
 
+  /** Jobs not yet handed to any worker (each worker holds at most `PIPELINE_DEPTH`). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Jobs finished since the start. */
   get completedJobs(): number {
     return this.completed;
@@ -78,19 +82,15 @@ export class WorkerPool<I, O> {
     return this.slots.length;
   }
 
-  /**
-   * Runs one job; refuses it with `OVERLOADED` when every worker is busy and `maxQueued` jobs
-   * already wait. `transfer` lists buffers of `input` to move to the worker instead of copying
-   * them (they are unusable here afterwards).
-   */
-  run(input: I, transfer: readonly ArrayBuffer[] = []): Promise<O> {
+  /** Runs one job; refuses it with `OVERLOADED` when every worker is busy and `maxQueued` jobs already wait. */
+  run(input: I): Promise<O> {
     if (this.closing) return Promise.reject(new ProtocolError("UNAVAILABLE", "the worker pool is shutting down"));
     const inFlight = this.inFlight;
     if (inFlight >= this.slots.length + this.options.maxQueued) {
       return Promise.reject(new ProtocolError("OVERLOADED", "every verification worker is busy", { details: { queued: inFlight - this.slots.length } }));
     }
     return new Promise<O>((resolve, reject) => {
-      const job: Job<I, O> = { input, transfer, resolve, reject };
+      const job: Job<I, O> = { input, resolve, reject };
       const slot = this.leastLoaded();
       // A job waits in a worker's port only within the bound: with maxQueued 0 no job waits at all.
       const depth = Math.min(PIPELINE_DEPTH, 1 + this.options.maxQueued);
@@ -115,7 +115,7 @@ export class WorkerPool<I, O> {
 
   private dispatch(slot: Slot<I, O>, job: Job<I, O>): void {
     slot.jobs.push(job);
-    slot.worker.postMessage(job.input, job.transfer);
+    slot.worker.postMessage(job.input);
   }
 
   private spawn(): Promise<void> {
