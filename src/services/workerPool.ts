@@ -3,6 +3,11 @@
  * with cores and the event loop never runs a verification. Work is bounded: at most `maxQueued`
  * jobs wait beyond the ones running; one more is refused at once with `OVERLOADED` (the server
  * answers 503 with Retry-After) instead of queueing without bound.
+ *
+ * The workers start once, with the pool. Each worker is handed up to `PIPELINE_DEPTH` jobs at a
+ * time (the next one waits in its port while it runs the current one), so a worker goes straight
+ * on to its next job even while this thread is busy (an fsync, a burst of requests) and cannot
+ * hand it one.
  */
 import { Worker } from "node:worker_threads";
 import { ProtocolError, type ProtocolErrorCode } from "../protocol/index.js";
@@ -23,8 +28,12 @@ interface Job<I, O> {
 
 interface Slot<I, O> {
   readonly worker: Worker;
-  job: Job<I, O> | undefined;
+  /** Jobs posted to this worker, oldest (the running one) first; it answers them in order. */
+  readonly jobs: Job<I, O>[];
 }
+
+/** Jobs posted to one worker at a time: the running one and the next. */
+export const PIPELINE_DEPTH = 2;
 
 /** Messages a worker posts back. */
 export type WorkerReply<O> =
@@ -56,7 +65,12 @@ export class WorkerPool<I, O> {
 
   /** Jobs running or waiting. */
   get inFlight(): number {
-    return this.queue.length + this.slots.filter((s) => s.job !== undefined).length;
+    return this.slots.reduce((n, s) => n + s.jobs.length, this.queue.length);
+  }
+
+  /** Jobs not yet handed to any worker (each worker holds at most `PIPELINE_DEPTH`). */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Jobs finished since the start. */
@@ -68,16 +82,19 @@ export class WorkerPool<I, O> {
     return this.slots.length;
   }
 
-  /** Runs one job; refuses it with `OVERLOADED` when every worker is busy and the queue is full. */
+  /** Runs one job; refuses it with `OVERLOADED` when every worker is busy and `maxQueued` jobs already wait. */
   run(input: I): Promise<O> {
     if (this.closing) return Promise.reject(new ProtocolError("UNAVAILABLE", "the worker pool is shutting down"));
-    const free = this.slots.find((s) => s.job === undefined);
-    if (free === undefined && this.queue.length >= this.options.maxQueued) {
-      return Promise.reject(new ProtocolError("OVERLOADED", "every verification worker is busy", { details: { queued: this.queue.length } }));
+    const inFlight = this.inFlight;
+    if (inFlight >= this.slots.length + this.options.maxQueued) {
+      return Promise.reject(new ProtocolError("OVERLOADED", "every verification worker is busy", { details: { queued: inFlight - this.slots.length } }));
     }
     return new Promise<O>((resolve, reject) => {
       const job: Job<I, O> = { input, resolve, reject };
-      if (free !== undefined) this.dispatch(free, job);
+      const slot = this.leastLoaded();
+      // A job waits in a worker's port only within the bound: with maxQueued 0 no job waits at all.
+      const depth = Math.min(PIPELINE_DEPTH, 1 + this.options.maxQueued);
+      if (slot !== undefined && slot.jobs.length < depth) this.dispatch(slot, job);
       else this.queue.push(job);
     });
   }
@@ -90,24 +107,32 @@ export class WorkerPool<I, O> {
     this.slots.length = 0;
   }
 
+  private leastLoaded(): Slot<I, O> | undefined {
+    let best: Slot<I, O> | undefined;
+    for (const s of this.slots) if (best === undefined || s.jobs.length < best.jobs.length) best = s;
+    return best;
+  }
+
   private dispatch(slot: Slot<I, O>, job: Job<I, O>): void {
-    slot.job = job;
+    slot.jobs.push(job);
     slot.worker.postMessage(job.input);
   }
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(this.script, { execArgv: workerExecArgv() });
-      const slot: Slot<I, O> = { worker, job: undefined };
+      const slot: Slot<I, O> = { worker, jobs: [] };
       let ready = false;
       worker.on("message", (message: WorkerReply<O> | "ready") => {
         if (message === "ready") {
           ready = true;
           this.slots.push(slot);
+          // A replacement takes over jobs that queued while it started.
+          const next = this.queue.shift();
+          if (next !== undefined) this.dispatch(slot, next);
           return resolve();
         }
-        const job = slot.job;
-        slot.job = undefined;
+        const job = slot.jobs.shift();
         this.completed++;
         if (job !== undefined) {
           if (message.ok) job.resolve(message.output);
@@ -118,8 +143,7 @@ export class WorkerPool<I, O> {
       });
       worker.on("error", (error) => {
         if (!ready) return reject(error);
-        slot.job?.reject(new ProtocolError("INTERNAL", "a verification worker crashed", { cause: error }));
-        slot.job = undefined;
+        for (const job of slot.jobs.splice(0)) job.reject(new ProtocolError("INTERNAL", "a verification worker crashed", { cause: error }));
       });
       worker.on("exit", () => {
         const index = this.slots.indexOf(slot);
