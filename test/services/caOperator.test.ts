@@ -117,6 +117,23 @@ describe("Services: the CA operator's routes", function () {
       expect(JSON.parse(tally.stdout.join(""))).to.deep.equal({ requestId: printed.requestId, accepted: 0, declined: 0 });
     });
 
+    it("should let a vehicle answer the offered request with `v2g vehicle answer-discharge`", async function () {
+      const d = local.deployment;
+      const issued = await operator.issueDischargeRequest({ lagId: "LAG-Test-1", energyWh: 7_000 });
+      const { LagClient } = await import("../../src/services/vehicleClient.js");
+      const relay = new LagClient(lag.url);
+      await relay.deliverDischargeRequest(issued.request);
+      relay.close();
+      const io = bufferIo();
+      const argv = ["vehicle", "answer-discharge", "--lag", lag.url, "--credential", join(local.dir, d.files.credential(6)), "--ca", join(local.dir, d.files.caPublic), "--decline", "--wait-seconds", "0"];
+      expect(await runCli(argv, io), io.stderr.join("")).to.equal(ExitCode.Ok);
+      // The latest live request is answered (this one; the earlier test's request is offered too).
+      expect(JSON.parse(io.stdout.join(""))).to.deep.include({ requestId: issued.requestId, energyWh: "7000", accepted: false, applied: true });
+      expect(await operator.dischargeTally(issued.requestId)).to.deep.include({ accepted: 0, declined: 1 });
+      const both = bufferIo();
+      expect(await runCli([...argv.slice(0, -3), "--accept", "--decline"], both)).to.equal(ExitCode.Usage);
+    });
+
     it("should exit 4 with UNAUTHORIZED for a wrong token and 2 for a missing one", async function () {
       const wrong = bufferIo();
       const env = { V2G_CA_OPERATOR_TOKEN: "a-token-that-is-long-enough-but-wrong-000000" };

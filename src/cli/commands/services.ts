@@ -5,6 +5,8 @@
  *   ca serve --config <file>                       the CA service (likewise)
  *   vehicle authenticate --lag <url> --credential <file> --ca <file>
  *                                                  one charging → FC authentication over the network
+ *   vehicle answer-discharge --lag <url> --credential <file> --ca <file> (--accept | --decline) [--wait-seconds n]
+ *                                                  authenticate, wait for a discharge offer on the session, answer it
  *   ca discharge-request --ca <url> --lag-id <id> --energy-wh <n> [--valid-seconds n] [--lag <url>] [--token-file <file>]
  *                                                  the CA's operator issues a discharge request (and hands it to the LAG)
  *   ca discharge-tally --ca <url> --request-id <hex> [--token-file <file>]
@@ -19,7 +21,7 @@
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { parseInteger } from "../args.js";
+import { parseInteger, UsageError } from "../args.js";
 import { guarded, untilStopped, type CliContext } from "../context.js";
 import { ExitCode, type CliIo, type ExitCodeValue } from "../io.js";
 
@@ -86,12 +88,46 @@ export async function runVehicleAuthenticate(opts: { lag: string; credential: st
   }, opts.json);
 }
 
+/** Authenticates, polls the session until a discharge offer arrives (at most `waitSeconds`), and answers the latest one. */
+export async function runVehicleAnswerDischarge(
+  opts: { lag: string; credential: string; ca: string; accept: boolean; waitSeconds: number; json?: boolean },
+  io: CliIo,
+): Promise<ExitCodeValue> {
+  return guarded(io, async () => {
+    const [{ bytesToHex, createSodiumBackend }, { partyContext, ProtocolError }, { readCaPublic, readCredential }, { authenticateAtLag, LagClient, VehicleSessionClient }] = await Promise.all([
+      import("../../crypto/index.js"), import("../../protocol/index.js"), import("../../services/deployment.js"), import("../../services/vehicleClient.js"),
+    ]);
+    const client = new LagClient(opts.lag);
+    try {
+      const b = await createSodiumBackend();
+      const ctx = partyContext(b);
+      const credential = readCredential(b, opts.credential, dirname(resolve(opts.credential)));
+      const ca = readCaPublic(opts.ca);
+      const auth = await authenticateAtLag(client, ctx, credential, ca);
+      const session = new VehicleSessionClient(client, ctx, auth, ca, credential);
+      const until = Date.now() + opts.waitSeconds * 1000;
+      await session.drain();
+      while (session.offers.length === 0 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        await session.drain();
+      }
+      const offer = session.offers.at(-1);
+      if (offer === undefined) throw new ProtocolError("UNAVAILABLE", `no discharge request was offered within ${opts.waitSeconds} s`);
+      const receipt = await session.answerDischarge(offer.requestId, opts.accept);
+      io.out(JSON.stringify({ session: bytesToHex(auth.channel.id), requestId: receipt.requestId, energyWh: offer.energyWh.toString(), accepted: opts.accept, applied: receipt.applied }));
+      return ExitCode.Ok;
+    } finally {
+      client.close();
+    }
+  }, opts.json);
+}
+
 /** The environment variable the operator's token is read from when no `--token-file` is given. */
 export const OPERATOR_TOKEN_ENV = "V2G_CA_OPERATOR_TOKEN";
 
 async function operatorClient(ca: string, tokenFile: string | undefined, env: Readonly<Record<string, string | undefined>>) {
-  const [{ readSecretText }, { CaOperatorClient }, { MIN_TOKEN_CHARS }, { UsageError }] = await Promise.all([
-    import("../../services/deployment.js"), import("../../services/caClient.js"), import("../../services/operatorToken.js"), import("../args.js"),
+  const [{ readSecretText }, { CaOperatorClient }, { MIN_TOKEN_CHARS }] = await Promise.all([
+    import("../../services/deployment.js"), import("../../services/caClient.js"), import("../../services/operatorToken.js"),
   ]);
   const token = readSecretText(tokenFile === undefined ? { env: OPERATOR_TOKEN_ENV } : { file: tokenFile }, env);
   if (token.length < MIN_TOKEN_CHARS) throw new UsageError(`the operator token (${tokenFile ?? OPERATOR_TOKEN_ENV}) must be at least ${MIN_TOKEN_CHARS} characters`);
@@ -207,9 +243,21 @@ export function registerServices(program: Command, ctx: CliContext): void {
     .action(async (o: { ca: string; requestId: string; tokenFile?: string }, cmd: Command) => {
       ctx.exitCode = await runDischargeTally({ ...o, json: jsonOf(cmd) }, ctx.io, ctx.deps.env);
     });
-  program
-    .command("vehicle")
-    .description("the vehicle (BV) side over the network")
+  const vehicle = program.command("vehicle").description("the vehicle (BV) side over the network");
+  vehicle
+    .command("answer-discharge")
+    .description("authenticate at a LAG service, wait for a discharge offer on the session, and answer it")
+    .requiredOption("--lag <url>", "the LAG service's URL")
+    .requiredOption("--credential <file>", "the vehicle's credential file")
+    .requiredOption("--ca <file>", "the CA's public keys file")
+    .option("--accept", "accept the request")
+    .option("--decline", "decline the request")
+    .option("--wait-seconds <n>", "how long to wait for an offer", (v: string) => parseInteger(v, "--wait-seconds", 0, 3_600), 30)
+    .action(async (o: { lag: string; credential: string; ca: string; accept?: boolean; decline?: boolean; waitSeconds: number }, cmd: Command) => {
+      if ((o.accept === true) === (o.decline === true)) throw new UsageError("give exactly one of --accept and --decline");
+      ctx.exitCode = await runVehicleAnswerDischarge({ lag: o.lag, credential: o.credential, ca: o.ca, accept: o.accept === true, waitSeconds: o.waitSeconds, json: jsonOf(cmd) }, ctx.io);
+    });
+  vehicle
     .command("authenticate")
     .description("one charging → FC authentication at a LAG service")
     .requiredOption("--lag <url>", "the LAG service's URL")
