@@ -185,33 +185,20 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
       return refuse(reply, error, counted("poll"));
     }
   });
-  app.post("/v1/session/status", RATE_LIMITED, async (request, reply) => {
-    try {
-      const receipt = await session.status(bodyBytes(request.body));
-      counted("status-report")("accepted");
-      return reply.send(receipt);
-    } catch (error) {
-      return refuse(reply, error, counted("status-report"));
-    }
-  });
-  app.post("/v1/session/discharge", RATE_LIMITED, async (request, reply) => {
-    try {
-      const receipt = await session.discharge(bodyBytes(request.body));
-      counted("discharge-answer")("accepted");
-      return reply.send(receipt);
-    } catch (error) {
-      return refuse(reply, error, counted("discharge-answer"));
-    }
-  });
-  app.post("/v1/discharge/request", RATE_LIMITED, async (request, reply) => {
-    try {
-      const receipt = desk.onDischargeRequest(bodyBytes(request.body));
-      counted("discharge-request")("accepted");
-      return reply.send(receipt);
-    } catch (error) {
-      return refuse(reply, error, counted("discharge-request"));
-    }
-  });
+  /** A route that takes protocol bytes and answers JSON. */
+  const jsonRoute = (path: string, kind: string, handle: (bytes: Uint8Array) => unknown) =>
+    app.post(path, RATE_LIMITED, async (request, reply) => {
+      try {
+        const receipt = await handle(bodyBytes(request.body));
+        counted(kind)("accepted");
+        return reply.send(receipt);
+      } catch (error) {
+        return refuse(reply, error, counted(kind));
+      }
+    });
+  jsonRoute("/v1/session/status", "status-report", session.status);
+  jsonRoute("/v1/session/discharge", "discharge-answer", session.discharge);
+  jsonRoute("/v1/discharge/request", "discharge-request", (bytes) => desk.onDischargeRequest(bytes));
 
   const addressBuckets = new AddressBuckets(wsRate.address);
   app.get("/v1/ws", { websocket: true, config: { rateLimit: {} } }, (socket, request) => {

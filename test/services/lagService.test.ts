@@ -25,6 +25,17 @@ async function refusal(promise: Promise<unknown>): Promise<ProtocolError> {
   throw new Error("expected a refusal");
 }
 
+/** One authentication over an open WebSocket: challenge, response, confirmation. */
+async function authenticateOverWs(ws: WebSocket, run: VehicleAuth) {
+  const next = () => new Promise<MessageEvent>((resolve) => ws.addEventListener("message", resolve, { once: true }));
+  const challenge = next();
+  ws.send("challenge");
+  const response = run.onChallenge(new Uint8Array((await challenge).data as ArrayBuffer));
+  const confirm = next();
+  ws.send(response);
+  return run.onConfirm(new Uint8Array((await confirm).data as ArrayBuffer));
+}
+
 describe("Services: the LAG service on loopback", function () {
   this.timeout(60_000);
   let local: Local;
@@ -66,13 +77,7 @@ describe("Services: the LAG service on loopback", function () {
       ws.binaryType = "arraybuffer";
       const next = () => new Promise<MessageEvent>((resolve) => ws.addEventListener("message", resolve, { once: true }));
       await new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
-      const run = new VehicleAuth(local.ctx, d.credentials[1]!, d.ca.publicKeys);
-      const challenge = next();
-      ws.send("challenge");
-      const response = run.onChallenge(new Uint8Array((await challenge).data as ArrayBuffer));
-      const confirm = next();
-      ws.send(response);
-      const result = run.onConfirm(new Uint8Array((await confirm).data as ArrayBuffer));
+      const result = await authenticateOverWs(ws, new VehicleAuth(local.ctx, d.credentials[1]!, d.ca.publicKeys));
       expect(lag.auth.stateOf(result.channel.id)).to.equal("established");
       // A text frame that is not a request is refused with a typed error, and the socket stays usable.
       const refused = next();
@@ -219,14 +224,7 @@ describe("Services: the LAG service on loopback", function () {
         // Meanwhile a vehicle authenticates on a connection of its own, from the same address.
         const d = local.deployment;
         const ws = await open(lag);
-        const next = () => new Promise<MessageEvent>((resolve) => ws.addEventListener("message", resolve, { once: true }));
-        const run = new VehicleAuth(local.ctx, d.credentials[29]!, d.ca.publicKeys);
-        const challenge = next();
-        ws.send("challenge");
-        const response = run.onChallenge(new Uint8Array((await challenge).data as ArrayBuffer));
-        const confirm = next();
-        ws.send(response);
-        const result = run.onConfirm(new Uint8Array((await confirm).data as ArrayBuffer));
+        const result = await authenticateOverWs(ws, new VehicleAuth(local.ctx, d.credentials[29]!, d.ca.publicKeys));
         expect(lag.auth.stateOf(result.channel.id)).to.equal("established");
         ws.close();
         expect(await closed, `closed after ${sent} frames`).to.equal(WS_CLOSE_RATE);
