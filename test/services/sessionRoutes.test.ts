@@ -173,7 +173,7 @@ describe("Services: session messages after authentication over the network", fun
     await expectCodeAsync(client.deliverDischargeRequest(new Uint8Array([1, 0x26])), "UNEXPECTED_MESSAGE");
   });
 
-  it("should carry polls, answers and reports over the WebSocket", async function () {
+  it("should carry polls and discharge answers over the WebSocket", async function () {
     const d = local.deployment;
     const issued = await issue();
     const requestId = decodeMessage("DischargeRequest", issued.request).requestId;
