@@ -111,6 +111,7 @@ export class LagSessionDesk {
 
   /** A CA-signed discharge request for this LAG: offered to every session on its next poll. */
   onDischargeRequest(bytes: Uint8Array): RequestReceipt {
+    const { ca } = this.requireCa();
     if (peekMessage(bytes) !== "DischargeRequest") throw new ProtocolError("UNEXPECTED_MESSAGE", "expected a DischargeRequest");
     const now = this.o.ctx.clock();
     this.prune(now);
@@ -120,7 +121,6 @@ export class LagSessionDesk {
     const id = bytesToHex(request.requestId);
     if (this.requests.has(id)) throw new ProtocolError("REPLAYED", "this request was handed to the LAG before");
     if (this.requests.size >= this.o.maxRequests) throw new ProtocolError("OVERLOADED", "the LAG holds as many live discharge requests as it may");
-    const { ca } = this.requireCa();
     this.requests.set(id, { request, bytes: bytes.slice(), desk: new LagDischargeDesk(this.o.ctx, this.o.ca, ca.toCa) });
     return { requestId: id, notAfter: request.notAfter.toString() };
   }
