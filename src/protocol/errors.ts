@@ -67,6 +67,8 @@ export type ProtocolErrorCode =
   | "ALREADY_OPENED"
   /** A batch acknowledgement does not cover the vehicle's authentication. */
   | "NOT_ACKNOWLEDGED"
+  /** The caller of an operator's route did not present the operator's credential. */
+  | "UNAUTHORIZED"
   /** A chain call failed. */
   | "CHAIN"
   /** A bug or an unexpected fault below this layer (never expected for any input). */
@@ -109,6 +111,7 @@ export const PROTOCOL_EXIT_CODES: ExitCodeTable<ProtocolErrorCode> = {
   DISPUTE_MISMATCH: ExitCode.Negative,
   ALREADY_OPENED: ExitCode.Refused,
   NOT_ACKNOWLEDGED: ExitCode.Negative,
+  UNAUTHORIZED: ExitCode.Refused,
   CHAIN: { causeOr: ExitCode.Unavailable },
   INTERNAL: ExitCode.Internal,
 };

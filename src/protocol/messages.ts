@@ -92,6 +92,8 @@ export const CATALOGUE = {
     type: 0x23,
     fields: [sessionId, counter, ["batchId", fixed(16)], ["aggregate", u64], ["count", u32], ["reply", fixed(STATUS_REPLY_BYTES)], ["caSignature", fixed(CA_SIGNATURE_BYTES)], operator],
   },
+  /** The vehicle asks its LAG for the next message the LAG holds for the session (round, offer, delivery). */
+  SessionPoll: { type: 0x26, fields: [sessionId, counter, operator] },
   // role awareness: storage-BV answers (Figure 4)
   StorageAnswer: {
     type: 0x30,

@@ -5,7 +5,12 @@
  *
  *   POST /v1/status/batch        StatusBatch → StatusResult (the signed aggregate, per-vehicle replies)
  *   POST /v1/discharge/forward   DischargeForward → JSON { requestId, applied }
+ *   POST /v1/operator/discharge-requests      (operator) JSON { lagId, energyWh, validSeconds? } → JSON { requestId, request }
+ *   GET  /v1/operator/discharge-requests/:id  (operator) → JSON { requestId, accepted, declined }
  *   GET  /health, GET /metrics (Prometheus text format)
+ *
+ * The operator's routes take a bearer token (`operatorToken.ts`), checked after the rate limit
+ * and before the body is parsed; without a configured token they refuse every caller.
  *
  * Work per request is bounded and cheapest first: body size (before it is read), per-client rate
  * (before the body is parsed), version and message type, the concurrency cap (503 with
@@ -16,11 +21,15 @@
  * batch. `stop()` drains: new requests are refused, in-flight ones finish, the pool and the
  * store are closed.
  */
+import type { FastifyReply } from "fastify";
 import type { Logger } from "pino";
-import { bytesToHex } from "../crypto/index.js";
+import { z } from "zod";
+import { bytesToHex, decodePermit, hexToBytes } from "../crypto/index.js";
 import {
   CaDischargeDesk,
   CaStatusDesk,
+  decodeMessage,
+  epochOf,
   peekMessage,
   ProtocolError,
   restartSafeFirstCounter,
@@ -30,6 +39,7 @@ import {
 } from "../protocol/index.js";
 import { startAnswerPool, type AnswerPool } from "./answerPool.js";
 import { caMetrics, type CaMetrics } from "./metrics.js";
+import type { OperatorToken } from "./operatorToken.js";
 import { bodyBytes, createServiceApp, OCTETS, RATE_LIMITED } from "./serviceApp.js";
 
 /** Everything a CA service needs. */
@@ -52,7 +62,37 @@ export interface CaServiceOptions {
   /** Largest request body (bytes). */
   readonly bodyLimit: number;
   readonly maxConnections?: number;
+  /** The operator's token (routes under `/v1/operator/`); absent: those routes refuse every caller. */
+  readonly operatorToken?: OperatorToken;
   readonly logger: Logger;
+}
+
+/** Live discharge requests the operator may hold at once; beyond, `OVERLOADED`. */
+export const MAX_LIVE_REQUESTS = 1024;
+
+/** The operator's discharge request, as JSON. */
+export const issueRequestSchema = z
+  .object({
+    /** The LAG's id (one of the LAGs whose permits the CA serves). */
+    lagId: z.string().min(1).max(64),
+    energyWh: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    /** How long vehicles may answer (default one hour). */
+    validSeconds: z.number().int().min(60).max(86_400).default(3_600),
+  })
+  .strict();
+export type IssueRequest = z.input<typeof issueRequestSchema>;
+
+/** The CA's answer to an issued request: its id and the signed `DischargeRequest` (hex). */
+export interface IssuedRequest {
+  readonly requestId: string;
+  readonly request: string;
+}
+
+/** The answers in force for one request. */
+export interface RequestTally {
+  readonly requestId: string;
+  readonly accepted: number;
+  readonly declined: number;
 }
 
 /** A running CA service. */
@@ -119,6 +159,50 @@ export async function startCaService(o: CaServiceOptions): Promise<CaService> {
     }
   };
   const count = (kind: string) => (outcome: string) => metrics.requests.inc({ kind, outcome });
+
+  // The operator's routes: rate limit, then the token (before the body is parsed), then the input.
+  const servedLags = new Set(o.lagPermits.map((p) => new TextDecoder().decode(decodePermit(p).aggregatorId)));
+  const live = new Map<string, bigint>();
+  const operatorOnly = {
+    config: { rateLimit: {} },
+    onRequest: async (request: { headers: { authorization?: string | string[] } }, reply: FastifyReply) => {
+      try {
+        if (o.operatorToken === undefined) throw new ProtocolError("UNAUTHORIZED", "no operator token is configured");
+        o.operatorToken.check(request.headers.authorization);
+      } catch (error) {
+        return refuse(reply, error, count("operator"));
+      }
+    },
+  };
+  app.post("/v1/operator/discharge-requests", operatorOnly, async (request, reply) => {
+    try {
+      const parsed = issueRequestSchema.safeParse(request.body);
+      if (!parsed.success) throw new ProtocolError("MALFORMED", `invalid discharge request: ${parsed.error.issues[0]?.path.join(".") || "(body)"} ${parsed.error.issues[0]?.message ?? ""}`.trim());
+      const { lagId, energyWh, validSeconds } = parsed.data;
+      if (!servedLags.has(lagId)) throw new ProtocolError("WRONG_SCOPE", "this CA serves no LAG with this id");
+      const now = o.ca.ctx.clock();
+      for (const [id, notAfter] of live) if (notAfter < now) live.delete(id);
+      if (live.size >= MAX_LIVE_REQUESTS) throw new ProtocolError("OVERLOADED", "as many discharge requests are live as the CA holds");
+      const bytes = discharge.issue(new TextEncoder().encode(lagId), epochOf(now, o.ca.ctx.config), BigInt(energyWh), now - o.ca.ctx.config.clockSkewSeconds, now + BigInt(validSeconds));
+      const { requestId, notAfter } = decodeMessage("DischargeRequest", bytes);
+      live.set(bytesToHex(requestId), notAfter);
+      count("discharge-issue")("accepted");
+      return reply.send({ requestId: bytesToHex(requestId), request: bytesToHex(bytes) } satisfies IssuedRequest);
+    } catch (error) {
+      return refuse(reply, error, count("discharge-issue"));
+    }
+  });
+  app.get<{ Params: { requestId: string } }>("/v1/operator/discharge-requests/:requestId", operatorOnly, async (request, reply) => {
+    try {
+      const { requestId } = request.params;
+      if (!/^[0-9a-f]{32}$/.test(requestId)) throw new ProtocolError("MALFORMED", "a request id is 16 bytes of lower-case hex");
+      const tally = discharge.tally(hexToBytes(requestId));
+      count("discharge-tally")("accepted");
+      return reply.send({ requestId, ...tally } satisfies RequestTally);
+    } catch (error) {
+      return refuse(reply, error, count("discharge-tally"));
+    }
+  });
 
   app.post("/v1/status/batch", RATE_LIMITED, async (request, reply) => {
     try {

@@ -10,7 +10,8 @@ import { z } from "zod";
 import { CentralAuthority, DEFAULT_CONFIG, GroupDirectory, ProtocolError, type KeyImageStore, type ProtocolConfig } from "../protocol/index.js";
 import { loadGroupFile, readCaPublic, readJsonFile, readPermitFile, readSecretKey } from "./deployment.js";
 import type { CaServiceOptions } from "./caServer.js";
-import type { LagServiceOptions } from "./lagServer.js";
+import { DEFAULT_WS_RATE, type LagServiceOptions } from "./lagServer.js";
+import { OperatorToken } from "./operatorToken.js";
 import { PostgresKeyImageStore } from "./stores/postgresKeyImages.js";
 import { SqliteKeyImageStore } from "./stores/sqliteKeyImages.js";
 import type { Backend, PartyContext } from "../protocol/index.js";
@@ -41,6 +42,7 @@ const serviceFields = {
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };
 const keySource = z.union([z.object({ file }).strict(), z.object({ env: envName }).strict()]);
+const rate = z.object({ perSecond: z.number().positive().max(1_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict();
 
 export const lagConfigSchema = z
   .object({
@@ -54,6 +56,12 @@ export const lagConfigSchema = z
     keyImages: z.union([z.object({ sqlite: file }).strict(), z.object({ postgresUrlEnv: envName }).strict()]),
     maxQueued: z.number().int().min(0).max(100_000).default(64),
     bodyLimit: z.number().int().min(1024).max(1 << 20).default(16_384),
+    /** The CA service status batches and discharge answers go to. */
+    caUrl: z.string().regex(/^http:\/\/[^\s/]+(\/.*)?$/, "must be an http:// URL").optional(),
+    statusBatchSize: z.number().int().min(2).max(256).default(16),
+    maxDischargeRequests: z.number().int().min(1).max(1024).default(16),
+    /** Per-message rates of the WebSocket, per connection and per client address. */
+    wsRate: z.object({ connection: rate, address: rate }).strict().default(DEFAULT_WS_RATE),
   })
   .strict();
 
@@ -71,6 +79,8 @@ export const caConfigSchema = z
     /** The durable record of the status rounds counted. */
     rounds: z.object({ sqlite: file }).strict(),
     maxActive: z.number().int().min(1).max(10_000).default(16),
+    /** The operator's bearer token for the routes under /v1/operator/ (absent: they refuse every caller). */
+    operatorToken: keySource.optional(),
     /** A status batch of 256 entries with rings of 16 is about 180 KiB. */
     bodyLimit: z.number().int().min(1024).max(4 << 20).default(512 * 1024),
   })
@@ -131,6 +141,7 @@ export function parseCaConfig(json: unknown, baseDir: string): CaConfig {
     permitKey: keyAt(c.permitKey, at),
     escrowKey: keyAt(c.escrowKey, at),
     envelopeKey: keyAt(c.envelopeKey, at),
+    ...(c.operatorToken === undefined ? {} : { operatorToken: keyAt(c.operatorToken, at) }),
     groupFiles: c.groupFiles.map(at),
     lagPermitFiles: c.lagPermitFiles.map(at),
     rounds: { sqlite: at(c.rounds.sqlite) },
@@ -159,6 +170,7 @@ export function caServiceOptions(c: CaConfig, ctx: PartyContext, logger: Logger,
     rateLimit: c.rateLimit,
     bodyLimit: c.bodyLimit,
     maxConnections: c.maxConnections,
+    ...(c.operatorToken === undefined ? {} : { operatorToken: OperatorToken.read(c.operatorToken, env) }),
     logger,
   };
 }
@@ -207,6 +219,10 @@ export async function lagServiceOptions(c: LagConfig, ctx: PartyContext, logger:
     rateLimit: c.rateLimit,
     bodyLimit: c.bodyLimit,
     maxConnections: c.maxConnections,
+    ...(c.caUrl === undefined ? {} : { caUrl: c.caUrl }),
+    statusBatchSize: c.statusBatchSize,
+    maxDischargeRequests: c.maxDischargeRequests,
+    wsRate: c.wsRate,
     logger,
   };
 }

@@ -68,17 +68,27 @@ export function readJsonFile<T extends z.ZodTypeAny>(file: string, schema: T): z
   return parsed.data as z.output<T>;
 }
 
-/** A secret key from a key file (32 bytes of hex) or an environment variable; never echoed. */
-export function readSecretKey(b: Backend, source: { readonly file?: string; readonly env?: string }, env: NodeJS.ProcessEnv = process.env): KeyPair {
-  let raw: string | undefined;
+/** Where a secret comes from: a key file or the environment variable it names. */
+export interface SecretSource {
+  readonly file?: string;
+  readonly env?: string;
+}
+
+/** The trimmed text of a secret from its key file or environment variable ("" when the variable is unset). */
+export function readSecretText(source: SecretSource, env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (source.file !== undefined) {
     try {
-      raw = readFileSync(source.file, "utf8");
+      return readFileSync(source.file, "utf8").trim();
     } catch (cause) {
       throw new ProtocolError("INVALID_CONFIG", `cannot read the key file ${source.file}`, { cause });
     }
-  } else if (source.env !== undefined) raw = env[source.env];
-  const text = raw?.trim() ?? "";
+  }
+  return source.env === undefined ? "" : (env[source.env]?.trim() ?? "");
+}
+
+/** A secret key from a key file (32 bytes of hex) or an environment variable; never echoed. */
+export function readSecretKey(b: Backend, source: SecretSource, env: NodeJS.ProcessEnv = process.env): KeyPair {
+  const text = readSecretText(source, env);
   if (!/^[0-9a-f]{64}$/.test(text)) {
     throw new ProtocolError("INVALID_CONFIG", `${source.file ?? `environment variable ${source.env}`} does not hold a 32-byte hex secret key`);
   }

@@ -19,6 +19,7 @@ export function httpStatusOf(code: ProtocolErrorCode): number {
     case "NOT_IN_GROUP":
     case "SUPERSEDED_GROUP":
     case "WRONG_SCOPE":
+    case "UNAUTHORIZED":
       return 401;
     case "WRONG_SESSION":
     case "UNKNOWN_REQUEST":

@@ -10,6 +10,8 @@ export interface LagMetrics {
   /** Authentication responses by outcome ("accepted" or the refusal code). */
   readonly authResponses: Counter<"outcome">;
   readonly challenges: Counter<"outcome">;
+  /** Session messages after authentication by kind ("poll", "status-report", "discharge-answer", "discharge-request") and outcome. */
+  readonly sessionMessages: Counter<"kind" | "outcome">;
   /** Requests refused before any protocol work (rate limit, concurrency cap, size). */
   readonly shed: Counter<"reason">;
   readonly authSeconds: Histogram;
@@ -22,6 +24,7 @@ export function lagMetrics(gauges: { inFlight: () => number; pending: () => numb
   collectDefaultMetrics({ register: registry });
   const authResponses = new Counter({ name: "v2g_lag_auth_responses_total", help: "Authentication responses by outcome", labelNames: ["outcome"], registers: [registry] });
   const challenges = new Counter({ name: "v2g_lag_challenges_total", help: "Challenges by outcome", labelNames: ["outcome"], registers: [registry] });
+  const sessionMessages = new Counter({ name: "v2g_lag_session_messages_total", help: "Session messages after authentication by kind and outcome", labelNames: ["kind", "outcome"], registers: [registry] });
   const shed = new Counter({ name: "v2g_lag_requests_shed_total", help: "Requests refused before protocol work", labelNames: ["reason"], registers: [registry] });
   const authSeconds = new Histogram({
     name: "v2g_lag_auth_seconds",
@@ -32,7 +35,7 @@ export function lagMetrics(gauges: { inFlight: () => number; pending: () => numb
   const inFlight = new Gauge({ name: "v2g_lag_verifications_in_flight", help: "Verifications running or queued", registers: [registry], collect() { this.set(gauges.inFlight()); } });
   new Gauge({ name: "v2g_lag_pending_challenges", help: "Challenges held", registers: [registry], collect() { this.set(gauges.pending()); } });
   new Gauge({ name: "v2g_lag_sessions", help: "Established sessions held", registers: [registry], collect() { this.set(gauges.sessions()); } });
-  return { registry, authResponses, challenges, shed, authSeconds, inFlight };
+  return { registry, authResponses, challenges, sessionMessages, shed, authSeconds, inFlight };
 }
 
 /** The metrics of a CA service. */

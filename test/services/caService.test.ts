@@ -4,11 +4,8 @@
  * are refused before any worker runs; stop() drains in-flight requests; /health and /metrics.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { pino } from "pino";
 import {
   decodeMessage,
   LagDischargeDesk,
@@ -21,14 +18,13 @@ import {
   type VehicleAuthResult,
 } from "../../src/protocol/index.js";
 import { CaClient } from "../../src/services/caClient.js";
-import { startCaService, type CaService, type CaServiceOptions } from "../../src/services/caServer.js";
+import type { CaService, CaServiceOptions } from "../../src/services/caServer.js";
 import { SqliteKeyImageStore } from "../../src/services/stores/sqliteKeyImages.js";
 import { authenticateAtLag, LagClient } from "../../src/services/vehicleClient.js";
 import type { LagService } from "../../src/services/lagServer.js";
 import { expectCodeAsync } from "../protocol/helpers/world.js";
-import { localDeployment, startLocalLag, type Local } from "./helpers/service.js";
-
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+import { localDeployment, startLocalCa, startLocalLag, type Local } from "./helpers/service.js";
+import { spawnService, waitForGauge } from "./helpers/spawnService.js";
 
 interface Vehicle {
   readonly index: number;
@@ -45,20 +41,7 @@ describe("Services: the CA service on loopback", function () {
   let vehicles: Vehicle[];
   let toCa: SessionChannel;
 
-  const startCa = (db: string, overrides: Partial<CaServiceOptions> = {}) =>
-    startCaService({
-      ca: local.deployment.ca,
-      lagPermits: [local.deployment.lag.permit],
-      rounds: new SqliteKeyImageStore(join(local.dir, db)),
-      host: "127.0.0.1",
-      port: 0,
-      workers: 2,
-      maxActive: 8,
-      rateLimit: { max: 10_000, windowMs: 60_000 },
-      bodyLimit: 256 * 1024,
-      logger: pino({ level: "silent" }),
-      ...overrides,
-    });
+  const startCa = (db: string, overrides: Partial<CaServiceOptions> = {}) => startLocalCa(local, db, overrides);
 
   /** A status round of `statuses` from the first vehicles: the sealed batch and the LAG desk. */
   const statusRound = (statuses: readonly bigint[]) => {
@@ -207,28 +190,15 @@ describe("Services: the CA service on loopback", function () {
         logLevel: "silent",
       }),
     );
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "ca", "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"], timeout: 50_000 });
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (c: Buffer) => {
-        out += c.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m !== null) resolve(m[1] as string);
-      });
-      child.on("exit", (code) => reject(new Error(`ca serve exited early with ${code}`)));
-    });
+    const service = await spawnService(["ca", "serve", "--config", config]);
+    const { url, exited } = service;
     const client = new CaClient(url);
     try {
       // Eight rounds of the four vehicles at once: 32 ring checks on one worker.
       const rounds = Array.from({ length: 8 }, (_, r) => statusRound([BigInt(r), 1n, 2n, 3n]));
       const answers = rounds.map((round) => client.forwardStatusBatch(round.batch));
-      let inFlight = 0;
-      for (let i = 0; i < 200 && inFlight < 1; i++) {
-        const m = await (await fetch(`${url}/metrics`)).text();
-        inFlight = Number(/^v2g_ca_requests_in_flight (\d+)$/m.exec(m)?.[1] ?? 0);
-      }
-      child.kill("SIGTERM");
+      const inFlight = await waitForGauge(url, "v2g_ca_requests_in_flight", 1);
+      service.child.kill("SIGTERM");
       expect(inFlight, "no batch was in flight when SIGTERM was sent").to.be.at.least(1);
       const results = await Promise.all(answers);
       results.forEach((bytes, r) => expect(rounds[r]?.desk.onResult(bytes).aggregate).to.equal(BigInt(r) + 6n));
@@ -239,7 +209,7 @@ describe("Services: the CA service on loopback", function () {
       await store.close();
     } finally {
       client.close();
-      if (child.exitCode === null) child.kill("SIGKILL");
+      service.kill();
     }
   });
 

@@ -5,19 +5,16 @@
  * per-client rate limits); a flood of garbage and replays does not stop legitimate vehicles;
  * SIGTERM drains in-flight requests.
  */
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { VehicleAuth, VehicleMemory, decodeMessage, encodeMessage, type ProtocolError } from "../../src/protocol/index.js";
-import type { LagService } from "../../src/services/lagServer.js";
+import { DEFAULT_WS_RATE, WS_CLOSE_RATE, type LagService } from "../../src/services/lagServer.js";
 import { authenticateAtLag, fetchAndSign, LagClient } from "../../src/services/vehicleClient.js";
 import { expectCodeAsync } from "../protocol/helpers/world.js";
 import { localDeployment, startLocalLag, type Local } from "./helpers/service.js";
-
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+import { spawnService, waitForGauge } from "./helpers/spawnService.js";
 
 async function refusal(promise: Promise<unknown>): Promise<ProtocolError> {
   try {
@@ -26,6 +23,17 @@ async function refusal(promise: Promise<unknown>): Promise<ProtocolError> {
     return error as ProtocolError;
   }
   throw new Error("expected a refusal");
+}
+
+/** One authentication over an open WebSocket: challenge, response, confirmation. */
+async function authenticateOverWs(ws: WebSocket, run: VehicleAuth) {
+  const next = () => new Promise<MessageEvent>((resolve) => ws.addEventListener("message", resolve, { once: true }));
+  const challenge = next();
+  ws.send("challenge");
+  const response = run.onChallenge(new Uint8Array((await challenge).data as ArrayBuffer));
+  const confirm = next();
+  ws.send(response);
+  return run.onConfirm(new Uint8Array((await confirm).data as ArrayBuffer));
 }
 
 describe("Services: the LAG service on loopback", function () {
@@ -69,13 +77,7 @@ describe("Services: the LAG service on loopback", function () {
       ws.binaryType = "arraybuffer";
       const next = () => new Promise<MessageEvent>((resolve) => ws.addEventListener("message", resolve, { once: true }));
       await new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
-      const run = new VehicleAuth(local.ctx, d.credentials[1]!, d.ca.publicKeys);
-      const challenge = next();
-      ws.send("challenge");
-      const response = run.onChallenge(new Uint8Array((await challenge).data as ArrayBuffer));
-      const confirm = next();
-      ws.send(response);
-      const result = run.onConfirm(new Uint8Array((await confirm).data as ArrayBuffer));
+      const result = await authenticateOverWs(ws, new VehicleAuth(local.ctx, d.credentials[1]!, d.ca.publicKeys));
       expect(lag.auth.stateOf(result.channel.id)).to.equal("established");
       // A text frame that is not a request is refused with a typed error, and the socket stays usable.
       const refused = next();
@@ -188,9 +190,82 @@ describe("Services: the LAG service on loopback", function () {
     });
   });
 
+  describe("per-message rate of the WebSocket", function () {
+    /** Opens a WebSocket to the LAG; resolves once open. */
+    const open = async (lag: LagService) => {
+      const ws = new WebSocket(`${lag.url.replace("http", "ws")}/v1/ws`);
+      ws.binaryType = "arraybuffer";
+      await new Promise((resolve, reject) => {
+        ws.addEventListener("open", resolve, { once: true });
+        ws.addEventListener("error", () => reject(new Error("socket failed")), { once: true });
+      });
+      return ws;
+    };
+
+    it("should refuse a flooding connection over its rate, then close it with 1008, while another connection authenticates", async function () {
+      const lag = await startLocalLag(local, { wsRate: DEFAULT_WS_RATE });
+      try {
+        const flooder = await open(lag);
+        const refusals: string[] = [];
+        const closed = new Promise<number>((resolve) => flooder.addEventListener("close", (e) => resolve(e.code)));
+        flooder.addEventListener("message", (e: MessageEvent) => {
+          if (typeof e.data === "string") refusals.push((JSON.parse(e.data) as { code: string }).code);
+        });
+        // Bounded: at most 2,000 frames in at most 5 s, or until the LAG closes the socket.
+        let sent = 0;
+        let closedCode: number | undefined;
+        void closed.then((code) => (closedCode = code));
+        const deadline = performance.now() + 5_000;
+        while (closedCode === undefined && sent < 2_000 && performance.now() < deadline) {
+          flooder.send(Uint8Array.of(9, 9, 9));
+          sent++;
+          if (sent % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+        }
+        // Meanwhile a vehicle authenticates on a connection of its own, from the same address.
+        const d = local.deployment;
+        const ws = await open(lag);
+        const result = await authenticateOverWs(ws, new VehicleAuth(local.ctx, d.credentials[29]!, d.ca.publicKeys));
+        expect(lag.auth.stateOf(result.channel.id)).to.equal("established");
+        ws.close();
+        expect(await closed, `closed after ${sent} frames`).to.equal(WS_CLOSE_RATE);
+        // Within its burst the flooder's garbage got its own refusal; over it, OVERLOADED.
+        expect(refusals.slice(0, DEFAULT_WS_RATE.connection.burst).every((c) => c === "UNSUPPORTED_VERSION")).to.equal(true);
+        expect(refusals).to.include("OVERLOADED");
+        expect(refusals.length).to.be.below(sent + 1);
+        const metrics = await (await fetch(`${lag.url}/metrics`)).text();
+        expect(Number(/^v2g_lag_requests_shed_total\{reason="ws-rate"\} (\d+)$/m.exec(metrics)?.[1])).to.be.at.least(DEFAULT_WS_RATE.connection.burst);
+      } finally {
+        await lag.stop();
+      }
+    });
+
+    it("should bound the messages of one address across its connections", async function () {
+      const lag = await startLocalLag(local, { wsRate: { connection: { perSecond: 0.01, burst: 5 }, address: { perSecond: 0.01, burst: 8 } } });
+      try {
+        const sockets = await Promise.all([open(lag), open(lag), open(lag)]);
+        const codes: string[] = [];
+        for (const ws of sockets) {
+          for (let i = 0; i < 4; i++) {
+            const answer = new Promise<MessageEvent>((resolve) => ws.addEventListener("message", resolve, { once: true }));
+            ws.send("hello");
+            codes.push((JSON.parse((await answer).data as string) as { code: string }).code);
+          }
+        }
+        // Every connection stayed under its own rate (4 < 5), but the address had 8 tokens.
+        expect(codes.filter((c) => c === "MALFORMED")).to.have.length(8);
+        expect(codes.slice(8)).to.deep.equal(["OVERLOADED", "OVERLOADED", "OVERLOADED", "OVERLOADED"]);
+        for (const ws of sockets) ws.close();
+      } finally {
+        await lag.stop();
+      }
+    });
+  });
+
   describe("a flood on loopback", function () {
     it("should let legitimate vehicles authenticate through garbage and replays at 10× the LAG's capacity", async function () {
-      const lag = await startLocalLag(local, { workers: 2, maxQueued: 16, rateLimit: { max: 40, windowMs: 10_000 } });
+      // The WebSocket's per-message rate is set out of the way here: this flood is aimed at the verification capacity (the rate has its own test).
+      const unlimited = { perSecond: 1_000_000, burst: 1_000_000 };
+      const lag = await startLocalLag(local, { workers: 2, maxQueued: 16, rateLimit: { max: 40, windowMs: 10_000 }, wsRate: { connection: unlimited, address: unlimited } });
       const legit = new LagClient(lag.url, { localAddress: "127.0.0.1" });
       const attackers = [2, 3, 4, 5].map((n) => new LagClient(lag.url, { localAddress: `127.0.0.${n}`, maxSockets: 16 }));
       try {
@@ -241,6 +316,7 @@ describe("Services: the LAG service on loopback", function () {
               };
               ws.addEventListener("open", pump);
               ws.addEventListener("error", () => reject(new Error("flood socket failed")));
+              ws.addEventListener("close", () => (outstanding === 0 ? resolve() : reject(new Error("the LAG closed a flood socket"))));
               ws.addEventListener("message", () => {
                 outstanding--;
                 answered++;
@@ -291,29 +367,16 @@ describe("Services: the LAG service on loopback", function () {
           logLevel: "silent",
         }),
       );
-      const child = spawn(process.execPath, ["--import", "tsx", MAIN, "lag", "serve", "--config", config], { stdio: ["ignore", "pipe", "pipe"], timeout: 50_000 });
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (c: Buffer) => {
-          out += c.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m !== null) resolve(m[1] as string);
-        });
-        child.on("exit", (code) => reject(new Error(`lag serve exited early with ${code}`)));
-      });
+      const service = await spawnService(["lag", "serve", "--config", config]);
+      const { url, exited } = service;
       const client = new LagClient(url, { maxSockets: 16 });
       try {
         const d = local.deployment;
         const signed = await fetchAndSign(client, local.ctx, d.credentials.slice(56, 64), d.ca.publicKeys);
         const deliveries = signed.map((s) => client.respond(s.response));
         // Wait until the service holds them in flight, then ask it to stop.
-        let inFlight = 0;
-        for (let i = 0; i < 200 && inFlight < 2; i++) {
-          const m = await (await fetch(`${url}/metrics`)).text();
-          inFlight = Number(/^v2g_lag_verifications_in_flight (\d+)$/m.exec(m)?.[1] ?? 0);
-        }
-        child.kill("SIGTERM");
+        const inFlight = await waitForGauge(url, "v2g_lag_verifications_in_flight", 2);
+        service.child.kill("SIGTERM");
         expect(inFlight, "no request was in flight when SIGTERM was sent").to.be.at.least(2);
         const confirms = await Promise.all(deliveries);
         confirms.forEach((c, i) => signed[i]!.run.onConfirm(c));
@@ -326,7 +389,7 @@ describe("Services: the LAG service on loopback", function () {
         await store.close();
       } finally {
         client.close();
-        if (child.exitCode === null) child.kill("SIGKILL");
+        service.kill();
       }
     });
   });

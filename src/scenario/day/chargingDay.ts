@@ -121,7 +121,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
 
     progress.phase("discharge requests");
     clock.advance(300);
-    const discharge = await runDischargeRequests(parties, services, auth.sessions, clock);
+    const discharge = await runDischargeRequests(parties, services, auth.sessions);
     timeline.add("discharge", `the CA asked ${discharge.requested} vehicles for V2G through their LAGs: ${discharge.accepted} accepted, ${discharge.declined} declined (answers sealed for the CA)`, "CA");
     progress.done(`${discharge.requested} asked, ${discharge.accepted} accepted, ${discharge.declined} declined`);
 

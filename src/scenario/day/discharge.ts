@@ -1,13 +1,16 @@
 /**
- * Discharge requests: the CA signs one request per LAG for the V2G-capable vehicles behind it;
- * the LAG offers it on each vehicle's session; each vehicle answers accept or decline inside an
- * envelope only the CA opens, ring-signed; the LAG forwards the sealed answers to the CA service
- * over HTTP. The CA's tally is the day's answer; a vehicle's own answer decides whether it offers
- * V2G in its REQ_EV.
+ * Discharge requests, over the services as in the field: the CA's operator issues one request
+ * per LAG for the V2G-capable vehicles behind it through the CA service's operator route and
+ * hands the signed request to the LAG service; each vehicle polls its session at the LAG over
+ * HTTP, takes the offer, and answers accept or decline inside an envelope only the CA opens,
+ * ring-signed; the LAG forwards each sealed answer to the CA service. The CA's tally, read over
+ * the operator route, is the day's answer; a vehicle's own answer decides whether it offers V2G
+ * in its REQ_EV.
  */
-import { decodeMessage, epochOf, LagDischargeDesk, VehicleDischarge } from "../../protocol/index.js";
+import { ctEqual } from "../../crypto/index.js";
+import { decodeMessage } from "../../protocol/index.js";
+import { VehicleSessionClient } from "../../services/vehicleClient.js";
 import type { Authenticated } from "./authentication.js";
-import type { DayClock } from "./clock.js";
 import { DayError } from "./errors.js";
 import type { Parties } from "./parties.js";
 import type { DayServices } from "./services.js";
@@ -20,7 +23,10 @@ export interface DischargeOutcome {
   readonly answers: (boolean | undefined)[];
 }
 
-export async function runDischargeRequests(parties: Parties, services: DayServices, sessions: readonly Authenticated[], clock: DayClock): Promise<DischargeOutcome> {
+/** How long vehicles may answer a request of the day. */
+const ANSWER_SECONDS = 3_600;
+
+export async function runDischargeRequests(parties: Parties, services: DayServices, sessions: readonly Authenticated[]): Promise<DischargeOutcome> {
   const { ctx, ca } = services;
   const answers: (boolean | undefined)[] = new Array(parties.vehicles.length).fill(undefined);
   let requested = 0;
@@ -30,22 +36,19 @@ export async function runDischargeRequests(parties: Parties, services: DayServic
     const fleet = parties.vehicles.filter((v) => v.aggregator === a.index && a.kind !== "public");
     if (fleet.length === 0) continue;
     const lag = services.lags[a.index]!;
-    const now = clock.now;
-    const energyWh = BigInt(fleet.length * 5_000);
-    const requestBytes = services.caService.discharge.issue(lag.identity.lagId, epochOf(now, ctx.config), energyWh, now - 10n, now + 3_600n);
-    const { requestId } = decodeMessage("DischargeRequest", requestBytes);
-    const desk = new LagDischargeDesk(ctx, ca.publicKeys, lag.toCa);
+    const issued = await services.operator.issueDischargeRequest({ lagId: a.lagId, energyWh: fleet.length * 5_000, validSeconds: ANSWER_SECONDS });
+    await lag.client.deliverDischargeRequest(issued.request);
+    const { requestId } = decodeMessage("DischargeRequest", issued.request);
     for (const v of fleet) {
-      const s = sessions[v.index]!;
-      const vehicle = new VehicleDischarge(ctx, s.vehicle, ca.publicKeys, services.credentials[v.index]!);
-      vehicle.onOffer(desk.offer(s.lagSession, requestBytes));
-      const forward = desk.onAnswer(s.lagSession, vehicle.answer(requestId, v.acceptsDischarge));
-      const receipt = await services.caClient.forwardDischargeAnswer(forward);
+      const session = new VehicleSessionClient(lag.client, ctx, sessions[v.index]!.vehicle, ca.publicKeys, services.credentials[v.index]!);
+      await session.drain();
+      if (!session.offers.some((o) => ctEqual(o.requestId, requestId))) throw new DayError("FAILED", "the LAG did not offer the discharge request to a vehicle", { vehicle: v.id });
+      const receipt = await session.answerDischarge(requestId, v.acceptsDischarge);
       if (!receipt.applied) throw new DayError("FAILED", "the CA did not apply a first discharge answer", { vehicle: v.id });
       answers[v.index] = v.acceptsDischarge;
       requested++;
     }
-    const tally = services.caService.discharge.tally(requestId);
+    const tally = await services.operator.dischargeTally(issued.requestId);
     accepted += tally.accepted;
     declined += tally.declined;
   }

@@ -2,7 +2,9 @@
  * The day's services on loopback: the CA enrols one group per supplier ("customers of S"),
  * commits each group root in the registry, and runs as the CA service; every aggregator runs its
  * LAG service on a free port of 127.0.0.1, with the groups read back from the registry and a CA
- * permit. Vehicles reach the LAGs only over HTTP (`LagClient`). `stop()` stops every service.
+ * permit and the CA service's URL. Vehicles reach the LAGs only over HTTP (`LagClient`); the LAGs
+ * forward to the CA over HTTP; the CA's operator issues discharge requests through the CA's
+ * operator route with a token of the day (`CaOperatorClient`). `stop()` stops every service.
  */
 import { join } from "node:path";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -15,17 +17,16 @@ import {
   GroupDirectory,
   groupRoot,
   loadGroupVersion,
-  openLagCaChannel,
   partyContext,
   type GroupRegistryReader,
   type LagIdentity,
   type PartyContext,
-  type SessionChannel,
   type VehicleCredential,
 } from "../../protocol/index.js";
-import { CaClient } from "../../services/caClient.js";
+import { CaOperatorClient } from "../../services/caClient.js";
 import { startCaService, type CaService } from "../../services/caServer.js";
 import { startLagService, type LagService } from "../../services/lagServer.js";
+import { newOperatorToken, OperatorToken } from "../../services/operatorToken.js";
 import { SqliteKeyImageStore } from "../../services/stores/sqliteKeyImages.js";
 import { LagClient } from "../../services/vehicleClient.js";
 import type { DayClock } from "./clock.js";
@@ -38,15 +39,14 @@ export interface DayLag {
   readonly service: LagService;
   readonly client: LagClient;
   readonly identity: LagIdentity;
-  /** The LAG's end of its channel to the CA (discharge answers travel on it). */
-  readonly toCa: SessionChannel;
 }
 
 export interface DayServices {
   readonly ctx: PartyContext;
   readonly ca: CentralAuthority;
   readonly caService: CaService;
-  readonly caClient: CaClient;
+  /** The CA operator's client (discharge requests and their tallies). */
+  readonly operator: CaOperatorClient;
   readonly lags: DayLag[];
   /** Each vehicle's anonymous credential (a ring of its supplier's group). */
   readonly credentials: VehicleCredential[];
@@ -99,6 +99,8 @@ export async function startDayServices(
       const staticKeys = generateKeyPair(ctx.backend, ctx.rng);
       return { lagId, staticKeys, permit: ca.issueLagPermit(lagId, staticKeys.publicKey, clock.dayStart - 60n, clock.dayStart + 2n * 86_400n) };
     });
+    // The operator's token of the day: the CA keeps its digest, the operator's client presents it.
+    const token = newOperatorToken();
     const caService = await startCaService({
       ca,
       lagPermits: identities.map((i) => i.permit),
@@ -109,11 +111,12 @@ export async function startDayServices(
       maxActive: 8,
       rateLimit: { max: 100_000, windowMs: 60_000 },
       bodyLimit: 256 * 1024,
+      operatorToken: OperatorToken.of(token),
       logger: silent,
     });
     stops.push(() => caService.stop());
-    const caClient = new CaClient(caService.url);
-    stops.push(async () => caClient.close());
+    const operator = new CaOperatorClient(caService.url, token);
+    stops.push(async () => operator.close());
 
     const lags: DayLag[] = [];
     for (const a of parties.aggregators) {
@@ -135,14 +138,15 @@ export async function startDayServices(
         maxQueued: 64,
         rateLimit: { max: 100_000, windowMs: 60_000 },
         bodyLimit: 16_384,
+        caUrl: caService.url,
         logger: silent,
       });
       stops.push(() => service.stop());
       const client = new LagClient(service.url);
       stops.push(async () => client.close());
-      lags.push({ aggregator: a.index, service, client, identity, toCa: openLagCaChannel(ctx.backend, identity, ca.publicKeys) });
+      lags.push({ aggregator: a.index, service, client, identity });
     }
-    return { ctx, ca, caService, caClient, lags, credentials, attributes, stop };
+    return { ctx, ca, caService, operator, lags, credentials, attributes, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,10 +1,11 @@
-/** A LAG service on loopback from a fresh local deployment, for the service tests. */
+/** LAG and CA services on loopback from a fresh local deployment, for the service tests. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { GroupDirectory, partyContext, type PartyContext } from "../../../src/protocol/index.js";
 import { loadGroupFile, writeDeployment, type Deployment } from "../../../src/services/deployment.js";
+import { startCaService, type CaService, type CaServiceOptions } from "../../../src/services/caServer.js";
 import { startLagService, type LagService, type LagServiceOptions } from "../../../src/services/lagServer.js";
 import { SqliteKeyImageStore } from "../../../src/services/stores/sqliteKeyImages.js";
 import { fastBackend } from "../../protocol/helpers/world.js";
@@ -40,6 +41,23 @@ export async function startLocalLag(local: Local, overrides: Partial<LagServiceO
     maxQueued: 64,
     rateLimit: { max: 10_000, windowMs: 60_000 },
     bodyLimit: 16_384,
+    logger: pino({ level: "silent" }),
+    ...overrides,
+  });
+}
+
+/** Starts the deployment's CA on 127.0.0.1 (a free port) with its counted rounds in the SQLite file `db`. */
+export async function startLocalCa(local: Local, db: string, overrides: Partial<CaServiceOptions> = {}): Promise<CaService> {
+  return startCaService({
+    ca: local.deployment.ca,
+    lagPermits: [local.deployment.lag.permit],
+    rounds: new SqliteKeyImageStore(join(local.dir, db)),
+    host: "127.0.0.1",
+    port: 0,
+    workers: 2,
+    maxActive: 8,
+    rateLimit: { max: 10_000, windowMs: 60_000 },
+    bodyLimit: 256 * 1024,
     logger: pino({ level: "silent" }),
     ...overrides,
   });
