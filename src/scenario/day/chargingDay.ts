@@ -14,7 +14,7 @@ import type { SignedArtefact } from "../../charging/artefactTypes.js";
 import { signArtefact } from "../../charging/artefacts.js";
 import { ArtefactStore } from "../../charging/artefactStore.js";
 import { loadHighs } from "../../charging/highs.js";
-import { RegistryKeyDirectory } from "../../charging/keyDirectory.js";
+import { CachedKeyDirectory } from "../../charging/keyDirectory.js";
 import { PseudonymIssuer } from "../../charging/pseudonyms.js";
 import { ScheduleService } from "../../charging/scheduleService.js";
 import { authenticateVehicles, type AuthenticationOutcome } from "./authentication.js";
@@ -96,7 +96,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     const artefacts = parties.aggregators.map((a) => ArtefactStore.open(join(stores.dir, `site-${a.site.id}-ocmf.sqlite`)));
     cleanups.push(() => artefacts.forEach((x) => x.close()));
     const day: DayContext = {
-      options: o, random, clock, chain, contracts, domains: contracts.domains, directory: new RegistryKeyDirectory(contracts.full.registry),
+      options: o, random, clock, chain, contracts, domains: contracts.domains, directory: new CachedKeyDirectory(contracts.full.registry, chain.provider),
       parties, stores, supplierStores, aggregatorStores, siteStores, userStores, gas, timeline, progress,
     };
 
