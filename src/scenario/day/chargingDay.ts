@@ -136,7 +136,8 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     const scheduler = new ScheduleService();
     cleanups.push(() => scheduler.close());
     const fleets: Fleet[] = [];
-    for (const a of parties.aggregators) fleets.push(await negotiateFleet(day, a, issuers, tariffs[a.host]!, discharge.answers, scheduler));
+    // One commit per store and fleet: a fleet's negotiation lands whole or not at all.
+    for (const a of parties.aggregators) fleets.push(await stores.batch(() => negotiateFleet(day, a, issuers, tariffs[a.host]!, discharge.answers, scheduler)));
     const infeasible = fleets.reduce((s, f) => s + f.infeasible, 0);
     timeline.add("scheduling", `${fleets.length} fleets optimised (one LP each, HiGHS in a worker): ${fleets.reduce((s, f) => s + f.sessions.length, 0)} schedules, ${fleets.reduce((s, f) => s + f.reschedules, 0)} rescheduled, ${fleets.reduce((s, f) => s + f.rejects, 0)} rejected, ${infeasible} with a shortfall`);
     progress.done(`${fleets.length} LPs, ${fleets.reduce((s, f) => s + f.reschedules, 0)} reschedules, ${fleets.reduce((s, f) => s + f.rejects, 0)} rejects, ${infeasible} infeasible`);
