@@ -30,6 +30,19 @@ export class ArtefactStore {
     return true;
   }
 
+  /** Stores several artefacts in one transaction (one commit): all of them, or none if one is refused. */
+  putAll(items: readonly { kind: ArtefactKind; digest: string; body: string }[]): boolean[] {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const stored = items.map((i) => this.put(i.kind, i.digest, i.body));
+      this.db.exec("COMMIT");
+      return stored;
+    } catch (error) {
+      this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
   get(digest: string): { kind: ArtefactKind; body: string } | undefined {
     const row = this.db.prepare("SELECT kind, body FROM artefacts WHERE digest = ?").get(digest.toLowerCase()) as { kind: ArtefactKind; body: string } | undefined;
     return row === undefined ? undefined : { kind: row.kind, body: row.body };

@@ -11,7 +11,9 @@ export type ChargingErrorCode =
   /** A certificate, tariff, price signal or authorisation outside its validity window. */
   | "EXPIRED"
   /** A control message or request refused by the receiving party. */
-  | "REFUSED";
+  | "REFUSED"
+  /** The chain (e.g. the participant registry behind a key directory) did not answer. */
+  | "UNAVAILABLE";
 
 /** Where each smart-charging code stands in the exit-code table. */
 export const CHARGING_EXIT_CODES: ExitCodeTable<ChargingErrorCode> = {
@@ -20,6 +22,7 @@ export const CHARGING_EXIT_CODES: ExitCodeTable<ChargingErrorCode> = {
   BAD_SIGNATURE: ExitCode.Negative,
   EXPIRED: ExitCode.Negative,
   REFUSED: ExitCode.Refused,
+  UNAVAILABLE: ExitCode.Unavailable,
 };
 
 export class ChargingError extends CodedError<ChargingErrorCode> {

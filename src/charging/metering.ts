@@ -47,8 +47,8 @@ export async function recordTransaction(
   if (summary === undefined) throw new ChargingError("REFUSED", `OCMF transaction breaks continuity: ${issues.map((i) => i.kind).join(", ")}`, { issues });
   const readings: SignedMessage<"MeterReading">[] = [];
   const points: { at: number; mWh: bigint }[] = [];
+  artefacts.putAll(valid.map((v) => ({ kind: "ocmf", digest: v.recordHash, body: v.record.raw })));
   for (const v of valid) {
-    artefacts.put("ocmf", v.recordHash, v.record.raw);
     let importWh = 0;
     let exportWh = 0;
     let at = 0;

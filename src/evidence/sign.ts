@@ -1,14 +1,15 @@
 /**
  * Sign and verify proofs of origin (NRO) and of receipt (NRR) with EIP-712.
- * Recovery is strict: 65-byte signatures, v in {27, 28}, low s (as OpenZeppelin ECDSA).
+ * Recovery is strict: 65-byte signatures, v in {27, 28}, low s (as OpenZeppelin ECDSA); a
+ * signature naming a signer whose key is known is verified against that key (`signerKeys.ts`).
  */
-import { getAddress, getBytes, recoverAddress, Signature, TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
+import { BaseWallet, getAddress, TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
 import { EvidenceError } from "./errors.js";
 import type { Addressing, EvidenceMessage, Header, Receipt, SignedMessage, SignedReceipt } from "./messages.js";
+import { isSignedBy, recoverSigner } from "./signerKeys.js";
 import { bodyTypes, domainTypesVersion, messageTypes, RECEIPT_TYPES, type MessageTypeName } from "./types.js";
 
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const HALF_N = SECP256K1_N >> 1n;
+export { recoverSigner } from "./signerKeys.js";
 
 /** EIP-712 struct hash of a message body: what the chain receives instead of the body. */
 export function bodyHash<T extends MessageTypeName>(type: T, body: EvidenceMessage<T>["body"]): string {
@@ -109,12 +110,8 @@ export async function signMessage<T extends MessageTypeName>(
   }
   const msg = version === 1 ? message : addressMessage(message, party, addressing);
   const header = signedHeader(domain, msg.header);
-  const signature = await key.signTypedData(domain, messageTypes(msg.type, version), { header, body: msg.body });
   const digest = messageDigest(domain, msg);
-  const signer = recoverSigner(digest, signature);
-  if (signer !== (await key.getAddress())) {
-    throw new EvidenceError("BAD_SIGNATURE", "signature does not recover to the signing key", { digest });
-  }
+  const { signer, signature } = await signDigest(key, digest, () => key.signTypedData(domain, messageTypes(msg.type, version), { header, body: msg.body }));
   return { ...msg, header, party, signer, signature, digest };
 }
 
@@ -125,47 +122,31 @@ export async function signReceipt(
   domain: TypedDataDomain,
   receipt: Receipt,
 ): Promise<SignedReceipt> {
-  const signature = await key.signTypedData(domain, RECEIPT_TYPES, receipt);
   const digest = receiptDigest(domain, receipt);
-  const signer = recoverSigner(digest, signature);
-  if (signer !== (await key.getAddress())) {
-    throw new EvidenceError("BAD_SIGNATURE", "signature does not recover to the signing key", { digest });
-  }
+  const { signer, signature } = await signDigest(key, digest, () => key.signTypedData(domain, RECEIPT_TYPES, receipt));
   return { receipt, receiver, signer, signature, digest };
 }
 
 /**
- * Recovers the signer of `digest`. Throws `EvidenceError("BAD_SIGNATURE")` for anything
- * OpenZeppelin ECDSA would reject: wrong length, bad v, high s, r or s out of range.
+ * Signs the EIP-712 `digest`: a local key (an ethers wallet) signs the digest itself (hashed
+ * once, the signature is by the key over that digest by construction); any other signer signs the
+ * typed data through `signTypedData`, and its answer must recover to its address.
  */
-export function recoverSigner(digest: string, signature: string): string {
-  let bytes: Uint8Array;
-  try {
-    bytes = getBytes(signature);
-  } catch (cause) {
-    throw new EvidenceError("BAD_SIGNATURE", "signature is not hex", {}, cause);
+async function signDigest(key: Signer, digest: string, signTypedData: () => Promise<string>): Promise<{ signer: string; signature: string }> {
+  if (key instanceof BaseWallet) return { signer: key.address, signature: key.signingKey.sign(digest).serialized };
+  const signature = await signTypedData();
+  const signer = recoverSigner(digest, signature);
+  if (signer !== (await key.getAddress())) {
+    throw new EvidenceError("BAD_SIGNATURE", "signature does not recover to the signing key", { digest });
   }
-  if (bytes.length !== 65) {
-    throw new EvidenceError("BAD_SIGNATURE", "signature must be 65 bytes", { length: bytes.length });
-  }
-  const r = BigInt("0x" + Buffer.from(bytes.subarray(0, 32)).toString("hex"));
-  const s = BigInt("0x" + Buffer.from(bytes.subarray(32, 64)).toString("hex"));
-  const v = bytes[64];
-  if (v !== 27 && v !== 28) throw new EvidenceError("BAD_SIGNATURE", "signature v must be 27 or 28", { v });
-  if (s > HALF_N || s === 0n) throw new EvidenceError("BAD_SIGNATURE", "signature s is not low", { s: s.toString(16) });
-  if (r === 0n || r >= SECP256K1_N) throw new EvidenceError("BAD_SIGNATURE", "signature r out of range");
-  try {
-    return recoverAddress(digest, Signature.from(signature));
-  } catch (cause) {
-    throw new EvidenceError("BAD_SIGNATURE", "signature does not recover", { digest }, cause);
-  }
+  return { signer, signature };
 }
 
 /** True if `signed.signature` is by `signed.signer` over the message contents under `domain`. */
 export function verifyMessageSignature(domain: TypedDataDomain, signed: SignedMessage): boolean {
   try {
     const digest = messageDigest(domain, signed);
-    return digest === signed.digest && recoverSigner(digest, signed.signature) === signed.signer;
+    return digest === signed.digest && isSignedBy(digest, signed.signature, signed.signer);
   } catch {
     return false;
   }
@@ -174,7 +155,7 @@ export function verifyMessageSignature(domain: TypedDataDomain, signed: SignedMe
 export function verifyReceiptSignature(domain: TypedDataDomain, signed: SignedReceipt): boolean {
   try {
     const digest = receiptDigest(domain, signed.receipt);
-    return digest === signed.digest && recoverSigner(digest, signed.signature) === signed.signer;
+    return digest === signed.digest && isSignedBy(digest, signed.signature, signed.signer);
   } catch {
     return false;
   }

@@ -2,6 +2,7 @@
  * A party's durable evidence store on `node:sqlite`: signed messages, receipts, refusals and
  * Merkle batches (`store.batches`). A committed write survives a crash (WAL, `synchronous=FULL`);
  * every multi-row write is one transaction, so a crash or an error never leaves half of it.
+ * `batch(fn)` groups the writes of a whole round into one commit (whole or not at all).
  * Rows are write-once: inserting evidence whose digest, or whose (party, nonce), is already
  * stored returns a "duplicate" result and never overwrites.
  */
@@ -104,6 +105,16 @@ export class EvidenceStore {
   /** Runs `fn` in one `BEGIN IMMEDIATE … COMMIT`: every write inside lands, or none does. */
   transaction<T>(fn: () => T): T {
     return this.sql.transaction(fn);
+  }
+
+  /**
+   * Runs `fn` (which may await, e.g. a round of message exchanges) with every write to this store
+   * until it settles in one transaction: the batch commits whole when `fn` resolves and not at
+   * all when it rejects or the process dies first. Each write inside keeps its own all-or-nothing
+   * (a refused write leaves nothing in the batch). One commit per batch instead of one per write.
+   */
+  batch<T>(fn: () => Promise<T>): Promise<T> {
+    return this.sql.batch(fn);
   }
 
   /** Stores a signed message after checking its types, its digest under the store's domain and its signature. */

@@ -3,7 +3,7 @@
  * versioned schema migrations and the store's EIP-712 domain.
  */
 import { existsSync } from "node:fs";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { parseAddress } from "./codec.js";
 import { EvidenceError } from "./errors.js";
 
@@ -44,6 +44,10 @@ export interface StoreDomain {
 }
 
 export class SqlDatabase {
+  private readonly statements = new Map<string, StatementSync>();
+  private batching = false;
+  private depth = 0;
+
   private constructor(private readonly db: DatabaseSync) {}
 
   /** Opens `path` in WAL mode with `synchronous=FULL` and applies pending migrations. */
@@ -73,9 +77,31 @@ export class SqlDatabase {
     if (this.db.isOpen) this.db.close();
   }
 
-  /** Runs `fn` in one `BEGIN IMMEDIATE … COMMIT`, or ROLLBACK if it throws; joins an open one. */
+  /**
+   * Runs `fn` in one `BEGIN IMMEDIATE … COMMIT`, or ROLLBACK if it throws. Inside an open
+   * transaction (a batch's, or an outer one) it is a savepoint: if `fn` throws, its writes are
+   * undone and the outer transaction goes on without them.
+   */
   transaction<T>(fn: () => T): T {
-    if (this.db.isTransaction) return fn();
+    if (this.db.isTransaction) {
+      const name = `w${++this.depth}`;
+      this.db.exec(`SAVEPOINT ${name}`);
+      try {
+        const result = fn();
+        this.db.exec(`RELEASE ${name}`);
+        return result;
+      } catch (error) {
+        this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+        throw error;
+      } finally {
+        this.depth--;
+      }
+    }
+    if (this.batching) {
+      // The batch's transaction begins at its first write and commits when the batch ends.
+      this.db.exec("BEGIN IMMEDIATE");
+      return this.transaction(fn);
+    }
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const result = fn();
@@ -87,16 +113,46 @@ export class SqlDatabase {
     }
   }
 
+  /**
+   * Runs `fn` (which may await) with every write to this database until it settles in one
+   * transaction: committed when `fn` resolves, rolled back when it rejects, so the batch lands
+   * whole or not at all (a crash before the commit loses the whole batch, never part of it).
+   * Nested batches join the outer one. Reads inside see the batch's own writes.
+   */
+  async batch<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.batching) return fn();
+    this.batching = true;
+    try {
+      const result = await fn();
+      if (this.db.isTransaction) this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      this.batching = false;
+    }
+  }
+
+  private statement(sql: string): StatementSync {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   get(sql: string, ...params: Param[]): Row | undefined {
-    return this.db.prepare(sql).get(...params) as Row | undefined;
+    return this.statement(sql).get(...params) as Row | undefined;
   }
 
   all(sql: string, ...params: Param[]): Row[] {
-    return this.db.prepare(sql).all(...params) as Row[];
+    return this.statement(sql).all(...params) as Row[];
   }
 
   run(sql: string, ...params: Param[]): void {
-    this.db.prepare(sql).run(...params);
+    this.statement(sql).run(...params);
   }
 
   /** The store's domain: written on first open, checked against `wanted` afterwards. */

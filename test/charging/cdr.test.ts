@@ -94,6 +94,18 @@ describe("charging: meter readings, CDRs, payments and bills", function () {
     artefacts.close();
   });
 
+  it("should store a transaction's OCMF records in one commit, and none of them when one is refused", () => {
+    const artefacts = ArtefactStore.open(":memory:");
+    const d = (n: number) => hexlify(new Uint8Array(32).fill(n));
+    expect(artefacts.putAll([{ kind: "ocmf", digest: d(1), body: "one" }, { kind: "ocmf", digest: d(2), body: "two" }])).to.deep.equal([true, true]);
+    // Another body under a stored digest is refused: the records before it in the same call are not kept.
+    expect(() => artefacts.putAll([{ kind: "ocmf", digest: d(3), body: "three" }, { kind: "ocmf", digest: d(1), body: "forged" }])).to.throw(ChargingError, "another artefact");
+    expect(artefacts.get(d(3))).to.equal(undefined);
+    expect(artefacts.get(d(1))).to.deep.equal({ kind: "ocmf", body: "one" });
+    expect(artefacts.putAll([{ kind: "ocmf", digest: d(2), body: "two" }])).to.deep.equal([false]);
+    artefacts.close();
+  });
+
   it("should never create value when rounding energy and amounts (property, full slot ranges)", () => {
     const arbPoints = fc
       .array(fc.record({ dt: fc.integer({ min: 1, max: 1_800_000 }), de: fc.bigInt({ min: 0n, max: 50_000_000n }) }), { minLength: 1, maxLength: 12 })

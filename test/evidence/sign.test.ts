@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { hexlify, Wallet } from "ethers";
+import { hexlify, keccak256, randomBytes, recoverAddress, Signature, Wallet } from "ethers";
 import { EvidenceError } from "../../src/evidence/errors.js";
 import type { SignedMessage } from "../../src/evidence/messages.js";
 import { recoverSigner, signMessage, signReceipt, verifyMessageSignature, verifyReceiptSignature } from "../../src/evidence/sign.js";
+import { isSignedBy } from "../../src/evidence/signerKeys.js";
 import { BODY_FIELDS, evidenceDomain, HEADER_FIELDS, MESSAGE_TYPE_NAMES, type MessageTypeName } from "../../src/evidence/types.js";
 import { arbBody, arbField, header } from "../helpers/samples.js";
 
@@ -106,5 +107,50 @@ describe("NRO / NRR signatures", () => {
     for (const bad of [good.slice(0, -2), good + "00", good.slice(0, -2) + "1d", "0xzz"]) {
       expect(() => recoverSigner(digest, bad)).to.throw(EvidenceError).with.property("code", "BAD_SIGNATURE");
     }
+  });
+
+  it("should give through a known signer key exactly the verdicts of recovery, before and after the key's tables", () => {
+    const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const signerKey = Wallet.createRandom();
+    const other = Wallet.createRandom();
+    const signer = signerKey.address;
+    const ethersSays = (digest: string, signature: string): boolean => {
+      try {
+        const s = Signature.from(signature);
+        return s.s <= `0x${(N >> 1n).toString(16)}` && recoverAddress(digest, s) === signer;
+      } catch {
+        return false;
+      }
+    };
+    const flipV = (sig: string) => sig.slice(0, 130) + (sig.endsWith("1b") ? "1c" : "1b");
+    const highS = (sig: string) => {
+      const s = Signature.from(sig);
+      const hs = (N - BigInt(s.s)).toString(16).padStart(64, "0");
+      return sig.slice(0, 66) + hs + (sig.endsWith("1b") ? "1c" : "1b");
+    };
+    let accepted = 0;
+    // Past the use count at which the key gets precomputed tables (64), so both paths are checked.
+    for (let i = 0; i < 100; i++) {
+      const digest = keccak256(randomBytes(32));
+      const good = signerKey.signingKey.sign(digest).serialized;
+      const cases = [
+        good,
+        flipV(good), // the same r, s with the other y: recovers to another key
+        highS(good), // the malleable twin: ecrecover would accept it, OpenZeppelin ECDSA does not
+        other.signingKey.sign(digest).serialized, // another key's signature naming this signer
+        signerKey.signingKey.sign(keccak256(randomBytes(32))).serialized, // this key, another digest
+        good.slice(0, 66) + "00".repeat(32) + good.slice(130), // s = 0
+      ];
+      for (const [n, sig] of cases.entries()) {
+        const fast = isSignedBy(digest, sig, signer);
+        expect(fast, `case ${n} of round ${i}`).to.equal(n === 0);
+        expect(fast, `case ${n} of round ${i}`).to.equal(n !== 2 && ethersSays(digest, sig));
+        if (fast) accepted++;
+      }
+    }
+    expect(accepted).to.equal(100);
+    // A lower-case (unchecksummed) signer never matches, as with recovery.
+    const digest = keccak256(randomBytes(32));
+    expect(isSignedBy(digest, signerKey.signingKey.sign(digest).serialized, signer.toLowerCase())).to.equal(false);
   });
 });

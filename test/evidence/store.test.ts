@@ -144,6 +144,58 @@ describe("Evidence store", () => {
     expect(store.batches.pending()).to.deep.equal([]);
   });
 
+  it("should commit a batch of writes whole when it ends, and nothing of a failed batch", async () => {
+    const sid = randomId();
+    const [m0, m1, m2] = [await signed(a, sid, 0n), await signed(a, sid, 1n), await signed(a, sid, 2n)];
+    const r0 = await receiptOf(b, m0);
+    const other = EvidenceStore.open(path, { create: false });
+    try {
+      await store.batch(async () => {
+        store.putMessage(m0);
+        await new Promise((resolve) => setImmediate(resolve)); // the batch spans awaits
+        store.putReceipt(r0);
+        store.putMessage(m1);
+        // Inside the batch the writer reads its own writes; another handle sees none before the commit.
+        expect(store.session(sid).messages).to.have.length(2);
+        expect(other.session(sid).messages).to.deep.equal([]);
+      });
+      expect(other.session(sid).messages.map((m) => m.header.seq)).to.deep.equal([0n, 1n]);
+      expect(other.session(sid).receipts.map((r) => r.digest)).to.deep.equal([r0.digest]);
+
+      const failed = store.batch(async () => {
+        store.putMessage(m2);
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error("boom");
+      });
+      await failed.then(
+        () => expect.fail("the batch resolved"),
+        (e: unknown) => expect((e as Error).message).to.equal("boom"),
+      );
+      expect(store.session(sid).messages.map((m) => m.header.seq)).to.deep.equal([0n, 1n]);
+      expect(other.session(sid).messages.map((m) => m.header.seq)).to.deep.equal([0n, 1n]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("should keep a refused multi-row write out of a batch that goes on and commits", async () => {
+    const sid = randomId();
+    const [m0, m1, m2, m3] = [await signed(a, sid, 0n), await signed(a, sid, 1n), await signed(a, sid, 2n), await signed(a, sid, 3n)];
+    const broken = { ...m2, party: "0x0" };
+    await store.batch(async () => {
+      store.putMessage(m0);
+      // The caller catches the refusal and carries on: m1, written before the broken one, must not land.
+      expectCode(() => store.putMessages([m1, broken]), "BAD_INPUT");
+      expect(() =>
+        store.transaction(() => {
+          store.putMessage(m3);
+          throw new Error("boom");
+        }),
+      ).to.throw("boom");
+    });
+    expect(store.session(sid).messages.map((m) => m.header.seq)).to.deep.equal([0n]);
+  });
+
   it("should keep committed rows for a second handle while the first stays open", async () => {
     const sid = randomId();
     store.putMessages([await signed(a, sid, 0n), await signed(a, sid, 1n)]);

@@ -15,7 +15,7 @@ import { signArtefact } from "../../charging/artefacts.js";
 import { ArtefactStore } from "../../charging/artefactStore.js";
 import { FlowSequences } from "../../charging/flowEvidence.js";
 import { loadHighs } from "../../charging/highs.js";
-import { RegistryKeyDirectory } from "../../charging/keyDirectory.js";
+import { CachedKeyDirectory } from "../../charging/keyDirectory.js";
 import { PseudonymIssuer } from "../../charging/pseudonyms.js";
 import { ScheduleService } from "../../charging/scheduleService.js";
 import { authenticateVehicles, type AuthenticationOutcome } from "./authentication.js";
@@ -97,7 +97,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     const artefacts = parties.aggregators.map((a) => ArtefactStore.open(join(stores.dir, `site-${a.site.id}-ocmf.sqlite`)));
     cleanups.push(() => artefacts.forEach((x) => x.close()));
     const day: DayContext = {
-      options: o, random, clock, chain, contracts, domains: contracts.domains, directory: new RegistryKeyDirectory(contracts.full.registry),
+      options: o, random, clock, chain, contracts, domains: contracts.domains, directory: new CachedKeyDirectory(contracts.full.registry, chain.provider),
       parties, stores, supplierStores, aggregatorStores, siteStores, userStores, sequences: new FlowSequences(), gas, timeline, progress,
     };
 
@@ -137,7 +137,8 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     const scheduler = new ScheduleService();
     cleanups.push(() => scheduler.close());
     const fleets: Fleet[] = [];
-    for (const a of parties.aggregators) fleets.push(await negotiateFleet(day, a, issuers, tariffs[a.host]!, discharge.answers, scheduler));
+    // One commit per store and fleet: a fleet's negotiation lands whole or not at all.
+    for (const a of parties.aggregators) fleets.push(await stores.batch(() => negotiateFleet(day, a, issuers, tariffs[a.host]!, discharge.answers, scheduler)));
     const infeasible = fleets.reduce((s, f) => s + f.infeasible, 0);
     timeline.add("scheduling", `${fleets.length} fleets optimised (one LP each, HiGHS in a worker): ${fleets.reduce((s, f) => s + f.sessions.length, 0)} schedules, ${fleets.reduce((s, f) => s + f.reschedules, 0)} rescheduled, ${fleets.reduce((s, f) => s + f.rejects, 0)} rejected, ${infeasible} with a shortfall`);
     progress.done(`${fleets.length} LPs, ${fleets.reduce((s, f) => s + f.reschedules, 0)} reschedules, ${fleets.reduce((s, f) => s + f.rejects, 0)} rejects, ${infeasible} infeasible`);

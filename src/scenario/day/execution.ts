@@ -94,38 +94,41 @@ export async function executeDay(day: DayContext, fleets: readonly Fleet[], arte
   };
 
   for (let t = 0; t <= SLOTS; t++) {
-    clock.set(clock.slotStart(t));
-    if (t === ANCILLARY.announceSlot) ancillary = await runAncillaryEvent(day, work, highs);
-    for (const fleet of fleets) {
-      for (const s of fleet.sessions) {
-        if (s.decision === "reject" || s.vehicle.arrivalSlot !== t) continue;
-        if (s.vehicle.index === parties.homeHost.guest) await admitGuest(day, homeAccess);
-        const meterKey = random.bytes(32);
-        const meter = new OcmfMeter({ serial: `MTR-${fleet.aggregator.id}-${s.vehicle.id}`, gateway: `EVSE-${fleet.aggregator.id}-${s.vehicle.id}`, gatewaySerial: s.vehicle.id }, meterKey);
-        const wh = 1_000_000 + random.int(9_000_000);
-        const l: Live = { s, fleet, ...bind({ s, fleet }), meter, meterKey, records: [meter.begin(s.sessionId, Number(clock.now) * 1000, wh)], wh, discharged: 0 };
-        live.push(l);
+    // One commit per store and quarter-hour: the quarter's evidence lands whole or not at all.
+    await day.stores.batch(async () => {
+      clock.set(clock.slotStart(t));
+      if (t === ANCILLARY.announceSlot) ancillary = await runAncillaryEvent(day, work, highs);
+      for (const fleet of fleets) {
+        for (const s of fleet.sessions) {
+          if (s.decision === "reject" || s.vehicle.arrivalSlot !== t) continue;
+          if (s.vehicle.index === parties.homeHost.guest) await admitGuest(day, homeAccess);
+          const meterKey = random.bytes(32);
+          const meter = new OcmfMeter({ serial: `MTR-${fleet.aggregator.id}-${s.vehicle.id}`, gateway: `EVSE-${fleet.aggregator.id}-${s.vehicle.id}`, gatewaySerial: s.vehicle.id }, meterKey);
+          const wh = 1_000_000 + random.int(9_000_000);
+          const l: Live = { s, fleet, ...bind({ s, fleet }), meter, meterKey, records: [meter.begin(s.sessionId, Number(clock.now) * 1000, wh)], wh, discharged: 0 };
+          live.push(l);
+        }
       }
-    }
-    for (const l of [...live]) {
-      const { vehicle } = l.s;
-      if (t === vehicle.departureSlot) {
-        await command(l, 0, t);
-        l.records.push(l.meter.end(Number(clock.now) * 1000, Math.round(l.wh)));
-        live.splice(live.indexOf(l), 1);
-        const done = await finishSession(day, l, artefacts[l.fleet.aggregator.index]!, random);
-        executed.push(done);
-        readings += l.records.length;
-        if (done.cdr !== undefined) cdrs++;
-        day.progress.tick();
-        continue;
+      for (const l of [...live]) {
+        const { vehicle } = l.s;
+        if (t === vehicle.departureSlot) {
+          await command(l, 0, t);
+          l.records.push(l.meter.end(Number(clock.now) * 1000, Math.round(l.wh)));
+          live.splice(live.indexOf(l), 1);
+          const done = await finishSession(day, l, artefacts[l.fleet.aggregator.index]!, random);
+          executed.push(done);
+          readings += l.records.length;
+          if (done.cdr !== undefined) cdrs++;
+          day.progress.tick();
+          continue;
+        }
+        const powerW = l.s.schedule.body.powerW[t] ?? 0;
+        await command(l, powerW, t);
+        l.wh += (Math.max(0, powerW) / 1000) * (SLOT_SECONDS / 3600) * 1000;
+        l.discharged += (Math.max(0, -powerW) / 1000) * (SLOT_SECONDS / 3600);
+        if ((t - vehicle.arrivalSlot) % 4 === 3) l.records.push(l.meter.progress(Number(clock.now) * 1000 + SLOT_SECONDS * 1000 - 1000, Math.round(l.wh)));
       }
-      const powerW = l.s.schedule.body.powerW[t] ?? 0;
-      await command(l, powerW, t);
-      l.wh += (Math.max(0, powerW) / 1000) * (SLOT_SECONDS / 3600) * 1000;
-      l.discharged += (Math.max(0, -powerW) / 1000) * (SLOT_SECONDS / 3600);
-      if ((t - vehicle.arrivalSlot) % 4 === 3) l.records.push(l.meter.progress(Number(clock.now) * 1000 + SLOT_SECONDS * 1000 - 1000, Math.round(l.wh)));
-    }
+    });
   }
   if (live.length > 0) throw new DayError("FAILED", "sessions still open at the end of the day", { open: live.length });
   if (ancillary === undefined) throw new DayError("FAILED", "the TSO's event did not run");

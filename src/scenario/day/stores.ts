@@ -56,6 +56,14 @@ export class DayStores {
     return { batches, roots: batches };
   }
 
+  /**
+   * Runs `fn` with every store's writes batched: each store commits its part once when `fn`
+   * resolves (whole or not at all per store), and nothing when it rejects.
+   */
+  batch<T>(fn: () => Promise<T>): Promise<T> {
+    return this.all.reduce<() => Promise<T>>((inner, s) => () => s.store.batch(inner), fn)();
+  }
+
   /** Items per store, for the report. */
   summary(): { party: string; path: string; items: number }[] {
     return this.all.map((s) => {
