@@ -16,6 +16,12 @@ export const BLANK = "-";
  */
 export const CLAIM_ORDER_GAS = new Set(["acceptClaims", "disputeCdr", "netPair", "resolveDispute", "submitClaim"]);
 
+/**
+ * Operations whose transaction count depends on the bots' ticks: a home's bot accepts in one call
+ * every claim it has verified by its tick, so claims that land in two of its ticks take two calls.
+ */
+export const TICK_BATCHED_COUNT = new Set(["acceptClaims"]);
+
 /** The end of the charging day: the latest entry of the timeline outside the settlement and the escrow opening. */
 export function chargingDayEnd(report: DayReport): string {
   return report.timeline.filter((e) => e.phase !== "settlement" && e.phase !== "escrow").reduce((end, e) => (e.at > end ? e.at : end), "");
@@ -36,7 +42,11 @@ export function withoutRunSpecific(report: DayReport): unknown {
     ...report,
     run: { ...report.run, startedAt: BLANK, wallSeconds: BLANK },
     timeline: [...report.timeline.filter((e) => !byBots(e)), ...botEntries],
-    gas: report.gas.map((g) => (CLAIM_ORDER_GAS.has(g.operation) ? { ...g, total: BLANK, mean: BLANK } : g)),
+    gas: report.gas.map((g) => ({
+      ...g,
+      ...(CLAIM_ORDER_GAS.has(g.operation) ? { total: BLANK, mean: BLANK } : {}),
+      ...(TICK_BATCHED_COUNT.has(g.operation) ? { count: BLANK } : {}),
+    })),
     settlement: { ...report.settlement, claims: report.settlement.claims.map((c) => ({ ...c, claimId: BLANK })) },
     dispute: {
       ...report.dispute,

@@ -19,6 +19,7 @@ function dayLike(): DayReport {
     { at: "2026-06-21T23:00:00.000Z", phase: "escrow", text: "escrow opened" },
   ];
   r.gas = [
+    { operation: "acceptClaims", count: 3, total: "150000", mean: "50000" },
     { operation: "submitClaim", count: 1, total: "150000", mean: "150000" },
     { operation: "withdraw", count: 1, total: "50000", mean: "50000" },
   ];
@@ -46,7 +47,8 @@ describe("report: its run-specific fields", function () {
     // The bots' entries: other seconds, other claim ids and ready times, another order.
     b.timeline[3] = { at: "2026-06-15T22:00:09.000Z", phase: "settlement", text: "North asks to withdraw 5 from 2026-06-21T22:00:09.000Z" };
     b.timeline[4] = { at: "2026-06-15T22:00:11.000Z", phase: "settlement", text: "North claims 5 for 1 CDRs from South (claim 43)" };
-    b.gas[0] = { ...b.gas[0]!, total: "150012", mean: "150012" };
+    b.gas[0] = { operation: "acceptClaims", count: 4, total: "200016", mean: "50004" }; // accepted in one tick more
+    b.gas[1] = { ...b.gas[1]!, total: "150012", mean: "150012" };
     b.dispute.evidence[1]!.at = "2026-06-15T22:00:06.000Z";
     expect(same(a, b)).to.equal(true);
   });
@@ -59,8 +61,8 @@ describe("report: its run-specific fields", function () {
       (r) => (r.timeline[3]!.text = "North claims 6 for 1 CDRs from South (claim 42)"), // a bot's amount
       (r) => r.timeline.splice(4, 1), // a bot's entry more or less
       (r) => (r.timeline[5]!.at = "2026-06-21T23:00:01.000Z"), // the escrow opening's time
-      (r) => (r.gas[0]!.count += 1), // one claim transaction more
-      (r) => (r.gas[1]!.total = "50001"), // gas the claim order does not change
+      (r) => (r.gas[1]!.count += 1), // one claim transaction more
+      (r) => (r.gas[2]!.total = "50001"), // gas the claim order does not change
       (r) => (r.settlement.claims[0]!.paid = "1"),
       (r) => (r.dispute.evidence[0]!.at = "2026-06-15T19:00:01.000Z"), // evidence of the charging day
       (r) => (r.dispute.evidence[1]!.verdict = "invalid"),
