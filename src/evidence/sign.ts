@@ -3,11 +3,11 @@
  * Recovery is strict: 65-byte signatures, v in {27, 28}, low s (as OpenZeppelin ECDSA); a
  * signature naming a signer whose key is known is verified against that key (`signerKeys.ts`).
  */
-import { BaseWallet, getAddress, TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
+import { BaseWallet, concat, getAddress, keccak256, TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
 import { EvidenceError } from "./errors.js";
 import type { Addressing, EvidenceMessage, Header, Receipt, SignedMessage, SignedReceipt } from "./messages.js";
 import { isSignedBy, recoverSigner } from "./signerKeys.js";
-import { bodyTypes, domainTypesVersion, messageTypes, RECEIPT_TYPES, type MessageTypeName } from "./types.js";
+import { bodyTypes, domainTypesVersion, messageTypes, RECEIPT_TYPES, type EvidenceTypesVersion, type MessageTypeName } from "./types.js";
 
 export { recoverSigner } from "./signerKeys.js";
 
@@ -78,17 +78,57 @@ export function addressMessage<T extends MessageTypeName>(
   return { ...msg, header: { ...msg.header, receiver: address, receiptDeadline } };
 }
 
+/*
+ * What `TypedDataEncoder.hash(domain, types, value)` computes, keccak256(0x1901 ‖ domain
+ * separator ‖ struct hash), with the encoder of each type table built once and each domain's
+ * separator hashed once: both depend only on their inputs, and building them was a third of a
+ * digest's cost. The domain cache is keyed by every field's name, type and value, and bounded.
+ */
+const MAX_DOMAINS = 1_024;
+const separators = new Map<string, string>();
+const encoders = new Map<string, TypedDataEncoder>();
+const receiptEncoder = TypedDataEncoder.from(RECEIPT_TYPES);
+
+function domainSeparator(domain: TypedDataDomain): string {
+  const parts: string[] = [];
+  for (const [name, v] of Object.entries(domain) as [string, unknown][]) {
+    if (v === null || v === undefined) continue;
+    // Anything but a string or a number is hashed (or refused) by ethers every time.
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint") return TypedDataEncoder.hashDomain(domain);
+    parts.push(name, typeof v, String(v));
+  }
+  const key = JSON.stringify(parts);
+  let separator = separators.get(key);
+  if (separator === undefined) {
+    separator = TypedDataEncoder.hashDomain(domain);
+    if (separators.size >= MAX_DOMAINS) separators.clear();
+    separators.set(key, separator);
+  }
+  return separator;
+}
+
+function typedDigest(domain: TypedDataDomain, encoder: TypedDataEncoder, value: Record<string, unknown>): string {
+  return keccak256(concat(["0x1901", domainSeparator(domain), encoder.hash(value)]));
+}
+
+function messageEncoder(type: MessageTypeName, version: EvidenceTypesVersion): TypedDataEncoder {
+  const key = `${type}/${version}`;
+  let encoder = encoders.get(key);
+  if (encoder === undefined) encoders.set(key, (encoder = TypedDataEncoder.from(messageTypes(type, version))));
+  return encoder;
+}
+
 /** The NRO digest: EIP-712 digest of `{header, body}` under `domain` (its version picks the header). */
 export function messageDigest(domain: TypedDataDomain, msg: EvidenceMessage): string {
   const version = domainTypesVersion(domain);
-  return TypedDataEncoder.hash(domain, messageTypes(msg.type, version), {
+  return typedDigest(domain, messageEncoder(msg.type, version), {
     header: signedHeader(domain, msg.header),
     body: msg.body,
   });
 }
 
 export function receiptDigest(domain: TypedDataDomain, receipt: Receipt): string {
-  return TypedDataEncoder.hash(domain, RECEIPT_TYPES, receipt);
+  return typedDigest(domain, receiptEncoder, receipt as unknown as Record<string, unknown>);
 }
 
 /**

@@ -4,7 +4,10 @@
  * signature that recovers to it (the address is the key's hash, so the key is then known for
  * good); later signatures naming that address are verified against the key instead of being
  * recovered, and a key that verifies often gets precomputed multiplication tables. Both paths
- * accept exactly the signatures `ecrecover` maps to the address.
+ * accept exactly the signatures `ecrecover` maps to the address. A (signer, digest, signature)
+ * triple that verified is remembered in a bounded set, so the same evidence checked again in
+ * this process (by its receiver, then by each store that keeps it) costs a lookup: sound because
+ * the check is deterministic; only successes are kept, so a bad signature is checked every time.
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
@@ -23,6 +26,8 @@ const PRECOMPUTE_WINDOW = 8;
 /** Keys kept at most; the map starts afresh beyond (a bound on memory, not on correctness). */
 const MAX_KEYS = 100_000;
 const MAX_PRECOMPUTED = 256;
+/** Verified triples kept at most; the set starts afresh beyond (a bound on memory). */
+const MAX_VERIFIED = 65_536;
 
 interface KnownKey {
   readonly point: Point;
@@ -33,6 +38,7 @@ interface KnownKey {
 
 const known = new Map<string, KnownKey>();
 let precomputed = 0;
+const verified = new Set<string>();
 
 interface Parsed {
   readonly r: bigint;
@@ -99,6 +105,18 @@ export function recoverSigner(digest: string, signature: string): string {
  * A signature that `recoverSigner` rejects is false here.
  */
 export function isSignedBy(digest: string, signature: string, signer: string): boolean {
+  // "|" is in none of the three (hex strings), so distinct triples give distinct entries.
+  const entry = `${signer}|${digest}|${signature}`;
+  if (verified.has(entry)) return true;
+  const ok = checkSignedBy(digest, signature, signer);
+  if (ok) {
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.add(entry);
+  }
+  return ok;
+}
+
+function checkSignedBy(digest: string, signature: string, signer: string): boolean {
   const key = known.get(signer);
   if (key === undefined) {
     try {

@@ -160,6 +160,21 @@ describe("charging: OCMF records", function () {
       expect(verifyOcmf(signed.replace('"RV":8400', '"RV":8401'), point)).to.include({ reason: "bad-signature" });
       expect(verifyOcmf(signed.replace("11:00:00", "11:00:01"), point)).to.include({ reason: "bad-signature" });
     });
+
+    it("should refuse after a record verified: its signature on another payload, under another key, or another signature", () => {
+      expect(verifyOcmf(signed, point).valid).to.equal(true); // signed and verified: the verdict is remembered
+      const other = OCMF_CURVES.secp256r1.ecdsa.getPublicKey(OCMF_CURVES.secp256r1.ecdsa.utils.randomSecretKey(), false);
+      expect(verifyOcmf(signed, other)).to.include({ reason: "bad-signature" });
+      expect(verifyOcmf(signed.replace('"RV":8400', '"RV":8401'), point)).to.include({ reason: "bad-signature" });
+      const sd = /"SD":"([0-9A-F]+)"/.exec(signed)![1]!;
+      const { r, s } = parseDerSignature(Buffer.from(sd, "hex"));
+      const n = OCMF_CURVES.secp256r1.ecdsa.Point.Fn.ORDER;
+      const reSigned = (rr: bigint, ss: bigint) => signed.replace(sd, Buffer.from(encodeDerSignature(rr, ss)).toString("hex").toUpperCase());
+      expect(verifyOcmf(reSigned(r, (s + 1n) % n), point)).to.include({ reason: "bad-signature" });
+      // The twin (r, n − s) is a valid ECDSA signature (OCMF does not ask for low s): accepted by the curve, not by the set.
+      expect(verifyOcmf(reSigned(r, n - s), point).valid).to.equal(true);
+      expect(verifyOcmf(signed, point).valid).to.equal(true);
+    });
   });
 
   describe("continuity", () => {

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { hexlify, keccak256, randomBytes, recoverAddress, Signature, Wallet } from "ethers";
+import { hexlify, keccak256, randomBytes, recoverAddress, Signature, TypedDataEncoder, Wallet } from "ethers";
 import { EvidenceError } from "../../src/evidence/errors.js";
 import type { SignedMessage } from "../../src/evidence/messages.js";
-import { recoverSigner, signMessage, signReceipt, verifyMessageSignature, verifyReceiptSignature } from "../../src/evidence/sign.js";
+import { messageDigest, receiptDigest, recoverSigner, signMessage, signReceipt, verifyMessageSignature, verifyReceiptSignature } from "../../src/evidence/sign.js";
 import { isSignedBy } from "../../src/evidence/signerKeys.js";
-import { BODY_FIELDS, evidenceDomain, HEADER_FIELDS, MESSAGE_TYPE_NAMES, type MessageTypeName } from "../../src/evidence/types.js";
+import { BODY_FIELDS, evidenceDomain, HEADER_FIELDS, MESSAGE_TYPE_NAMES, messageTypes, RECEIPT_TYPES, type MessageTypeName } from "../../src/evidence/types.js";
 import { arbBody, arbField, header } from "../helpers/samples.js";
 
 const key = Wallet.createRandom();
@@ -66,6 +66,32 @@ describe("NRO / NRR signatures", () => {
     expect(verifyReceiptSignature(domain, { ...nrr, signature: nro.signature })).to.equal(false);
     expect(verifyMessageSignature(evidenceDomain(1n, domain.verifyingContract!), nro)).to.equal(false);
     expect(verifyMessageSignature({ ...domain, verifyingContract: Wallet.createRandom().address }, nro)).to.equal(false);
+  });
+
+  it("should give exactly ethers' EIP-712 digests for every domain, with encoders and domain separators reused", async () => {
+    const h = header(hexlify(new Uint8Array(32).fill(4)), 0n, 1_700_000_000n);
+    const other = Wallet.createRandom().address;
+    // The same fields as a bigint, a number and a string hash alike; another chain, contract or version does not.
+    const domains = [domain, { ...domain, chainId: 31337 }, { ...domain, chainId: "31337" }, evidenceDomain(1n, other), evidenceDomain(31337n, other), evidenceDomain(31337n, domain.verifyingContract!, 1)];
+    const seen = new Set<string>();
+    for (const round of [0, 1]) {
+      for (const [i, d] of domains.entries()) {
+        for (const type of ["Csev", "ReqEv"] as const) {
+          const body = fc.sample(arbBody(type), { numRuns: 1, seed: 11 })[0]!;
+          const version = d.version === "1" ? 1 : 2;
+          const signedHeader = version === 1 ? { ...h, receiver: undefined, receiptDeadline: undefined } : { ...h, ...to };
+          const msg = { type, header: signedHeader, body } as never;
+          const { receiver: _r, receiptDeadline: _d, ...v1 } = signedHeader;
+          const expected = TypedDataEncoder.hash(d, messageTypes(type, version), { header: version === 1 ? v1 : signedHeader, body });
+          expect(messageDigest(d, msg), `${type} in domain ${i}, round ${round}`).to.equal(expected);
+          if (round === 0) seen.add(expected);
+        }
+        const receipt = { nroDigest: keccak256("0x01"), sessionId: h.sessionId, receivedAt: h.issuedAt, nonce: h.nonce };
+        expect(receiptDigest(d, receipt), `receipt in domain ${i}, round ${round}`).to.equal(TypedDataEncoder.hash(d, RECEIPT_TYPES, receipt));
+      }
+    }
+    expect(seen.size).to.equal(2 * 4);
+    expect(() => messageDigest({ ...domain, chainId: "31337n" }, { type: "Csev", header: { ...h, ...to }, body: fc.sample(arbBody("Csev"), { numRuns: 1 })[0]! } as never)).to.throw();
   });
 
   it("should sign the receiver and the receipt deadline, and refuse them missing or invalid with BAD_INPUT", async () => {

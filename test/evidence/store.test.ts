@@ -5,13 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { expect } from "chai";
+import { Signature } from "ethers";
 import { EvidenceError } from "../../src/evidence/errors.js";
 import { buildBatch, verifyInclusion } from "../../src/evidence/merkle.js";
-import { signMessage } from "../../src/evidence/sign.js";
+import { signMessage, verifyMessageSignature, verifyReceiptSignature } from "../../src/evidence/sign.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { STORE_SCHEMA_VERSION } from "../../src/evidence/storeDb.js";
-import { CHAIN_ID, LEDGER, party, randomId, receiptOf, signed, storeDomain } from "./offline.js";
+import { CHAIN_ID, domain, LEDGER, party, randomId, receiptOf, signed, storeDomain } from "./offline.js";
 
 function expectCode(fn: () => unknown, code: string): EvidenceError {
   try {
@@ -102,6 +104,32 @@ describe("Evidence store", () => {
     expect(store.putReceipt(await receiptOf(b, m2))).to.deep.include({ reason: "refused" });
     expect(store.receipt(m1.digest)?.digest).to.equal(r1.digest);
     expect(store.receipt(r1.digest)?.digest).to.equal(r1.digest);
+  });
+
+  it("should refuse a bad signature even after the same evidence verified in this process", async () => {
+    const m = await signed(a, randomId(), 0n);
+    const r = await receiptOf(b, m);
+    // The receiver's own checks come first: every (signer, digest, signature) that passed is remembered.
+    expect(verifyMessageSignature(domain, m)).to.equal(true);
+    expect(verifyReceiptSignature(domain, r)).to.equal(true);
+    const byOther = (digest: string) => b.key.signingKey.sign(digest).serialized;
+    const N = secp256k1.Point.Fn.ORDER;
+    const twin = (sig: string) => {
+      const s = Signature.from(sig);
+      return sig.slice(0, 66) + (N - BigInt(s.s)).toString(16).padStart(64, "0") + (sig.endsWith("1b") ? "1c" : "1b");
+    };
+    // The same digest signed by another key, the same signature under another signer, the malleable twin.
+    expectCode(() => store.putMessage({ ...m, signature: byOther(m.digest) }), "BAD_SIGNATURE");
+    expectCode(() => store.putMessage({ ...m, signer: b.key.address }), "BAD_SIGNATURE");
+    expectCode(() => store.putMessage({ ...m, signature: twin(m.signature) }), "BAD_SIGNATURE");
+    expectCode(() => store.putMessage({ ...m, header: { ...m.header, seq: 1n } }), "BAD_SIGNATURE");
+    expect(store.counts().messages).to.equal(0);
+    expect(store.putMessage(m).status).to.equal("inserted");
+    expectCode(() => store.putReceipt({ ...r, signature: a.key.signingKey.sign(r.digest).serialized }), "BAD_SIGNATURE");
+    expectCode(() => store.putReceipt({ ...r, signer: a.key.address }), "BAD_SIGNATURE");
+    expectCode(() => store.putReceipt({ ...r, signature: twin(r.signature) }), "BAD_SIGNATURE");
+    expect(store.counts().receipts).to.equal(0);
+    expect(store.putReceipt(r).status).to.equal("inserted");
   });
 
   it("should reject invalid evidence with typed errors", async () => {

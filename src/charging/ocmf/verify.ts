@@ -59,6 +59,24 @@ function signatureScalars(record: OcmfRecord, curve: OcmfCurve, flags: OcmfFlag[
   return ["malformed", "SD is neither DER nor raw r‖s of the curve's size"];
 }
 
+/**
+ * (curve, key, r‖s, payload) of each signature that verified, so a record checked by its meter
+ * when signed and again by its reader costs one curve operation: sound because ECDSA
+ * verification is deterministic. Only successes are kept; a bounded set that starts afresh when full.
+ */
+const MAX_VERIFIED = 8_192;
+const verified = new Set<string>();
+
+function verifiesOnce(curve: OcmfCurve, sig: Uint8Array, payloadText: string, point: Uint8Array): boolean {
+  // The three hex fields have no "|", so the payload (last) is what follows the third one.
+  const entry = `${curve.name}|${hex(point)}|${hex(sig)}|${payloadText}`;
+  if (verified.has(entry)) return true;
+  if (!curve.ecdsa.verify(sig, toUtf8Bytes(payloadText), point, { lowS: false, format: "compact" })) return false;
+  if (verified.size >= MAX_VERIFIED) verified.clear();
+  verified.add(entry);
+  return true;
+}
+
 /** Verifies `raw` under `key` (SPKI DER or raw point, bytes or text). No key → `unknown-key`. */
 export function verifyOcmf(raw: string, key: string | Uint8Array | OcmfPublicKey | undefined): OcmfVerdict {
   const flags: OcmfFlag[] = [];
@@ -95,8 +113,7 @@ export function verifyOcmf(raw: string, key: string | Uint8Array | OcmfPublicKey
   const n = curve.ecdsa.Point.Fn.ORDER;
   if (scalars.r <= 0n || scalars.r >= n || scalars.s <= 0n || scalars.s >= n) return fail("bad-signature", "r or s out of range", flags, record);
   const sig = new curve.ecdsa.Signature(scalars.r, scalars.s).toBytes("compact");
-  const ok = curve.ecdsa.verify(sig, toUtf8Bytes(record.payloadText), pub.point, { lowS: false, format: "compact" });
-  if (!ok) return fail("bad-signature", "signature does not verify over the payload bytes", flags, record);
+  if (!verifiesOnce(curve, sig, record.payloadText, pub.point)) return fail("bad-signature", "signature does not verify over the payload bytes", flags, record);
   return { valid: true, record, curve: curve.name, flags, recordHash: ocmfRecordHash(raw), publicKeyHex: hex(pub.point) };
 }
 
