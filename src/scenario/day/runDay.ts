@@ -27,8 +27,9 @@ export async function runDay(options: RunDayOptions, chain: DayChain, settle: Se
     progress.done(`${settled.settlement.claims.length} claims, dispute ${settled.dispute.outcome}`);
 
     progress.phase("escrow opening");
-    // The arbiters act on the next full hour after the settlement (the bots' seconds do not show).
-    day.clock.set(((day.clock.now + 3_599n) / 3_600n) * 3_600n);
+    // The arbiters act at 01:00 on the day after the settlement has surely ended, a time fixed by
+    // the settlement's rules: how many rounds of withdrawals the bots took does not show.
+    day.clock.set((BigInt(settled.settledBy) / 86_400n + 1n) * 86_400n + 3_600n);
     await day.clock.syncChain(chain);
     const disputed = execution.sessions.find((x) => x.session.sessionId === settled.disputedSessionId);
     if (disputed === undefined) throw new DayError("FAILED", "the disputed session is not a session of the day", { sessionId: settled.disputedSessionId });

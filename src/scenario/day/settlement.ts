@@ -120,6 +120,12 @@ export interface SettlementEscrowGrounds {
   disputeId: string;
   /** The account that opened the dispute (the home supplier). */
   openedBy: string;
+  /**
+   * The chain time by which the settlement has ended, from its rules and not from the bots' seconds:
+   * every pair is netted from `nettingAt` on, and a bot withdraws its gains in at most two rounds
+   * of the notice (a request that went out before its last pair was netted, then one for the rest).
+   */
+  settledBy: number;
 }
 
 export interface SettlementDayOutcome {
@@ -206,6 +212,7 @@ async function settle(input: SettlementDayInput, provider: JsonRpcProvider, part
   const timing = {
     period: Number(await settlement.PERIOD_SECONDS()),
     grace: Number(await settlement.CLAIM_GRACE()),
+    notice: Number(await settlement.WITHDRAWAL_NOTICE()),
   };
 
   // The CDRs to settle, and the one billed twice.
@@ -300,7 +307,8 @@ async function settle(input: SettlementDayInput, provider: JsonRpcProvider, part
   // Windows pass; the bots net every pair, then withdraw their gains after the notice.
   const submitted = await named("ClaimSubmitted");
   const deadlines = await Promise.all(submitted.map(async (e) => Number(await settlement.challengeDeadline(e.args.claimId))));
-  await moveTo(Math.max(...deadlines, periodEnd(lastPeriod, timing.period) + timing.grace + BOT.nettingDelaySeconds) + 1);
+  const nettingAt = Math.max(...deadlines, periodEnd(lastPeriod, timing.period) + timing.grace + BOT.nettingDelaySeconds) + 1;
+  await moveTo(nettingAt);
   const pairs = new Set(submitted.map((e) => `${e.args.period}/${[getAddress(e.args.creditor), getAddress(e.args.debtor)].sort().join("/")}`));
   await wait(`${pairs.size} pairs netted`, async () => (await named("PairNetted")).length >= pairs.size);
   const gains = new Map<string, bigint>();
@@ -363,7 +371,7 @@ async function settle(input: SettlementDayInput, provider: JsonRpcProvider, part
     gas, timeline,
     escrow: {
       sessionId, recorder: getAddress(d.settlement), recordId: toBeHex(disputeId, 32), disputeId: disputeId.toString(),
-      openedBy: home.address,
+      openedBy: home.address, settledBy: nettingAt + 2 * timing.notice,
     },
     money,
     botConfigs: Object.fromEntries(parties.map((p) => [p.s.id, join(workDir, `${p.s.id}-bot.json`)])),

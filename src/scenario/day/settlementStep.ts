@@ -26,6 +26,8 @@ export interface SettlementOutcome {
   readonly disputedSessionId: string;
   /** Where the dispute is recorded on-chain: the recording contract and the record's id. */
   readonly disputeRecord: { readonly recorder: string; readonly recordId: string };
+  /** The chain time (unix seconds) by which the settlement has ended, whatever the bots' timing. */
+  readonly settledBy: number;
 }
 
 export type SettleDay = (day: DayContext) => Promise<SettlementOutcome>;
@@ -80,5 +82,6 @@ export const settleDay: SettleDay = async (day) => {
     timeline: out.timeline,
     disputedSessionId: out.escrow.sessionId,
     disputeRecord: { recorder: out.escrow.recorder, recordId: out.escrow.recordId },
+    settledBy: out.escrow.settledBy,
   };
 };
