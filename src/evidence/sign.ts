@@ -134,6 +134,18 @@ function typedDigest(domain: TypedDataDomain, hasher: TableHasher, value: Record
   return "0x" + Buffer.from(keccak_256(preimage)).toString("hex");
 }
 
+const tableHashers = new WeakMap<Record<string, TypedDataField[]>, TableHasher>();
+
+/**
+ * `TypedDataEncoder.hash(domain, types, value)`, with the table's encoder built once per `types`
+ * object (keep one object per table: a table changed after its first use is not seen).
+ */
+export function typedDataDigest(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): string {
+  let hasher = tableHashers.get(types);
+  if (hasher === undefined) tableHashers.set(types, (hasher = hasherOf(types)));
+  return typedDigest(domain, hasher, value);
+}
+
 function messageHasher(type: MessageTypeName, version: EvidenceTypesVersion): TableHasher {
   const key = `${type}/${version}`;
   let hasher = hashers.get(key);
@@ -195,7 +207,7 @@ export async function signReceipt(
  * once, the signature is by the key over that digest by construction); any other signer signs the
  * typed data through `signTypedData`, and its answer must recover to its address.
  */
-async function signDigest(key: Signer, digest: string, signTypedData: () => Promise<string>): Promise<{ signer: string; signature: string }> {
+export async function signDigest(key: Signer, digest: string, signTypedData: () => Promise<string>): Promise<{ signer: string; signature: string }> {
   if (key instanceof BaseWallet) return { signer: key.address, signature: key.signingKey.sign(digest).serialized };
   const signature = await signTypedData();
   const signer = recoverSigner(digest, signature);
