@@ -12,6 +12,12 @@
  *                         parties' stores and anchored; the benchmark fails if any session that
  *                         smart charging kept (every vehicle but those whose users rejected their
  *                         schedule) is not complete
+ *   session_floor_*       the floor under it (`sessionFloor.ts`): CPU milliseconds per session of the
+ *                         work a complete session cannot avoid (ring signatures and their checks,
+ *                         one ECDSA signature, one verification and two EIP-712 digests per message
+ *                         and receipt, OCMF signatures and checks, its LP share), per part and in
+ *                         all, priced right after the day under the same load; and the sessions
+ *                         per second that floor allows on one core and, perfectly parallel, on two
  *   demo_wall_s_default   wall time of the default day (`npm run demo`'s runDay, settlement included)
  *   gas_<operation>       mean gas of each operation of the default day
  *
@@ -28,6 +34,7 @@ import { DEFAULT_DAY } from "../src/scenario/day/options.js";
 import { runDay } from "../src/scenario/day/runDay.js";
 import { settleDay } from "../src/scenario/day/settlementStep.js";
 import { writeMetrics, type Metrics } from "./metrics.js";
+import { sessionFloor } from "./sessionFloor.js";
 
 const flag = process.argv.indexOf("--sessions");
 const sessions = flag >= 0 ? Number(process.argv[flag + 1]) : 1_000;
@@ -81,13 +88,25 @@ try {
   const charging = await onNode(async (chain) => {
     const day = await runChargingDay({ ...DEFAULT_DAY, vehicles: sessions, outDir: join(dir, "sessions") }, chain);
     try {
-      return { sessionSeconds: day.sessionSeconds, complete: completeSessions(day) };
+      const complete = completeSessions(day);
+      return { sessionSeconds: day.sessionSeconds, complete, floor: await sessionFloor(day) };
     } finally {
       await day.close();
     }
   });
-  const { complete } = charging;
+  const { complete, floor } = charging;
   metrics.sessions_per_s = { value: complete / charging.sessionSeconds, unit: `sessions/s (target ≥ 50; ${complete} sessions of ${sessions} vehicles in ${charging.sessionSeconds.toFixed(1)} s)` };
+  const c = floor.counts;
+  const perSession = (seconds: number) => (seconds * 1000) / complete;
+  metrics.session_floor_cpu_ms = {
+    value: perSession(floor.totalSeconds),
+    unit: `CPU ms per session (${c.authentications} authentications, ${c.answers} discharge answers, ${c.messages} messages, ${c.receipts} receipts, ${c.ocmfRecords} OCMF records, ${c.fleets} LPs)`,
+  };
+  for (const [part, seconds] of Object.entries(floor.seconds)) metrics[`session_floor_${part}_ms`] = { value: perSession(seconds), unit: "CPU ms per session" };
+  for (const [unit, ms] of Object.entries(floor.unitMs)) metrics[`session_floor_unit_${unit}_ms`] = { value: ms, unit: "ms (median)" };
+  metrics.session_floor_per_s_1core = { value: complete / floor.totalSeconds, unit: "sessions/s the floor allows on one core" };
+  metrics.session_floor_per_s_2cores = { value: (2 * complete) / floor.totalSeconds, unit: "sessions/s the floor allows on two cores, perfectly parallel" };
+  metrics.sessions_per_s_of_floor = { value: (complete / charging.sessionSeconds) / ((2 * complete) / floor.totalSeconds), unit: "sessions_per_s / session_floor_per_s_2cores" };
   for (const g of report.gas) metrics[`gas_${g.operation.replace(/[^A-Za-z0-9]+/g, "_")}`] = { value: Number(g.mean), unit: `gas (mean of ${g.count})` };
   writeMetrics(join(import.meta.dirname, "results", "e2e.json"), metrics);
 } finally {

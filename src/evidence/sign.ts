@@ -3,10 +3,12 @@
  * Recovery is strict: 65-byte signatures, v in {27, 28}, low s (as OpenZeppelin ECDSA); a
  * signature naming a signer whose key is known is verified against that key (`signerKeys.ts`).
  */
-import { BaseWallet, concat, getAddress, keccak256, TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { BaseWallet, getAddress, TypedDataEncoder, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
 import { EvidenceError } from "./errors.js";
 import type { Addressing, EvidenceMessage, Header, Receipt, SignedMessage, SignedReceipt } from "./messages.js";
 import { isSignedBy, recoverSigner } from "./signerKeys.js";
+import { structHasher } from "./typedHash.js";
 import { bodyTypes, domainTypesVersion, messageTypes, RECEIPT_TYPES, type EvidenceTypesVersion, type MessageTypeName } from "./types.js";
 
 export { recoverSigner } from "./signerKeys.js";
@@ -83,52 +85,85 @@ export function addressMessage<T extends MessageTypeName>(
  * separator ‖ struct hash), with the encoder of each type table built once and each domain's
  * separator hashed once: both depend only on their inputs, and building them was a third of a
  * digest's cost. The domain cache is keyed by every field's name, type and value, and bounded.
+ * The struct hash is computed on bytes (`typedHash.ts`); a value that path does not take goes
+ * to ethers' encoder, which computes the same hash or throws as it always did.
  */
 const MAX_DOMAINS = 1_024;
-const separators = new Map<string, string>();
-const encoders = new Map<string, TypedDataEncoder>();
-const receiptEncoder = TypedDataEncoder.from(RECEIPT_TYPES);
+const separators = new Map<string, Uint8Array>();
 
-function domainSeparator(domain: TypedDataDomain): string {
+interface TableHasher {
+  readonly ethers: TypedDataEncoder;
+  readonly fast: ((value: unknown) => Uint8Array | undefined) | undefined;
+}
+
+const hasherOf = (types: Record<string, TypedDataField[]>): TableHasher => {
+  const ethers = TypedDataEncoder.from(types);
+  return { ethers, fast: structHasher(types, ethers) };
+};
+const hashers = new Map<string, TableHasher>();
+const receiptHasher = hasherOf(RECEIPT_TYPES);
+const bytesOf = (hex: string): Uint8Array => Buffer.from(hex.slice(2), "hex");
+
+function domainSeparator(domain: TypedDataDomain): Uint8Array {
   const parts: string[] = [];
   for (const [name, v] of Object.entries(domain) as [string, unknown][]) {
     if (v === null || v === undefined) continue;
     // Anything but a string or a number is hashed (or refused) by ethers every time.
-    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint") return TypedDataEncoder.hashDomain(domain);
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint") return bytesOf(TypedDataEncoder.hashDomain(domain));
     parts.push(name, typeof v, String(v));
   }
   const key = JSON.stringify(parts);
   let separator = separators.get(key);
   if (separator === undefined) {
-    separator = TypedDataEncoder.hashDomain(domain);
+    separator = bytesOf(TypedDataEncoder.hashDomain(domain));
     if (separators.size >= MAX_DOMAINS) separators.clear();
     separators.set(key, separator);
   }
   return separator;
 }
 
-function typedDigest(domain: TypedDataDomain, encoder: TypedDataEncoder, value: Record<string, unknown>): string {
-  return keccak256(concat(["0x1901", domainSeparator(domain), encoder.hash(value)]));
+const PREFIX = Uint8Array.of(0x19, 0x01);
+
+function typedDigest(domain: TypedDataDomain, hasher: TableHasher, value: Record<string, unknown>): string {
+  const separator = domainSeparator(domain);
+  const struct = hasher.fast?.(value) ?? bytesOf(hasher.ethers.hash(value));
+  const preimage = new Uint8Array(66);
+  preimage.set(PREFIX, 0);
+  preimage.set(separator, 2);
+  preimage.set(struct, 34);
+  return "0x" + Buffer.from(keccak_256(preimage)).toString("hex");
 }
 
-function messageEncoder(type: MessageTypeName, version: EvidenceTypesVersion): TypedDataEncoder {
+const tableHashers = new WeakMap<Record<string, TypedDataField[]>, TableHasher>();
+
+/**
+ * `TypedDataEncoder.hash(domain, types, value)`, with the table's encoder built once per `types`
+ * object (keep one object per table: a table changed after its first use is not seen).
+ */
+export function typedDataDigest(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): string {
+  let hasher = tableHashers.get(types);
+  if (hasher === undefined) tableHashers.set(types, (hasher = hasherOf(types)));
+  return typedDigest(domain, hasher, value);
+}
+
+function messageHasher(type: MessageTypeName, version: EvidenceTypesVersion): TableHasher {
   const key = `${type}/${version}`;
-  let encoder = encoders.get(key);
-  if (encoder === undefined) encoders.set(key, (encoder = TypedDataEncoder.from(messageTypes(type, version))));
-  return encoder;
+  let hasher = hashers.get(key);
+  if (hasher === undefined) hashers.set(key, (hasher = hasherOf(messageTypes(type, version))));
+  return hasher;
 }
 
 /** The NRO digest: EIP-712 digest of `{header, body}` under `domain` (its version picks the header). */
 export function messageDigest(domain: TypedDataDomain, msg: EvidenceMessage): string {
   const version = domainTypesVersion(domain);
-  return typedDigest(domain, messageEncoder(msg.type, version), {
+  return typedDigest(domain, messageHasher(msg.type, version), {
     header: signedHeader(domain, msg.header),
     body: msg.body,
   });
 }
 
 export function receiptDigest(domain: TypedDataDomain, receipt: Receipt): string {
-  return typedDigest(domain, receiptEncoder, receipt as unknown as Record<string, unknown>);
+  return typedDigest(domain, receiptHasher, receipt as unknown as Record<string, unknown>);
 }
 
 /**
@@ -172,7 +207,7 @@ export async function signReceipt(
  * once, the signature is by the key over that digest by construction); any other signer signs the
  * typed data through `signTypedData`, and its answer must recover to its address.
  */
-async function signDigest(key: Signer, digest: string, signTypedData: () => Promise<string>): Promise<{ signer: string; signature: string }> {
+export async function signDigest(key: Signer, digest: string, signTypedData: () => Promise<string>): Promise<{ signer: string; signature: string }> {
   if (key instanceof BaseWallet) return { signer: key.address, signature: key.signingKey.sign(digest).serialized };
   const signature = await signTypedData();
   const signer = recoverSigner(digest, signature);

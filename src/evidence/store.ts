@@ -123,7 +123,7 @@ export class EvidenceStore {
     if (!verifyMessageSignature(this.domain, m)) {
       throw new EvidenceError("BAD_SIGNATURE", "message digest or signature does not match", { digest: m.digest });
     }
-    return this.transaction(() => {
+    return this.sql.singleWrite(() => {
       if (this.sql.get("SELECT 1 FROM messages WHERE digest = ?", m.digest)) return dup(m.digest, "digest", m.digest);
       const used = this.nonceOwner(m.party, m.header.nonce);
       if (used) return dup(m.digest, "nonce", used);
@@ -153,7 +153,7 @@ export class EvidenceStore {
     if (!verifyReceiptSignature(this.domain, r)) {
       throw new EvidenceError("BAD_SIGNATURE", "receipt digest or signature does not match", { digest });
     }
-    return this.transaction(() => {
+    return this.sql.singleWrite(() => {
       if (this.sql.get("SELECT 1 FROM receipts WHERE digest = ?", digest)) return dup(digest, "digest", digest);
       const msg = this.sql.get("SELECT session_id FROM messages WHERE digest = ?", receipt.nroDigest);
       if (!msg) throw new EvidenceError("NOT_FOUND", "receipt of a message not in the store", { digest });
@@ -191,7 +191,7 @@ export class EvidenceStore {
     const txHash = optional(input.txHash, (v) => parseBytes32(v, "txHash"));
     const blockNumber = optional(input.blockNumber, (v) => parseUint(v, "blockNumber"));
     const blockTime = optional(input.blockTime, (v) => parseUint(v, "blockTime"));
-    return this.transaction(() => {
+    return this.sql.singleWrite(() => {
       const msg = this.sql.get("SELECT session_id, party FROM messages WHERE digest = ?", nro);
       if (!msg) throw new EvidenceError("NOT_FOUND", "refusal of a message not in the store", { nroDigest: nro });
       if (msg.party !== origin) throw new EvidenceError("BAD_INPUT", "only the message's party refuses", { origin });

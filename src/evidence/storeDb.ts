@@ -114,6 +114,16 @@ export class SqlDatabase {
   }
 
   /**
+   * Runs `fn`, reads followed by at most one writing statement, all or nothing. Inside an open
+   * transaction it needs no savepoint of its own: the reads change nothing, and a statement that
+   * fails is undone by SQLite itself, leaving the transaction as it was. Outside one it is a
+   * `transaction` (the reads and the write under one write lock).
+   */
+  singleWrite<T>(fn: () => T): T {
+    return this.db.isTransaction ? fn() : this.transaction(fn);
+  }
+
+  /**
    * Runs `fn` (which may await) with every write to this database until it settles in one
    * transaction: committed when `fn` resolves, rolled back when it rejects, so the batch lands
    * whole or not at all (a crash before the commit loses the whole batch, never part of it).

@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { encodeBytes32String, hexlify, randomBytes, Wallet, type BaseWallet } from "ethers";
+import { encodeBytes32String, hexlify, randomBytes, TypedDataEncoder, Wallet, type BaseWallet } from "ethers";
 import type { SignedMessage } from "../../src/evidence/messages.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { evidenceDomain } from "../../src/evidence/types.js";
-import { signArtefact } from "../../src/charging/artefacts.js";
-import { chargingDomain, type SignedArtefact } from "../../src/charging/artefactTypes.js";
+import { signArtefact, verifyArtefact } from "../../src/charging/artefacts.js";
+import { ARTEFACT_FIELDS, chargingDomain, type ArtefactType, type SignedArtefact } from "../../src/charging/artefactTypes.js";
 import { CsevCommand, CsevIssuer, EvseController, type SessionBinding } from "../../src/charging/control.js";
 import { ChargingError } from "../../src/charging/errors.js";
 import { EvseAccess } from "../../src/charging/evseAccess.js";
@@ -282,6 +282,38 @@ describe("charging: pseudonymous requests, signed prices, authorisation and cont
       expect(book.prices(w.supplier.address, tariffId).importPrice).to.deep.equal([100_000n, 100_000n, 300_000n, 300_000n]);
       await refused(book.acceptSignal(signal, T0 + 10n), "REFUSED", "replayed");
       expect(book.evidence(w.supplier.address, tariffId)).to.have.length(2);
+    });
+  });
+
+  describe("artefact signatures", () => {
+    /** A valid value of every field of an artefact type, from `seed`. */
+    const sample = (type: ArtefactType, seed: number): Record<string, unknown> => {
+      const one = (t: string, i: number): unknown => {
+        if (t.endsWith("[]")) return [0, 1, 2].map((j) => one(t.slice(0, -2), i + j));
+        if (t === "bool") return (seed + i) % 2 === 0;
+        if (t === "address") return Wallet.createRandom().address;
+        if (t === "bytes32") return hexlify(randomBytes(32));
+        return BigInt((seed * 31 + i) % 200);
+      };
+      return Object.fromEntries(ARTEFACT_FIELDS[type].map((f, i) => [f.name, one(f.type, i)]));
+    };
+
+    it("should sign every artefact type over ethers' own EIP-712 digest, and refuse it tampered, re-attributed or under a stranger's key", async () => {
+      const w = world();
+      for (const [i, type] of (Object.keys(ARTEFACT_FIELDS) as ArtefactType[]).entries()) {
+        const value = sample(type, i);
+        const signed = await signArtefact(w.supplier.key, w.supplier.address, domains.charging, type, value as never);
+        expect(signed.digest, type).to.equal(TypedDataEncoder.hash(domains.charging, { [type]: [...ARTEFACT_FIELDS[type]] }, value));
+        expect(signed.signature, type).to.equal(await w.supplier.wallet.signTypedData(domains.charging, { [type]: [...ARTEFACT_FIELDS[type]] }, value));
+        expect(await verifyArtefact(w.directory, domains.charging, signed, "SUPPLIER", T0), type).to.equal(signed.digest);
+        const field = ARTEFACT_FIELDS[type][0]!;
+        const tampered = { ...signed, value: { ...signed.value, [field.name]: sample(type, i + 1)[field.name] } } as SignedArtefact;
+        await refused(verifyArtefact(w.directory, domains.charging, tampered, "SUPPLIER", T0), "BAD_SIGNATURE", "not by its signer");
+        await refused(verifyArtefact(w.directory, domains.charging, { ...signed, signer: w.stranger.wallet.address }, "SUPPLIER", T0), "BAD_SIGNATURE", "not by its signer");
+        await refused(verifyArtefact(w.directory, domains.charging, { ...signed, signature: signed.signature.slice(0, -2) }, "SUPPLIER", T0), "BAD_SIGNATURE", "malformed");
+        const byStranger = await signArtefact(w.stranger.key, w.supplier.address, domains.charging, type, value as never);
+        await refused(verifyArtefact(w.directory, domains.charging, byStranger, "SUPPLIER", T0), "BAD_SIGNATURE", "not a registered key");
+      }
     });
   });
 

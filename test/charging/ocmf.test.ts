@@ -4,8 +4,9 @@ import { Signer, Verifier, type PayloadData, type SignatureMethodId } from "@roa
 import { expect } from "chai";
 import { checkContinuity, type ValidVerdict } from "../../src/charging/ocmf/continuity.js";
 import { OCMF_CURVES, type OcmfCurveName } from "../../src/charging/ocmf/curves.js";
-import { encodeDerSignature, parseDerSignature } from "../../src/charging/ocmf/der.js";
+import { encodeDerSignature, parseDerSignature, parseEcSpki } from "../../src/charging/ocmf/der.js";
 import { OcmfMeter, signOcmf } from "../../src/charging/ocmf/meter.js";
+import { ecdsaVerify, ecSpki, verifiesNatively } from "../../src/charging/ocmf/nativeVerify.js";
 import { parseOcmf, type OcmfPayload } from "../../src/charging/ocmf/record.js";
 import { MeterKeyring, ocmfRecordHash, verifyOcmf, type OcmfVerdict } from "../../src/charging/ocmf/verify.js";
 import { pkcs8 } from "./helpers/pkcs8.js";
@@ -260,6 +261,50 @@ describe("charging: OCMF records", function () {
         const verdict = verifyOcmf(record, OCMF_CURVES[curve].ecdsa.getPublicKey(secret, false));
         expect(verdict.valid, curve).to.equal(true);
         expect(verifyOcmf(record.replace('"RV":1000', '"RV":1001'), OCMF_CURVES[curve].ecdsa.getPublicKey(secret, false))).to.include({ reason: "bad-signature" });
+      }
+    });
+  });
+
+  describe("verification through OpenSSL", () => {
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const big = (b: Uint8Array): bigint => BigInt("0x" + Buffer.from(b).toString("hex"));
+    const fixed = (v: bigint, size: number): Uint8Array => Uint8Array.from(Buffer.from(v.toString(16).padStart(2 * size, "0"), "hex"));
+
+    it("should verify the named curves of this Node's OpenSSL natively, with an SPKI that parses back", () => {
+      for (const curve of ["secp256r1", "secp384r1", "secp256k1", "brainpool256r1", "brainpool384r1"] as const) {
+        const c = OCMF_CURVES[curve];
+        const point = c.ecdsa.getPublicKey(c.ecdsa.utils.randomSecretKey(), false);
+        expect(verifiesNatively(c, point), curve).to.equal(true);
+        expect(Buffer.from(parseEcSpki(ecSpki(c, point)).point).equals(Buffer.from(point)), curve).to.equal(true);
+      }
+    });
+
+    it("should give the verdict of @noble/curves on every curve: valid, the (r, n − s) twin, a changed payload, r + 1, another key, a compressed key", () => {
+      for (const curve of CURVES) {
+        const c = OCMF_CURVES[curve];
+        const n = c.ecdsa.Point.Fn.ORDER;
+        for (let i = 0; i < 8; i++) {
+          const secret = c.ecdsa.utils.randomSecretKey();
+          const point = c.ecdsa.getPublicKey(secret, false);
+          const other = c.ecdsa.getPublicKey(c.ecdsa.utils.randomSecretKey(), false);
+          const payload = text(`{"RV":${1000 + i},"curve":"${curve}"}`);
+          const sig = c.ecdsa.sign(payload, secret, { lowS: false, format: "compact" });
+          const r = big(sig.subarray(0, c.size));
+          const s = big(sig.subarray(c.size));
+          const cases: [string, Uint8Array, Uint8Array, Uint8Array][] = [
+            ["valid", sig, payload, point],
+            ["twin", Uint8Array.from([...fixed(r, c.size), ...fixed(n - s, c.size)]), payload, point],
+            ["payload", sig, text(`{"RV":${2000 + i},"curve":"${curve}"}`), point],
+            ["r + 1", Uint8Array.from([...fixed((r % (n - 1n)) + 1n, c.size), ...fixed(s, c.size)]), payload, point],
+            ["other key", sig, payload, other],
+            ["compressed", sig, payload, c.ecdsa.getPublicKey(secret, true)],
+          ];
+          for (const [what, compact, bytes, key] of cases) {
+            const expected = c.ecdsa.verify(compact, bytes, key, { lowS: false, format: "compact" });
+            expect(ecdsaVerify(c, compact, bytes, key), `${curve} ${what}`).to.equal(expected);
+            expect(expected, `${curve} ${what}`).to.equal(["valid", "twin", "compressed"].includes(what));
+          }
+        }
       }
     });
   });

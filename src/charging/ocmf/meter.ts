@@ -13,8 +13,12 @@ import { verifyOcmf } from "./verify.js";
 /** The OCMF method id of a curve (brainpool written as in the spec: `brainpool256r1`). */
 export const methodOf = (curve: OcmfCurveName): string => `ECDSA-${curve}-SHA256`;
 
-/** Signs a payload: returns the record `OCMF|payload|{"SA":…,"SD":…}` (DER signature, hex). */
-export function signOcmf(payload: OcmfPayload, secretKey: Uint8Array, curveName: OcmfCurveName = "secp256r1"): string {
+/**
+ * Signs a payload: returns the record `OCMF|payload|{"SA":…,"SD":…}` (DER signature, hex). The
+ * record is checked under `publicKey` (default: the key derived from `secretKey`; a meter passes
+ * its own, derived once) before it is returned: a key that is not the secret's fails the check.
+ */
+export function signOcmf(payload: OcmfPayload, secretKey: Uint8Array, curveName: OcmfCurveName = "secp256r1", publicKey?: Uint8Array): string {
   const curve = OCMF_CURVES[curveName];
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== curve.size) {
     throw new ChargingError("BAD_INPUT", `secret key must be ${curve.size} bytes for ${curveName}`);
@@ -23,7 +27,7 @@ export function signOcmf(payload: OcmfPayload, secretKey: Uint8Array, curveName:
   const sig = curve.ecdsa.Signature.fromBytes(curve.ecdsa.sign(toUtf8Bytes(payloadText), secretKey, { lowS: false, format: "compact" }), "compact");
   const sd = Buffer.from(encodeDerSignature(sig.r, sig.s)).toString("hex").toUpperCase();
   const record = `OCMF|${payloadText}|${JSON.stringify({ SA: methodOf(curveName), SD: sd })}`;
-  const check = verifyOcmf(record, curve.ecdsa.getPublicKey(secretKey, false));
+  const check = verifyOcmf(record, publicKey ?? curve.ecdsa.getPublicKey(secretKey, false));
   if (!check.valid) throw new ChargingError("BAD_SIGNATURE", "own OCMF signature does not verify", { reason: check.reason });
   return record;
 }
@@ -45,6 +49,8 @@ export interface MeterIdentity {
 export class OcmfMeter {
   private page = 0;
   private open: { id: string; lastWh: number; lastAt: number } | undefined;
+  /** Derived once: every record is checked under it before it leaves the meter. */
+  private readonly ownKey: Uint8Array;
 
   constructor(
     readonly identity: MeterIdentity,
@@ -52,11 +58,12 @@ export class OcmfMeter {
     readonly curve: OcmfCurveName = "secp256r1",
   ) {
     if (secretKey.length !== OCMF_CURVES[curve].size) throw new ChargingError("BAD_INPUT", `secret key must be ${OCMF_CURVES[curve].size} bytes`);
+    this.ownKey = OCMF_CURVES[curve].ecdsa.getPublicKey(secretKey, false);
   }
 
   /** The meter's public key (uncompressed SEC1 point). */
   publicKey(): Uint8Array {
-    return OCMF_CURVES[this.curve].ecdsa.getPublicKey(this.secretKey, false);
+    return this.ownKey.slice();
   }
 
   begin(sessionId: string, at: number, wh: number): string {
@@ -100,6 +107,6 @@ export class OcmfMeter {
       ID: this.open!.id,
       RD: [reading],
     };
-    return signOcmf(payload, this.secretKey, this.curve);
+    return signOcmf(payload, this.secretKey, this.curve, this.ownKey);
   }
 }

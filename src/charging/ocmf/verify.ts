@@ -11,6 +11,7 @@ import { ChargingError } from "../errors.js";
 import { curveOfMethod, DEFAULT_SIGNATURE_METHOD, type OcmfCurve } from "./curves.js";
 import { DerError, parseDerSignature } from "./der.js";
 import { decodePublicKey, decodeText, type OcmfPublicKey } from "./keys.js";
+import { ecdsaVerify } from "./nativeVerify.js";
 import { parseOcmf, type OcmfRecord } from "./record.js";
 
 export type OcmfReason = "bad-signature" | "curve-mismatch" | "unknown-key" | "unsupported-format" | "malformed";
@@ -71,7 +72,7 @@ function verifiesOnce(curve: OcmfCurve, sig: Uint8Array, payloadText: string, po
   // The three hex fields have no "|", so the payload (last) is what follows the third one.
   const entry = `${curve.name}|${hex(point)}|${hex(sig)}|${payloadText}`;
   if (verified.has(entry)) return true;
-  if (!curve.ecdsa.verify(sig, toUtf8Bytes(payloadText), point, { lowS: false, format: "compact" })) return false;
+  if (!ecdsaVerify(curve, sig, toUtf8Bytes(payloadText), point)) return false;
   if (verified.size >= MAX_VERIFIED) verified.clear();
   verified.add(entry);
   return true;

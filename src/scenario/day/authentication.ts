@@ -7,7 +7,7 @@
 import { ProtocolError, VehicleAuth, VehicleMemory, type LagSession, type VehicleAuthResult } from "../../protocol/index.js";
 import { authenticateAtLag } from "../../services/vehicleClient.js";
 import { DayError } from "./errors.js";
-import type { Parties } from "./parties.js";
+import type { Parties, VehicleParty } from "./parties.js";
 import type { DayServices } from "./services.js";
 
 export interface Authenticated {
@@ -36,20 +36,27 @@ async function refusedCode(attempt: () => Promise<unknown>, what: string): Promi
   throw new DayError("FAILED", `the LAG accepted ${what}`);
 }
 
+/**
+ * The vehicles of each LAG in turn, the LAGs at once: while one LAG's worker checks a ring
+ * signature, the vehicles of the others sign theirs. Each LAG serves its own vehicles in index
+ * order and every party draws from its own stream of the seed (`DayServices.vehicleContexts`,
+ * the LAGs' contexts), so every challenge, signature and session repeats with the seed.
+ */
 export async function authenticateVehicles(parties: Parties, services: DayServices, tick: () => void = () => {}): Promise<AuthenticationOutcome> {
-  const { ctx, ca } = services;
+  const { ca } = services;
   const sessions: Authenticated[] = new Array(parties.vehicles.length);
   const refused: Record<string, number> = {};
   const learned = new Set<string>();
   const memories = parties.vehicles.map(() => new VehicleMemory());
   let attempts = 0;
   let captured: { lag: number; response: Uint8Array } | undefined;
-  for (const v of parties.vehicles) {
+  const authenticate = async (v: VehicleParty): Promise<void> => {
     const lag = services.lags[v.aggregator]!;
+    const ctx = services.vehicleContexts[v.index]!;
     const credential = services.credentials[v.index]!;
     attempts++;
     let vehicle: VehicleAuthResult;
-    if (captured === undefined) {
+    if (v.index === 0) {
       // The first vehicle's exchange is the one an eavesdropper records.
       const run = new VehicleAuth(ctx, credential, ca.publicKeys, memories[v.index]!);
       const response = run.onChallenge(await lag.client.challenge());
@@ -62,11 +69,19 @@ export async function authenticateVehicles(parties: Parties, services: DayServic
     learned.add(lagSession.attribute);
     sessions[v.index] = { vehicle, lagSession };
     tick();
-  }
+  };
+  await Promise.all(
+    services.lags.map(async (lag) => {
+      for (const v of parties.vehicles) if (v.aggregator === lag.aggregator) await authenticate(v);
+    }),
+  );
+  const recorded = captured;
+  if (recorded === undefined) throw new DayError("FAILED", "the first vehicle's exchange was not recorded");
+  const { ctx } = services;
   const count = (code: string) => (refused[code] = (refused[code] ?? 0) + 1);
   // The recorded response replayed to the same LAG.
   attempts++;
-  count(await refusedCode(() => services.lags[captured!.lag]!.client.respond(captured!.response), "a replayed authentication response"));
+  count(await refusedCode(() => services.lags[recorded.lag]!.client.respond(recorded.response), "a replayed authentication response"));
   // The first vehicle again, same LAG and epoch, as if it had forgotten its earlier run.
   const first = parties.vehicles[0]!;
   attempts++;

@@ -50,6 +50,12 @@ export interface DayServices {
   readonly lags: DayLag[];
   /** Each vehicle's anonymous credential (a ring of its supplier's group). */
   readonly credentials: VehicleCredential[];
+  /**
+   * Each vehicle's own context: its randomness is a stream of the seed and the vehicle, so what
+   * it draws does not depend on what other vehicles and the LAGs do in between (they run
+   * concurrently; docs/day.md).
+   */
+  readonly vehicleContexts: PartyContext[];
   /** The group attribute of each supplier. */
   readonly attributes: string[];
   stop(): Promise<void>;
@@ -69,7 +75,9 @@ export async function startDayServices(
   gas: GasBook,
 ): Promise<DayServices> {
   const r = random.fork("services");
-  const ctx = partyContext(await createSodiumBackend(), { clock: () => clock.now, rng: (n) => r.bytes(n) });
+  const backend = await createSodiumBackend();
+  const contextOf = (stream: SeededRandom): PartyContext => partyContext(backend, { clock: () => clock.now, rng: (n) => stream.bytes(n) });
+  const ctx = contextOf(r);
   const ca = new CentralAuthority(ctx);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -127,7 +135,8 @@ export async function startDayServices(
       }
       const identity = identities[a.index]!;
       const service = await startLagService({
-        ctx,
+        // The LAG's own stream: its challenges repeat with the seed whatever the other LAGs serve meanwhile.
+        ctx: contextOf(r.fork(`lag/${a.id}`)),
         identity,
         ca: ca.publicKeys,
         groups: directory,
@@ -146,7 +155,8 @@ export async function startDayServices(
       stops.push(async () => client.close());
       lags.push({ aggregator: a.index, service, client, identity });
     }
-    return { ctx, ca, caService, operator, lags, credentials, attributes, stop };
+    const vehicleContexts = parties.vehicles.map((v) => contextOf(r.fork(`vehicle/${v.id}`)));
+    return { ctx, ca, caService, operator, lags, credentials, vehicleContexts, attributes, stop };
   } catch (error) {
     await stop();
     throw error;
