@@ -1,14 +1,27 @@
 /**
  * Every party's evidence store, one SQLite file each under `<out>/stores/`: suppliers,
  * aggregators, metering sites and users. They are left in place after the day (the dispute can be
- * shown from them); `anchorAll` batches and anchors each store's evidence with its party's account.
+ * shown from them). Each store's evidence is anchored with its party's account on a cadence that
+ * keeps every message's first anchor before its expiry (`anchorDue`, after each quarter-hour's
+ * evidence is committed: only the stores holding a message that would expire before the next
+ * round), and whatever is left at the end of the day (`anchorAll`).
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Signer } from "ethers";
 import { anchorNextBatch } from "../../evidence/anchor.js";
+import type { AnchorKindName } from "../../evidence/types.js";
 import { EvidenceStore } from "../../evidence/store.js";
+import type { DayClock } from "./clock.js";
 import type { GasBook } from "./gas.js";
+import type { DayChain } from "./world.js";
+
+/**
+ * Chain seconds one round of anchoring may take after the round's time: each anchoring mines a
+ * block at least a second after the previous one. A message expiring before the next round's
+ * time plus this margin is anchored in this round.
+ */
+export const ANCHOR_ROUND_MARGIN_SECONDS = 120n;
 
 export interface PartyStore {
   readonly party: string;
@@ -40,20 +53,48 @@ export class DayStores {
     return this.all;
   }
 
-  /** Anchors every pending batch (messages, then receipts) of every store with an anchorer. */
-  async anchorAll(gas: GasBook): Promise<{ batches: number; roots: number }> {
+  /**
+   * One round of the cadence, at the clock's time (the chain is brought to it first): every store
+   * with an anchorer that holds a message not yet anchored which expires before `nextRound` plus
+   * the margin anchors its pending messages now; the others wait. Returns the batches anchored.
+   */
+  async anchorDue(nextRound: bigint, day: { clock: DayClock; chain: DayChain; gas: GasBook }): Promise<number> {
+    const by = nextRound + ANCHOR_ROUND_MARGIN_SECONDS;
+    const due = this.all.filter((s) => {
+      const expiry = s.anchorer === undefined ? null : s.store.batches.earliestUnanchoredExpiry();
+      return expiry !== null && expiry < by;
+    });
+    if (due.length === 0) return 0;
+    await day.clock.syncChain(day.chain);
     let batches = 0;
+    for (const s of due) batches += await this.anchorPending(s, "Messages", day.gas);
+    this.anchoredSoFar += batches;
+    return batches;
+  }
+
+  /**
+   * Anchors every pending batch (messages, then receipts) of every store with an anchorer.
+   * Returns the day's totals: the batches of this call and of every earlier `anchorDue` round.
+   */
+  async anchorAll(gas: GasBook): Promise<{ batches: number; roots: number; atEnd: number }> {
+    let atEnd = 0;
     for (const s of this.all) {
-      if (s.anchorer === undefined) continue;
-      for (const kind of ["Messages", "Receipts"] as const) {
-        const batch = await anchorNextBatch(s.store, s.anchorer, { kind });
-        if (batch?.anchor === undefined || batch.anchor === null) continue;
-        const receipt = await s.anchorer.provider!.getTransactionReceipt(batch.anchor.txHash);
-        gas.addReceipt(`anchorBatch ${kind}`, receipt);
-        batches++;
-      }
+      for (const kind of ["Messages", "Receipts"] as const) atEnd += await this.anchorPending(s, kind, gas);
     }
-    return { batches, roots: batches };
+    this.anchoredSoFar += atEnd;
+    return { batches: this.anchoredSoFar, roots: this.anchoredSoFar, atEnd };
+  }
+
+  private anchoredSoFar = 0;
+
+  /** Anchors `s`'s pending digests of `kind` (one batch; 0 if there were none or it has no anchorer). */
+  private async anchorPending(s: PartyStore, kind: AnchorKindName, gas: GasBook): Promise<number> {
+    if (s.anchorer === undefined) return 0;
+    const batch = await anchorNextBatch(s.store, s.anchorer, { kind });
+    if (batch?.anchor === undefined || batch.anchor === null) return 0;
+    const receipt = await s.anchorer.provider!.getTransactionReceipt(batch.anchor.txHash);
+    gas.addReceipt(`anchorBatch ${kind}`, receipt);
+    return 1;
   }
 
   /**
