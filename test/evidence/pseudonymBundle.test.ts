@@ -16,7 +16,7 @@ import { anchorNextBatch } from "../../src/evidence/anchor.js";
 import { buildBundle, bundleToJson, parseBundle, type EvidenceBundle } from "../../src/evidence/bundle.js";
 import { RpcChainView, SnapshotChainView } from "../../src/evidence/chainView.js";
 import { EvidenceError } from "../../src/evidence/errors.js";
-import { customerGroup, type SignedPseudonymCert } from "../../src/evidence/pseudonymCerts.js";
+import { customerGroup, type PseudonymCert, type SignedPseudonymCert } from "../../src/evidence/pseudonymCerts.js";
 import { verifyBundle, type Verdict } from "../../src/evidence/verify.js";
 import { createNetwork } from "../helpers/network.js";
 import type { Json } from "../helpers/json.js";
@@ -41,6 +41,8 @@ interface SessionOptions {
   window?: [bigint, bigint];
   /** When the confirmation is signed (default: the session's time). */
   confirmedAt?: bigint;
+  /** Fields of the certificate the certifier signs in place of what `PseudonymIssuer` would. */
+  certValue?: Partial<PseudonymCert>;
 }
 
 /**
@@ -57,7 +59,11 @@ async function pseudonymSession(t: SessionTools, o: SessionOptions = {}) {
   const pseudonym: FlowParty = { address: key.address, key };
   const aggregator: FlowParty = { address: fx.participants.aggregator.address, key: fx.keys.aggregator! };
   const [from, until] = o.window ?? [at - 30n, at + 86_400n];
-  const cert = await new PseudonymIssuer(certifier.party, certifier.key, charging).certify(Wallet.createRandom().address, key.address, from, until);
+  const cert = o.certValue
+    ? await signArtefact(certifier.key, certifier.party, charging, "PseudonymCert", {
+        pseudonym: key.address, supplier: certifier.party, group: customerGroup(certifier.party), validFrom: from, validUntil: until, nonce: randomId(), ...o.certValue,
+      })
+    : await new PseudonymIssuer(certifier.party, certifier.key, charging).certify(Wallet.createRandom().address, key.address, from, until);
   const sessionId = randomId();
   const request = await signFlowMessage(pseudonym, fx.domain, "ReqEv", flowHeader(sessionId, 0n, at, at + 600n, aggregator.address), {
     pseudonym: key.address,
@@ -216,6 +222,25 @@ describe("Evidence bundles: pseudonym-signed items and their certificates", func
     // A changed pseudonym certifies another key: the session's pseudonym has no certificate left.
     const moved = edited(s.bundle, (json) => ((certJson(json).value as Json).pseudonym = Wallet.createRandom().address));
     expect(invalid(await offline(moved))).to.deep.equal(pseudonymItems(moved, s.key.address, "certificate_missing"));
+  });
+
+  it("should refuse a genuine certificate that claims the digest its pseudonym's request names", async () => {
+    const t = await load();
+    const s = await pseudonymSession(t);
+    // Another certificate of the same pseudonym, really signed, relabelled with the named digest.
+    const other = await signArtefact(t.fx.keys.supplierA!, t.fx.participants.supplierA.address, s.charging, "PseudonymCert", { ...s.cert.value, validUntil: s.cert.value.validUntil + 86_400n, nonce: randomId() });
+    const b = { ...s.bundle, certificates: [{ ...(other as SignedPseudonymCert), digest: s.cert.digest }] };
+    expect(invalid(await offline(b))).to.deep.equal(pseudonymItems(b, s.key.address, "certificate_invalid"));
+  });
+
+  it("should refuse a supplier's certificate of a pseudonym as another supplier's customer", async () => {
+    const t = await load();
+    const { supplierB } = t.fx.participants;
+    // Signed by A with A's key: first with B's customer group, then naming B as the supplier outright.
+    for (const value of [{ group: customerGroup(supplierB.address) }, { supplier: supplierB.address, group: customerGroup(supplierB.address) }]) {
+      const s = await pseudonymSession(t, { certValue: value });
+      expect(invalid(await offline(s.bundle)), Object.keys(value).join("+")).to.deep.equal(pseudonymItems(s.bundle, s.key.address, "certificate_invalid"));
+    }
   });
 
   it("should keep the verdicts of a version 2 bundle: pseudonym-signed items have no registered key", async () => {
