@@ -123,17 +123,20 @@ export class BatchBook {
   }
 
   /**
-   * The earliest `expiresAt` among the stored messages that no anchored batch of kind Messages
-   * holds yet (null if there is none): the time by which the store must anchor its messages for
+   * The stored messages that expire before `before` and that no anchored batch of kind Messages
+   * holds yet, each with its `expiresAt`, soonest first: what the store must anchor by then for
    * none of them to be first anchored after it expired.
    */
-  earliestUnanchoredExpiry(): bigint | null {
-    const row = this.sql.get(
-      `SELECT min(CAST(json_extract(json, '$.header.expiresAt') AS INTEGER)) AS e FROM messages WHERE digest NOT IN
-        (SELECT l.digest FROM batch_leaves l JOIN batches b USING (root) WHERE b.kind = ? AND b.tx_hash IS NOT NULL)`,
+  unanchoredExpiring(before: bigint): { digest: string; expiresAt: bigint }[] {
+    const rows = this.sql.all(
+      `SELECT digest, e FROM (SELECT digest, CAST(json_extract(json, '$.header.expiresAt') AS INTEGER) AS e FROM messages)
+        WHERE e < ? AND digest NOT IN
+        (SELECT l.digest FROM batch_leaves l JOIN batches b USING (root) WHERE b.kind = ? AND b.tx_hash IS NOT NULL)
+        ORDER BY e, digest`,
+      Number(before),
       AnchorKind.Messages,
     );
-    return row?.e === null || row?.e === undefined ? null : BigInt(row.e as number | bigint);
+    return rows.map((r) => ({ digest: String(r.digest), expiresAt: BigInt(r.e as number | bigint) }));
   }
 
   /** Every batch holding `digest`, each with the digest's Merkle proof. */
