@@ -4,24 +4,22 @@
  * pseudonym signed, so a bundle built from the store can prove who vouched for the key.
  * Write-once by digest: the same digest with other contents is refused, never overwritten.
  */
+import { parseAddress, parseBytes32 } from "./codec.js";
 import { EvidenceError } from "./errors.js";
 import { encodePseudonymCert, signedPseudonymCertSchema, type SignedPseudonymCert } from "./pseudonymCerts.js";
 import { isSignedBy } from "./signerKeys.js";
 import type { SqlDatabase } from "./storeDb.js";
-import { parseAddress, parseBytes32 } from "./codec.js";
 
+/** The certificate in its canonical form (checksummed addresses, lower-case hex, exact types); `BAD_INPUT` otherwise. */
 function normalise(cert: SignedPseudonymCert): SignedPseudonymCert {
-  const parsed = signedPseudonymCertSchema.safeParse(encodeOrThrow(cert));
-  if (!parsed.success) throw new EvidenceError("BAD_INPUT", "invalid pseudonym certificate", { issues: parsed.error.issues });
-  return parsed.data;
-}
-
-function encodeOrThrow(cert: SignedPseudonymCert) {
+  let parsed;
   try {
-    return encodePseudonymCert(cert);
+    parsed = signedPseudonymCertSchema.safeParse(encodePseudonymCert(cert));
   } catch (cause) {
     throw new EvidenceError("BAD_INPUT", "invalid pseudonym certificate", {}, cause);
   }
+  if (!parsed.success) throw new EvidenceError("BAD_INPUT", "invalid pseudonym certificate", { issues: parsed.error.issues });
+  return parsed.data;
 }
 
 export class CertificateBook {
