@@ -4,20 +4,21 @@
  * charging domain of their own (bound to the chain and the participant registry), verified
  * off-chain against the registry's keys, and kept as evidence.
  */
-import type { TypedDataDomain, TypedDataField } from "ethers";
+import type { TypedDataField } from "ethers";
+import { CERTIFICATE_DOMAIN_NAME, CERTIFICATE_DOMAIN_VERSION, certificateDomain, PSEUDONYM_CERT_FIELDS, type PseudonymCert } from "../evidence/pseudonymCerts.js";
 
-export const CHARGING_DOMAIN_NAME = "V2G Smart Charging";
-export const CHARGING_DOMAIN_VERSION = "1";
+export type { PseudonymCert } from "../evidence/pseudonymCerts.js";
 
-export function chargingDomain(chainId: bigint | number, registry: string): TypedDataDomain {
-  return { name: CHARGING_DOMAIN_NAME, version: CHARGING_DOMAIN_VERSION, chainId: BigInt(chainId), verifyingContract: registry };
-}
+/** The charging domain is the one pseudonym certificates are verified under (`src/evidence/pseudonymCerts.ts`). */
+export const CHARGING_DOMAIN_NAME = CERTIFICATE_DOMAIN_NAME;
+export const CHARGING_DOMAIN_VERSION = CERTIFICATE_DOMAIN_VERSION;
+export const chargingDomain = certificateDomain;
 
 const f = (name: string, type: string): TypedDataField => ({ name, type });
 
 export const ARTEFACT_FIELDS = {
   /** A supplier certifies a session pseudonym as "a customer of S" for a validity window. */
-  PseudonymCert: [f("pseudonym", "address"), f("supplier", "address"), f("group", "bytes32"), f("validFrom", "uint64"), f("validUntil", "uint64"), f("nonce", "bytes32")],
+  PseudonymCert: PSEUDONYM_CERT_FIELDS,
   /** A supplier's tariff: prices per slot in micro-units per kWh. */
   Tariff: [
     f("supplier", "address"),
@@ -54,18 +55,9 @@ export const ARTEFACT_FIELDS = {
     f("target", "bytes32"),
     f("allowed", "bool"),
   ],
-} as const satisfies Record<string, TypedDataField[]>;
+} as const satisfies Record<string, readonly TypedDataField[]>;
 
 export type ArtefactType = keyof typeof ARTEFACT_FIELDS;
-
-export interface PseudonymCert {
-  pseudonym: string;
-  supplier: string;
-  group: string;
-  validFrom: bigint;
-  validUntil: bigint;
-  nonce: string;
-}
 
 export interface Tariff {
   supplier: string;

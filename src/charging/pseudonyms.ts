@@ -4,17 +4,15 @@
  * learns only the group. The link pseudonym → user stays in the supplier's own book, so
  * incentives paid to a pseudonym still reach the right user.
  */
-import { AbiCoder, keccak256, type Signer, type TypedDataDomain } from "ethers";
+import type { Signer, TypedDataDomain } from "ethers";
+import { customerGroup, type PseudonymCert } from "../evidence/pseudonymCerts.js";
 import { signArtefact, verifyArtefact } from "./artefacts.js";
-import type { PseudonymCert, SignedArtefact } from "./artefactTypes.js";
+import type { SignedArtefact } from "./artefactTypes.js";
 import { ChargingError } from "./errors.js";
 import { randomNonce } from "./flowEvidence.js";
 import type { KeyDirectory } from "./keyDirectory.js";
 
-/** The group attribute "customer of `supplier`". */
-export function customerGroup(supplier: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["string", "address"], ["customer of", supplier]));
-}
+export { customerGroup } from "../evidence/pseudonymCerts.js";
 
 /** The supplier's side: issues certificates and keeps the private link to its users. */
 export class PseudonymIssuer {

@@ -4,7 +4,8 @@
  * Refused: a request not signed by its pseudonym, addressed to another aggregator, a certificate
  * that is not the one named, a pseudonym certified by a key that is not a registered supplier
  * key, or outside its window. An accepted request is receipted by the aggregator (NRR) and both
- * are stored in the aggregator's evidence store; the user keeps them with `keepWithReceipt`.
+ * are stored in the aggregator's evidence store with the certificate; the user keeps them with
+ * `keepWithReceipt`.
  */
 import type { TypedDataDomain } from "ethers";
 import type { SignedMessage, SignedReceipt } from "../evidence/messages.js";
@@ -54,6 +55,8 @@ export async function acceptRequest(
     throw new ChargingError("BAD_INPUT", "REQ_EV target, power or departure out of range", { targetSocBp: body.targetSocBp, maxPowerW: body.maxPowerW });
   }
   if (body.preferences > 7) throw new ChargingError("BAD_INPUT", "unknown preference bits", { preferences: body.preferences });
+  // The certificate is evidence too: it is what attributes the pseudonym's messages to a customer of S.
+  store.certificates.put(cert);
   const receipt = await receiptAndStore(aggregator, domains.evidence, store, request, now);
   return { request, pseudonym, receipt };
 }

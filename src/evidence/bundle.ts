@@ -1,7 +1,7 @@
 /**
- * Evidence bundles (`"schema": "v2g-evidence-bundle/2"`, and `/1` for evidence signed under the
- * version 1 type table; documented in docs/evidence-bundle.md):
- * everything that proves what happened in one session — signed messages, receipts, refusals,
+ * Evidence bundles (`"schema": "v2g-evidence-bundle/3"`; `/2` and `/1` are still read; documented
+ * in docs/evidence-bundle.md): everything that proves what happened in one session — signed
+ * messages, receipts, refusals, the pseudonym certificates of the session's pseudonymous signers,
  * Merkle proofs to anchored roots, the EIP-712 domain and a snapshot of the chain — as one JSON
  * file that a third party verifies offline (`verify.ts`). Loading validates it with zod.
  */
@@ -20,14 +20,25 @@ import {
 import { RpcChainView, type ChainState } from "./chainView.js";
 import { EvidenceError } from "./errors.js";
 import type { SignedMessage, SignedReceipt } from "./messages.js";
+import { encodePseudonymCert, signedPseudonymCertSchema, type SignedPseudonymCert } from "./pseudonymCerts.js";
 import type { EvidenceStore, RefusalRecord } from "./store.js";
-import { EVIDENCE_DOMAIN_NAME, EVIDENCE_DOMAIN_VERSION, EVIDENCE_TYPES_VERSIONS } from "./types.js";
+import { EVIDENCE_DOMAIN_NAME, EVIDENCE_DOMAIN_VERSION, EVIDENCE_TYPES_VERSIONS, type EvidenceTypesVersion } from "./types.js";
 
-/** The schema id written today (type table version 2). */
-export const BUNDLE_SCHEMA_ID = "v2g-evidence-bundle/2";
-/** Every schema id read: `/n` carries evidence signed under type table version n. */
-export const BUNDLE_SCHEMA_IDS = ["v2g-evidence-bundle/1", BUNDLE_SCHEMA_ID] as const;
+/** The schema id written today (type table version 2, with pseudonym certificates). */
+export const BUNDLE_SCHEMA_ID = "v2g-evidence-bundle/3";
+/** Every schema id read. */
+export const BUNDLE_SCHEMA_IDS = ["v2g-evidence-bundle/1", "v2g-evidence-bundle/2", BUNDLE_SCHEMA_ID] as const;
 export type BundleSchemaId = (typeof BUNDLE_SCHEMA_IDS)[number];
+
+/** The evidence type table each bundle version carries: `/1` table 1, `/2` and `/3` table 2. */
+const TYPES_VERSION_OF: Record<BundleSchemaId, EvidenceTypesVersion> = {
+  "v2g-evidence-bundle/1": 1,
+  "v2g-evidence-bundle/2": 2,
+  "v2g-evidence-bundle/3": 2,
+};
+export const typesVersionOf = (schema: BundleSchemaId): EvidenceTypesVersion => TYPES_VERSION_OF[schema];
+/** True for the bundle versions that carry pseudonym certificates (3 and later). */
+export const carriesCertificates = (schema: BundleSchemaId): boolean => schema !== "v2g-evidence-bundle/1" && schema !== "v2g-evidence-bundle/2";
 
 export interface BundleBatch {
   root: string;
@@ -53,6 +64,8 @@ export interface EvidenceBundle {
   messages: SignedMessage[];
   receipts: SignedReceipt[];
   refusals: RefusalRecord[];
+  /** Version 3: the certificate of each pseudonym that signed a message or receipt (empty before). */
+  certificates: SignedPseudonymCert[];
   batches: BundleBatch[];
   /** The chain's answers when the bundle was built; null if built without chain access. */
   chainState: ChainState | null;
@@ -81,10 +94,10 @@ const nullable = <T extends z.ZodTypeAny>(t: T) => t.nullable();
 const strict = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
 
 /** Rejects two entries of `list` with the same key: one file must mean one thing to every reader. */
-function unique<T extends z.ZodTypeAny>(list: z.ZodArray<T>, what: string, keyOf: (x: z.infer<T>) => string) {
+function unique<T, I>(list: z.ZodType<T[], z.ZodTypeDef, I>, what: string, keyOf: (x: T) => string) {
   return list.superRefine((xs, ctx) => {
     const seen = new Set<string>();
-    xs.forEach((x: z.infer<T>, i: number) => {
+    xs.forEach((x: T, i: number) => {
       const k = keyOf(x).toLowerCase();
       if (seen.has(k)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i], message: `duplicate ${what} ${k}` });
       seen.add(k);
@@ -120,6 +133,7 @@ const chainStateSchema = strict({
     "receipt",
     (r) => r.nroDigest,
   ),
+  suppliers: unique(z.array(addressSchema), "supplier", (a) => a).optional(),
 });
 
 /** The zod schema of a bundle file; parsing yields an `EvidenceBundle` with decoded value types. */
@@ -146,6 +160,11 @@ export const bundleSchema = strict({
       blockTime: nullable(uint),
     }),
   ),
+  certificates: unique(
+    unique(z.array(signedPseudonymCertSchema), "certificate", (c) => c.digest),
+    "certificate of pseudonym",
+    (c) => c.value.pseudonym,
+  ).optional(),
   batches: z.array(
     strict({
       root: bytes32Schema,
@@ -157,8 +176,8 @@ export const bundleSchema = strict({
   ),
   chainState: nullable(chainStateSchema),
 }).superRefine((b, ctx) => {
-  // Schema `/n` carries domain version "n", and every header is of type table version n.
-  const version = b.schema.slice(b.schema.lastIndexOf("/") + 1);
+  // Each schema carries one type table: its domain version, and every header of that version.
+  const version = String(typesVersionOf(b.schema));
   if (b.domain.version !== version) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["domain", "version"], message: `must be "${version}" in ${b.schema}` });
   }
@@ -168,6 +187,13 @@ export const bundleSchema = strict({
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["messages", i, "header"], message });
     }
   });
+  // Certificates, and the snapshot's suppliers, are in version 3 files and only there.
+  const v3 = carriesCertificates(b.schema);
+  const needs = (present: boolean, path: (string | number)[], what: string) => {
+    if (present !== v3) ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `${what} ${v3 ? "required" : "not allowed"} in ${b.schema}` });
+  };
+  needs(b.certificates !== undefined, ["certificates"], "certificates");
+  if (b.chainState !== null) needs(b.chainState.suppliers !== undefined, ["chainState", "suppliers"], "suppliers");
 });
 
 /** Validates a parsed JSON value as a bundle; anything else is `EvidenceError("BUNDLE_SCHEMA")`. */
@@ -176,7 +202,7 @@ export function parseBundle(json: unknown): EvidenceBundle {
   if (!parsed.success) {
     throw new EvidenceError("BUNDLE_SCHEMA", "not a valid v2g-evidence-bundle file", { issues: parsed.error.issues });
   }
-  return parsed.data as EvidenceBundle;
+  return { ...parsed.data, certificates: parsed.data.certificates ?? [] } as EvidenceBundle;
 }
 
 /** The JSON form of a bundle (bigints as decimal strings, keys in schema order). */
@@ -190,6 +216,7 @@ export function bundleToJson(b: EvidenceBundle): Record<string, Json> {
     messages: b.messages.map(encodeMessage),
     receipts: b.receipts.map(encodeReceipt),
     refusals: b.refusals as unknown as Json[],
+    ...(carriesCertificates(b.schema) ? { certificates: b.certificates.map(encodePseudonymCert) } : {}),
     batches: b.batches as unknown as Json[],
     chainState: state === null ? null : ({ ...state, chainId: state.chainId.toString() } as unknown as Json),
   };
@@ -290,6 +317,8 @@ export async function buildBundleFrom(
     entry.proofs = once([entry.proofs, b.proofs], (p) => p.digest);
     batches.set(b.root, entry);
   }
+  const messages = once(found.map((q) => q.messages), (m) => m.digest);
+  const receipts = once(found.map((q) => q.receipts), (r) => r.digest);
   const bundle: EvidenceBundle = {
     schema: BUNDLE_SCHEMA_ID,
     sessionId: sessionId.toLowerCase(),
@@ -300,14 +329,35 @@ export async function buildBundleFrom(
       chainId: first.chainId,
       verifyingContract: first.ledger,
     },
-    messages: once(found.map((q) => q.messages), (m) => m.digest),
-    receipts: once(found.map((q) => q.receipts), (r) => r.digest),
+    messages,
+    receipts,
     refusals: once(found.map((q) => q.refusals), (f) => f.nroDigest),
+    certificates: certificatesFor(stores, messages, receipts),
     batches: [...batches.values()],
     chainState: null,
   };
   if (chain) bundle.chainState = await captureChainState(first, bundle, chain);
   return bundle;
+}
+
+/**
+ * The certificate of each pseudonymous signer of `messages` and `receipts` (a party that signs
+ * with its own key), from whichever store keeps one: for a pseudonym whose REQ_EV is among the
+ * messages, the certificate that request names; otherwise the first one kept. One per pseudonym.
+ */
+function certificatesFor(stores: readonly EvidenceStore[], messages: SignedMessage[], receipts: SignedReceipt[]): SignedPseudonymCert[] {
+  const named = new Map<string, string>();
+  for (const m of messages) if (m.type === "ReqEv") named.set(m.party.toLowerCase(), (m as SignedMessage<"ReqEv">).body.pseudonymCert);
+  const signers = [...messages.map((m) => [m.party, m.signer]), ...receipts.map((r) => [r.receiver, r.signer])];
+  const pseudonyms = new Set(signers.filter(([party, signer]) => party!.toLowerCase() === signer!.toLowerCase()).map(([party]) => party!.toLowerCase()));
+  const certificates: SignedPseudonymCert[] = [];
+  for (const p of pseudonyms) {
+    const digest = named.get(p);
+    const kept = stores.flatMap((s) => (digest === undefined ? s.certificates.of(p) : [s.certificates.get(digest)].filter((c) => c !== null)));
+    const cert = kept.find((c) => c.value.pseudonym.toLowerCase() === p);
+    if (cert) certificates.push(cert);
+  }
+  return certificates;
 }
 
 async function captureChainState(
@@ -324,9 +374,11 @@ async function captureChainState(
     });
   }
   const { view, blockNumber, blockTime } = await live.pinned();
-  const signers = [...new Set([...b.messages, ...b.receipts].map((x) => x.signer))];
+  const signers = [...new Set([...b.messages, ...b.receipts, ...b.certificates].map((x) => x.signer))];
+  const certifiers = [...new Set(b.certificates.map((c) => c.party))];
   const digests = b.messages.map((m) => m.digest);
   const present = <T>(xs: (T | null)[]): T[] => xs.filter((x): x is T => x !== null);
+  const roles = await Promise.all(certifiers.map((p) => view.isSupplier(p)));
   return {
     chainId,
     ledger: live.ledgerAddress,
@@ -337,5 +389,6 @@ async function captureChainState(
     keys: present(await Promise.all(signers.map((s) => view.signingKey(s)))),
     origins: present(await Promise.all(digests.map((d) => view.originOf(d)))),
     receipts: present(await Promise.all(digests.map((d) => view.receiptOf(d)))),
+    suppliers: certifiers.filter((_, i) => roles[i]),
   };
 }

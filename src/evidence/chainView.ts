@@ -53,12 +53,21 @@ export interface ChainState {
   keys: KeyRecord[];
   origins: OriginRecord[];
   receipts: ReceiptRecord[];
+  /**
+   * Bundle version 3: of the participants that signed the bundle's pseudonym certificates, those
+   * holding the registry's SUPPLIER_ROLE (absent in versions 1 and 2, which carry no certificates).
+   */
+  suppliers?: string[];
 }
 
 export interface ChainView {
   chainId(): Promise<bigint>;
   /** Address of the EvidenceLedger this view reads. */
   ledger(): Promise<string>;
+  /** Address of the ParticipantRegistry the ledger reads (the domain of pseudonym certificates). */
+  registry(): Promise<string>;
+  /** True if `participant` holds the registry's SUPPLIER_ROLE. */
+  isSupplier(participant: string): Promise<boolean>;
   /** The key's record, or null if the key was never registered. */
   signingKey(key: string): Promise<KeyRecord | null>;
   isKeyValid(participant: string, key: string, time: number | bigint): Promise<boolean>;
@@ -116,6 +125,19 @@ export class RpcChainView implements ChainView {
 
   async ledger(): Promise<string> {
     return this.ledgerAddress;
+  }
+
+  async registry(): Promise<string> {
+    return this.registryAddress;
+  }
+
+  private supplierRole: Promise<string> | undefined;
+
+  async isSupplier(participant: string): Promise<boolean> {
+    const who = parseAddress(participant, "participant");
+    this.supplierRole ??= read("SUPPLIER_ROLE", async () => String(await this.registryContract.SUPPLIER_ROLE!()));
+    const role = await this.supplierRole;
+    return Boolean(await read("hasRole", () => this.registryContract.hasRole!(role, who, { blockTag: this.blockTag })));
   }
 
   async signingKey(key: string): Promise<KeyRecord | null> {
@@ -204,12 +226,14 @@ export class SnapshotChainView implements ChainView {
   private readonly anchors: Map<string, AnchorRecord>;
   private readonly origins: Map<string, OriginRecord>;
   private readonly receipts: Map<string, ReceiptRecord>;
+  private readonly suppliers: Set<string>;
 
   constructor(private readonly state: ChainState) {
     this.keys = new Map(state.keys.map((k) => [k.key.toLowerCase(), k]));
     this.anchors = new Map(state.anchors.map((a) => [anchorKey(a.submitter, a.root), a]));
     this.origins = new Map(state.origins.map((o) => [o.digest.toLowerCase(), o]));
     this.receipts = new Map(state.receipts.map((r) => [r.nroDigest.toLowerCase(), r]));
+    this.suppliers = new Set((state.suppliers ?? []).map((p) => p.toLowerCase()));
   }
 
   async chainId(): Promise<bigint> {
@@ -218,6 +242,14 @@ export class SnapshotChainView implements ChainView {
 
   async ledger(): Promise<string> {
     return this.state.ledger;
+  }
+
+  async registry(): Promise<string> {
+    return this.state.registry;
+  }
+
+  async isSupplier(participant: string): Promise<boolean> {
+    return this.suppliers.has(participant.toLowerCase());
   }
 
   async signingKey(key: string): Promise<KeyRecord | null> {

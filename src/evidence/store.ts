@@ -1,6 +1,7 @@
 /**
- * A party's durable evidence store on `node:sqlite`: signed messages, receipts, refusals and
- * Merkle batches (`store.batches`). A committed write survives a crash (WAL, `synchronous=FULL`);
+ * A party's durable evidence store on `node:sqlite`: signed messages, receipts, refusals, Merkle
+ * batches (`store.batches`) and pseudonym certificates (`store.certificates`). A committed write
+ * survives a crash (WAL, `synchronous=FULL`);
  * every multi-row write is one transaction, so a crash or an error never leaves half of it.
  * `batch(fn)` groups the writes of a whole round into one commit (whole or not at all).
  * Rows are write-once: inserting evidence whose digest, or whose (party, nonce), is already
@@ -22,6 +23,7 @@ import { EvidenceError } from "./errors.js";
 import type { SignedMessage, SignedReceipt } from "./messages.js";
 import { verifyMessageSignature, verifyReceiptSignature } from "./sign.js";
 import { BatchBook } from "./storeBatches.js";
+import { CertificateBook } from "./storeCertificates.js";
 import { SqlDatabase, type Row, type StoreDomain } from "./storeDb.js";
 import { evidenceDomain, isMessageTypeName, type MessageTypeName } from "./types.js";
 
@@ -70,6 +72,7 @@ export class EvidenceStore {
   readonly chainId: bigint;
   readonly ledger: string;
   readonly batches: BatchBook;
+  readonly certificates: CertificateBook;
 
   private constructor(
     private readonly sql: SqlDatabase,
@@ -79,6 +82,7 @@ export class EvidenceStore {
     this.ledger = domain.verifyingContract;
     this.domain = evidenceDomain(this.chainId, this.ledger);
     this.batches = new BatchBook(sql, domain);
+    this.certificates = new CertificateBook(sql);
   }
 
   /** Opens (creating and migrating if needed) the store at `path`; `":memory:"` is throw-away. */

@@ -122,6 +122,23 @@ export class BatchBook {
     });
   }
 
+  /**
+   * The stored messages that expire before `before` and that no anchored batch of kind Messages
+   * holds yet, each with its `expiresAt`, soonest first: what the store must anchor by then for
+   * none of them to be first anchored after it expired.
+   */
+  unanchoredExpiring(before: bigint): { digest: string; expiresAt: bigint }[] {
+    const rows = this.sql.all(
+      `SELECT digest, e FROM (SELECT digest, CAST(json_extract(json, '$.header.expiresAt') AS INTEGER) AS e FROM messages)
+        WHERE e < ? AND digest NOT IN
+        (SELECT l.digest FROM batch_leaves l JOIN batches b USING (root) WHERE b.kind = ? AND b.tx_hash IS NOT NULL)
+        ORDER BY e, digest`,
+      Number(before),
+      AnchorKind.Messages,
+    );
+    return rows.map((r) => ({ digest: String(r.digest), expiresAt: BigInt(r.e as number | bigint) }));
+  }
+
   /** Every batch holding `digest`, each with the digest's Merkle proof. */
   containing(digest: string): { batch: StoredBatch; proof: string[] }[] {
     const d = parseBytes32(digest, "digest");

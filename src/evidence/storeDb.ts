@@ -29,6 +29,8 @@ const MIGRATIONS: readonly string[] = [
      position INTEGER NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (root, position),
      UNIQUE (root, digest)) STRICT;
    CREATE INDEX batch_leaves_by_digest ON batch_leaves (digest);`,
+  `CREATE TABLE certificates (digest TEXT PRIMARY KEY, pseudonym TEXT NOT NULL, json TEXT NOT NULL) STRICT;
+   CREATE INDEX certificates_by_pseudonym ON certificates (pseudonym);`,
 ];
 
 /** The newest schema version this code writes. */

@@ -4,16 +4,20 @@
  * The only inputs are the bundle and a `ChainView` (live RPC, or the bundle's own snapshot).
  * docs/evidence-bundle.md states exactly when each reason is given.
  */
-import type { EvidenceBundle } from "./bundle.js";
+import { carriesCertificates, type EvidenceBundle } from "./bundle.js";
 import type { ChainView, KeyRecord } from "./chainView.js";
 import { verifyInclusion } from "./merkle.js";
 import type { SignedMessage } from "./messages.js";
+import { certificateDomain, certificateSelfConsistent, type SignedPseudonymCert } from "./pseudonymCerts.js";
 import { verifyMessageSignature, verifyReceiptSignature } from "./sign.js";
 import { evidenceDomain, type EvidenceTypesVersion } from "./types.js";
 
 export const VERDICT_REASONS = [
   "bad_signature",
   "key_not_valid_at_signing_time",
+  "certificate_missing",
+  "certificate_invalid",
+  "outside_certificate_window",
   "wrong_party",
   "proof_mismatch",
   "root_not_anchored",
@@ -153,17 +157,45 @@ export async function verifyBundle(bundle: EvidenceBundle, view: ChainView): Pro
     return keys.get(k)!;
   };
 
-  const keyReasons = async (r: Reasons, party: string, signer: string, at: bigint) => {
+  // Pseudonyms (version 3): a party that signs with its own unregistered key is vouched for by
+  // its supplier's certificate in the bundle, judged once per certificate.
+  const withCertificates = carriesCertificates(bundle.schema);
+  const certOf = new Map(bundle.certificates.map((c) => [c.value.pseudonym.toLowerCase(), c]));
+  const certDomain = withCertificates ? certificateDomain(bundle.domain.chainId, await view.registry()) : undefined;
+  const certVerdicts = new Map<string, Promise<boolean>>();
+  const certificateValid = (c: SignedPseudonymCert): Promise<boolean> => {
+    const k = c.digest.toLowerCase();
+    if (!certVerdicts.has(k)) {
+      certVerdicts.set(k, (async () =>
+        certificateSelfConsistent(certDomain!, c) &&
+        (await view.isKeyValid(c.party, c.signer, c.value.validFrom)) &&
+        (await view.isSupplier(c.party)))());
+    }
+    return certVerdicts.get(k)!;
+  };
+  type Request = SignedMessage<"ReqEv">["body"];
+  const pseudonymReasons = async (r: Reasons, party: string, at: bigint, request?: Request) => {
+    // A request names its pseudonym and the certificate it stands on: both must be its signer's.
+    r.add("wrong_party", request !== undefined && !same(request.pseudonym, party));
+    const cert = certOf.get(party.toLowerCase());
+    if (!cert || (request !== undefined && !same(request.pseudonymCert, cert.digest))) return r.add("certificate_missing");
+    r.add("certificate_invalid", !(await certificateValid(cert)));
+    r.add("outside_certificate_window", at < cert.value.validFrom || at >= cert.value.validUntil);
+  };
+
+  const keyReasons = async (r: Reasons, party: string, signer: string, at: bigint, request?: Request) => {
     const key = await signingKey(signer);
     if (key && !same(key.participant, party)) return r.add("wrong_party");
+    if (!key && withCertificates && same(signer, party)) return pseudonymReasons(r, party, at, request);
     r.add("key_not_valid_at_signing_time", !key || !(await view.isKeyValid(party, signer, at)));
   };
 
   for (const [i, m] of messages.entries()) {
     const r = new Reasons();
     r.add("session_mismatch", !inSession(m.header.sessionId));
+    const request = m.type === "ReqEv" ? (m as SignedMessage<"ReqEv">).body : undefined;
     if (!verifyMessageSignature(domain, m)) r.add("bad_signature");
-    else await keyReasons(r, m.party, m.signer, m.header.issuedAt);
+    else await keyReasons(r, m.party, m.signer, m.header.issuedAt, request);
     const origin = await view.originOf(m.digest);
     r.add("wrong_party", origin !== null && !same(origin.origin, m.party));
     const { issuedAt, expiresAt } = m.header;

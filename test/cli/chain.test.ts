@@ -224,7 +224,7 @@ describe("CLI: a local node, deploy, registry, supplier, CDRs and disputes", fun
     const r = await v2g("arbiter", "rule", "77", "claim-level", "--outcome", "upheld", "--bundle", bundle, "--deployments", deployments, "--key-file", files.arbiter);
     expect(r.code, r.err).to.equal(ExitCode.NotFound);
     expect(r.err).to.match(/^error: claim 77 has no open claim-level dispute \[NOT_FOUND\]$/);
-    expect(readFileSync(bundle, "utf8")).to.contain("v2g-evidence-bundle/2");
+    expect(readFileSync(bundle, "utf8")).to.contain("v2g-evidence-bundle/3");
   });
 
   it("should stop the node on SIGTERM with exit 0", async () => {

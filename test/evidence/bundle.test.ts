@@ -111,7 +111,7 @@ describe("Evidence bundles", function () {
     const f = await load();
     const json = () => JSON.parse(f.bundleJson) as Json;
     const cases: [string, (j: Json) => void][] = [
-      ["schema", (j) => (j.schema = "v2g-evidence-bundle/3")],
+      ["schema", (j) => (j.schema = "v2g-evidence-bundle/4")],
       ["domain.version", (j) => (j.domain.version = "1")],
       ["messages.0.header", (j) => delete j.messages[0].header.receiver],
       ["messages.0.header", (j) => delete j.messages[0].header.receiptDeadline],

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { serveEmbeddedNetwork, type LocalNode } from "../../src/chain/localNode.js";
+import { serveEmbeddedNetwork } from "../../src/chain/localNode.js";
 import { readDeployments } from "../../src/chain/deployAll.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { exitCodeOf, ExitCode } from "../../src/errors.js";
@@ -24,8 +24,8 @@ import { createParties } from "../../src/scenario/day/parties.js";
 import { SeededRandom } from "../../src/scenario/day/random.js";
 import { runDay } from "../../src/scenario/day/runDay.js";
 import { settleDay } from "../../src/scenario/day/settlementStep.js";
+import { runSmallDay, SMALL } from "./smallDay.js";
 
-const SMALL = { seed: 7, suppliers: 3, aggregators: 4, vehicles: 12, ringSize: 8 } as const;
 
 /** Paths at which two JSON values differ, with both values (empty when equal). */
 function differences(a: unknown, b: unknown, path = ""): string[] {
@@ -42,16 +42,7 @@ describe("Scenario: a day of V2G roaming", function () {
   let report: DayReport;
 
   /** One day on a fresh embedded network served on 127.0.0.1 (stopped after the day). */
-  const day = async (outDir: string) => {
-    const node: LocalNode = await serveEmbeddedNetwork();
-    const chain = dayChainOf(node, "embedded");
-    try {
-      return await runDay({ ...SMALL, outDir }, chain, settleDay);
-    } finally {
-      chain.close?.();
-      await node.stop();
-    }
-  };
+  const day = (outDir: string) => runSmallDay(outDir);
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), "v2g-day-"));

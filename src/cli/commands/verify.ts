@@ -69,7 +69,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
   program
     .command("verify")
     .description("verify an evidence bundle offline, or against --rpc when given (exit 0 valid, 1 invalid)")
-    .argument("<bundle>", "evidence bundle JSON file (schema v2g-evidence-bundle/2 or /1)")
+    .argument("<bundle>", "evidence bundle JSON file (schema v2g-evidence-bundle/3, /2 or /1)")
     .option("--ledger <address>", "EvidenceLedger to check against, EIP-55 checksummed (default: the bundle's domain; needs --rpc)")
     .action(async (file: string, o: { ledger?: string }, cmd: Command) => {
       ctx.exitCode = await guarded(ctx.io, async () => {

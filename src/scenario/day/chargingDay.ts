@@ -49,7 +49,8 @@ export interface ChargingDay {
   readonly fleets: Fleet[];
   readonly execution: ExecutionOutcome;
   readonly load: LoadCurves;
-  readonly anchored: { batches: number; roots: number };
+  /** Batches anchored over the whole day, and of those at its end. */
+  readonly anchored: { batches: number; roots: number; atEnd: number };
   /** Wall-clock seconds from the first authentication to the last anchored batch. */
   readonly sessionSeconds: number;
   /** Stops the services, closes the stores and puts ethers' own randomness back (idempotent). */
@@ -153,8 +154,8 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     clock.set(clock.dayStart + BigInt(SLOTS * SLOT_SECONDS) - 600n);
     await clock.syncChain(chain);
     const anchored = await stores.anchorAll(gas);
-    timeline.add("evidence", `${anchored.batches} evidence batches anchored on the EvidenceLedger`);
-    progress.done(`${anchored.batches} batches anchored`);
+    timeline.add("evidence", `${anchored.batches} evidence batches anchored on the EvidenceLedger: ${anchored.batches - anchored.atEnd} during the day, each before its messages expired, and ${anchored.atEnd} at its end`);
+    progress.done(`${anchored.batches} batches anchored (${anchored.batches - anchored.atEnd} during the day, ${anchored.atEnd} at its end)`);
 
     const load = emptyCurves();
     for (const f of fleets) {

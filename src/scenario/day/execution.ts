@@ -129,6 +129,8 @@ export async function executeDay(day: DayContext, fleets: readonly Fleet[], arte
         if ((t - vehicle.arrivalSlot) % 4 === 3) l.records.push(l.meter.progress(Number(clock.now) * 1000 + SLOT_SECONDS * 1000 - 1000, Math.round(l.wh)));
       }
     });
+    // The quarter's evidence is committed: anchor now what would expire before the next quarter's round.
+    await day.stores.anchorDue(clock.slotStart(t + 1), day);
   }
   if (live.length > 0) throw new DayError("FAILED", "sessions still open at the end of the day", { open: live.length });
   if (ancillary === undefined) throw new DayError("FAILED", "the TSO's event did not run");
