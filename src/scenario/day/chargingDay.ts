@@ -3,8 +3,9 @@
  * contracts and parties on the chain, the CA and LAG services on loopback, anonymous
  * authentication, discharge requests, requests and one LP per fleet, schedules and
  * confirmations, the day executed (CSEV control, OCMF metering, CDRs, the TSO's event), the
- * payments and bills, and the evidence anchored. Everything random comes from the seed. What it started stays open for the
- * settlement until `close()`; on a failure it is closed before the error goes on.
+ * payments and bills, and the evidence anchored. Everything random comes from the seed. What it
+ * started stays open for the settlement until `close()`; on a failure it is closed before the
+ * error goes on.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
