@@ -121,13 +121,17 @@ describe("Scenario: npm run demo at the default scale", function () {
         const held = suppliers.filter((st) => st.hasSession(sessionId));
         if (!all.messages.some((m) => m.type === "ChargeDetailRecord")) continue;
         roaming++;
-        const billed = await verifyBundle(await buildBundleFrom(held, sessionId), view);
-        expect(billed.items.filter((i) => !i.valid), sessionId).to.deep.equal([]);
+        const heldBundle = await buildBundleFrom(held, sessionId);
+        const billed = await verifyBundle(heldBundle, view);
+        // The session pseudonym's receipts of the payments are by a key its supplier certified, not one registered on-chain (as below).
+        const payments = new Set(heldBundle.messages.filter((m) => m.type === "Payment").map((m) => m.digest));
+        const ofPayment = (i: (typeof billed.items)[number]) => i.kind === "receipt" && payments.has(heldBundle.receipts[i.index]!.receipt.nroDigest) && i.reasons.join() === "key_not_valid_at_signing_time";
+        expect(billed.items.filter((i) => !i.valid && !ofPayment(i)), sessionId).to.deep.equal([]);
       }
       expect(roaming).to.be.greaterThan(0);
-      expect([...types].sort()).to.deep.equal(["ChargeDetailRecord", "Confirmation", "Csev", "MeterReading", "ReqEv", "Schedule"]);
+      expect([...types].sort()).to.deep.equal(["ChargeDetailRecord", "Confirmation", "Csev", "MeterReading", "Payment", "ReqEv", "Schedule"]);
       // What else the verifier finds is not about sequences or receipts: the pseudonyms' keys
-      // (REQ_EV, confirmations, their receipts of schedules) are certified by the suppliers, not
+      // (REQ_EV, confirmations, their receipts of schedules and payments) are certified by the suppliers, not
       // registered on-chain; and messages valid for minutes (REQ_EV, schedules, confirmations,
       // CSEVs) are first anchored at the end of the day, after they expired.
       const known = /^(ReqEv|Schedule|Confirmation|Csev): expired$|^(ReqEv|Confirmation|receipt): key_not_valid_at_signing_time$/;
