@@ -9,6 +9,7 @@ import { renderLoadChart } from "./loadChart.js";
 import { html, raw, type Fragment, type SafeHtml } from "./markup.js";
 import { renderMoney } from "./money.js";
 import { partyNames } from "./parties.js";
+import { renderPayments } from "./payments.js";
 import type { DayReport } from "./schema.js";
 import {
   renderActivity,
@@ -55,6 +56,7 @@ ${section("timeline", "The day", renderTimeline(report, name))}
 ${section("activity", "Charging, discharge and authentication", renderActivity(report, name))}
 ${section("load", "Aggregate load against the feeder limit", renderLoadChart(report.load, report.run.dayStart))}
 ${section("money", "Money between suppliers", renderMoney(report.settlement, name))}
+${section("payments", "Payments and bills", renderPayments(report, name))}
 ${section("dispute", "The disputed CDR", renderDispute(report, name))}
 ${section("gas", "Gas by operation", renderGas(report))}
 ${section("escrow", "The escrow opening", renderEscrow(report, name))}

@@ -14,8 +14,8 @@ const isoTime = z.string().datetime();
 const count = z.number().int().min(0);
 const kw = z.number().finite();
 
-/** 2: no LAG URLs (their ports were the run's), claims in a fixed order. */
-export const REPORT_SCHEMA_VERSION = 2;
+/** 2: no LAG URLs (their ports were the run's), claims in a fixed order. 3: the day's payments and bills. */
+export const REPORT_SCHEMA_VERSION = 3;
 
 const supplier = z.object({ id: z.string().min(1), name: z.string().min(1), address }).strict();
 const aggregator = z
@@ -53,6 +53,40 @@ export const evidenceItemSchema = z
     verdict: z.enum(["valid", "invalid", "missing", "late"]),
     /** Why, in one line (the verifier's reason). */
     reason: z.string(),
+  })
+  .strict();
+
+const moneyOfBill = { energy: decimal, dischargeCredit: decimal, ancillaryCredit: decimal, net: decimal };
+
+/** The day's payments (the three flows) and the bills the suppliers computed from them. */
+export const paymentsSchema = z
+  .object({
+    /** When they were recorded (simulated), and the token they are in. */
+    at: isoTime,
+    token: address,
+    /** The incentive per kWh delivered to the TSO's event, base units. */
+    incentivePerKwh: decimal,
+    flows: z
+      .array(
+        z
+          .object({
+            flow: z.enum(["energy", "discharge", "ancillary"]),
+            payer: z.enum(["user", "supplier", "aggregator"]),
+            payee: z.enum(["supplier", "user", "pseudonym"]),
+            count,
+            total: decimal,
+          })
+          .strict(),
+      )
+      .length(3),
+    /** Payments kept by their origin with their receiver's receipt. */
+    receipted: count,
+    /** Attacks on the payments tried during the day, by the reason they were refused for. */
+    refused: z.record(z.string(), count),
+    /** Per supplier: customers billed and the sums of their bills. */
+    suppliers: z.array(z.object({ supplier: z.string().min(1), customers: count, ...moneyOfBill }).strict()),
+    /** Per user (by its vehicle's id) at its home supplier. */
+    bills: z.array(z.object({ user: z.string().min(1), supplier: z.string().min(1), ...moneyOfBill, payments: count }).strict()),
   })
   .strict();
 
@@ -181,6 +215,7 @@ export const reportSchema = z
         command: z.string().min(1),
       })
       .strict(),
+    payments: paymentsSchema,
     escrowOpening: z
       .object({
         dispute: z.string().min(1),
@@ -204,3 +239,4 @@ export type DayReport = z.infer<typeof reportSchema>;
 export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
 export type GasEntry = z.infer<typeof gasEntrySchema>;
 export type EvidenceItem = z.infer<typeof evidenceItemSchema>;
+export type PaymentsReport = z.infer<typeof paymentsSchema>;

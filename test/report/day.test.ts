@@ -17,7 +17,7 @@ import { DEFAULT_DAY, MIN_SCALE } from "../../src/scenario/day/options.js";
 import { runDay } from "../../src/scenario/day/runDay.js";
 import { settleDay } from "../../src/scenario/day/settlementStep.js";
 import { launchChromium, type Chromium } from "./chromium.js";
-import { checkDispute, checkLoadChart, checkMoney, checkSections, RecordedPages } from "./pageChecks.js";
+import { checkDispute, checkLoadChart, checkMoney, checkPayments, checkSections, RecordedPages } from "./pageChecks.js";
 
 describe("report: a real day's page in Chromium", function () {
   this.timeout(900_000);
@@ -52,13 +52,14 @@ describe("report: a real day's page in Chromium", function () {
     }
   });
 
-  it("should show the day's figures, load, money and dispute as report.json says", async function () {
+  it("should show the day's figures, load, money, dispute and payments as report.json says", async function () {
     expect(report.run.scale).to.deep.equal(MIN_SCALE);
     const page = await pages.open(url);
     await checkSections(page, report);
     await checkLoadChart(page, report);
     await checkMoney(page, report);
     await checkDispute(page, report);
+    await checkPayments(page, report);
     expect(report.dispute.evidence.length).to.be.greaterThan(0);
     await pages.closeAll();
   });

@@ -90,7 +90,7 @@ describe("report: HTML rendering", function () {
       expect(page).not.to.match(/\s(src|href)\s*=/i);
       expect(page).not.to.match(/url\(|@import/i);
       expect(count(page, /<h1>/g)).to.equal(1);
-      for (const id of ["figures", "timeline", "activity", "load", "money", "dispute", "gas", "escrow", "privacy", "outputs"]) {
+      for (const id of ["figures", "timeline", "activity", "load", "money", "payments", "dispute", "gas", "escrow", "privacy", "outputs"]) {
         expect(page).to.match(new RegExp(`<section id="${id}" data-testid="section-${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">`));
       }
       // every table has column headers; every SVG is an image with a title
@@ -146,6 +146,33 @@ describe("report: HTML rendering", function () {
       expect(new Set(r.dispute.evidence.map((e) => e.verdict))).to.deep.equal(new Set(["valid", "invalid", "missing", "late"]));
       expect(page).to.include(escapeHtml(r.dispute.evidence[5]!.reason));
       expect(page).to.include(`<code class="command" data-testid="dispute-command">${escapeHtml(r.dispute.command)}</code>`);
+    });
+  });
+
+  describe("payments and bills", function () {
+    it("should show the three flows, the bills per supplier and every user's bill, with their amounts", function () {
+      const r = sampleReport();
+      const page = renderReportHtml(r);
+      for (const f of r.payments.flows) {
+        expect(page).to.match(new RegExp(`<tr data-flow="${f.flow}"><th scope="row">[^<]+</th><td>${f.payer} → ${f.payee}</td><td class="num">${f.count}</td><td class="num" data-amount="${f.total}">`));
+      }
+      const rows = (testid: string, attr: string) => [...(page.split(`data-testid="${testid}"`)[1] ?? "").split("</table>")[0]!.matchAll(new RegExp(`<tr ${attr}="([^"]+)">(.*?)</tr>`, "g"))];
+      const amounts = (row: string) => [...row.matchAll(/data-amount="(-?\d+)"/g)].map((m) => m[1]);
+      const suppliers = rows("supplier-bills", "data-supplier");
+      expect(suppliers.map((m) => m[1])).to.deep.equal(r.payments.suppliers.map((s) => s.supplier));
+      suppliers.forEach((m, i) => {
+        const s = r.payments.suppliers[i]!;
+        expect(amounts(m[2]!)).to.deep.equal([s.energy, s.dischargeCredit, s.ancillaryCredit, s.net]);
+      });
+      const bills = rows("bills-table", "data-user");
+      expect(bills.map((m) => m[1])).to.deep.equal(r.payments.bills.map((b) => b.user));
+      bills.forEach((m, i) => {
+        const b = r.payments.bills[i]!;
+        expect(amounts(m[2]!)).to.deep.equal([b.energy, b.dischargeCredit, b.ancillaryCredit, b.net]);
+      });
+      expect(page).to.include(`<p data-testid="payments-refused">Refused attempts: 1 replayed, 1 unknown pseudonym.</p>`);
+      // the user's credits exceed what it owes: a negative net, shown with its sign
+      expect(page).to.include(`<td class="num" data-amount="-2400000" data-testid="bill-net">−2.40</td>`);
     });
   });
 

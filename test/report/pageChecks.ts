@@ -72,7 +72,7 @@ export async function checkSections(page: Page, report: DayReport): Promise<void
   expect(await page.locator("h1").innerText()).to.equal("A day of V2G roaming");
   expect(await page.getByTestId("run-seed").innerText()).to.equal(String(report.run.seed));
   expect(await page.getByTestId("run-network").innerText()).to.equal(`${report.run.network.name} (chain id ${report.run.network.chainId})`);
-  const sections = ["figures", "timeline", "activity", "load", "money", "dispute", "gas", "escrow", "privacy", "outputs"];
+  const sections = ["figures", "timeline", "activity", "load", "money", "payments", "dispute", "gas", "escrow", "privacy", "outputs"];
   for (const id of sections) {
     const section = page.getByTestId(`section-${id}`);
     expect(await section.isVisible(), id).to.equal(true);
@@ -177,6 +177,38 @@ export async function checkMoney(page: Page, report: DayReport): Promise<void> {
     expect(unitsOf(cells[3]!, decimals)).to.equal(BigInt(c.amount));
     expect(unitsOf(cells[4]!, decimals)).to.equal(BigInt(c.paid));
     expect(cells[5]).to.equal(c.status);
+  }
+}
+
+/** The payment flows, the bills per supplier and (opened) every user's bill, against report.json. */
+export async function checkPayments(page: Page, report: DayReport): Promise<void> {
+  const { decimals } = report.settlement.token;
+  const p = report.payments;
+  expect(await page.locator("[data-testid=payment-flows] tbody tr").count()).to.equal(3);
+  for (const f of p.flows) {
+    const cells = await page.locator(`[data-testid=payment-flows] tr[data-flow="${f.flow}"] td`).allInnerTexts();
+    expect(cells[0]).to.equal(`${f.payer} → ${f.payee}`);
+    expect(Number(cells[1])).to.equal(f.count);
+    expect(unitsOf(cells[2]!, decimals), f.flow).to.equal(BigInt(f.total));
+  }
+  const money = (cells: string[], from: number) => cells.slice(from, from + 4).map((c) => unitsOf(c, decimals));
+  expect(await page.locator("[data-testid=supplier-bills] tbody tr").count()).to.equal(p.suppliers.length);
+  for (const s of p.suppliers) {
+    const cells = await page.locator(`[data-testid=supplier-bills] tr[data-supplier="${s.supplier}"] td`).allInnerTexts();
+    expect(Number(cells[0])).to.equal(s.customers);
+    expect(money(cells, 1), s.supplier).to.deep.equal([s.energy, s.dischargeCredit, s.ancillaryCredit, s.net].map(BigInt));
+  }
+  const table = page.getByTestId("bills-table");
+  expect(await table.isVisible(), "the users' bills start folded").to.equal(false);
+  await page.locator("[data-testid=bills] summary").click();
+  expect(await table.isVisible()).to.equal(true);
+  expect(await table.locator("tbody tr").count()).to.equal(p.bills.length);
+  for (const [i, b] of p.bills.entries()) {
+    const row = table.locator("tbody tr").nth(i);
+    expect(await row.locator("th").innerText()).to.equal(b.user);
+    const cells = await row.locator("td").allInnerTexts();
+    expect(money(cells, 1), b.user).to.deep.equal([b.energy, b.dischargeCredit, b.ancillaryCredit, b.net].map(BigInt));
+    expect(Number(cells[5])).to.equal(b.payments);
   }
 }
 

@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { serveEmbeddedNetwork } from "../../src/chain/localNode.js";
 import { readDeployments } from "../../src/chain/deployAll.js";
+import { PaymentBook, PaymentFlow, payRef } from "../../src/charging/billing.js";
+import type { SignedMessage } from "../../src/evidence/messages.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { exitCodeOf, ExitCode } from "../../src/errors.js";
 import { chargingDayEnd, withoutRunSpecific } from "../../src/report/runSpecific.js";
@@ -109,6 +111,83 @@ describe("Scenario: a day of V2G roaming", function () {
       store.close();
       expect(c.messages + c.receipts, s.party).to.equal(s.items);
     }
+  });
+
+  it("should record every payment signed, receipted by the session's pseudonym and kept by its origin", function () {
+    const p = report.payments;
+    const stored = (party: string) => {
+      const s = report.evidence.stores.find((x) => x.party === party)!;
+      const store = EvidenceStore.open(s.path, { create: false });
+      try {
+        return PaymentBook.paymentsIn(store).map((m) => ({ m, receipts: store.session(m.header.sessionId).receipts.filter((r) => r.receipt.nroDigest === m.digest) }));
+      } finally {
+        store.close();
+      }
+    };
+    const suppliers = report.parties.suppliers.flatMap((s) => stored(s.id));
+    const aggregators = report.parties.aggregators.flatMap((a) => stored(a.id));
+    // Flows 0 and 1 are the suppliers' own; flow 2 is the aggregators', each also handed to the pseudonym's supplier.
+    const own = [...suppliers.filter((x) => x.m.body.flow !== PaymentFlow.AggregatorToUser), ...aggregators];
+    expect(own.length).to.equal(p.receipted).and.to.equal(p.flows.reduce((a, f) => a + f.count, 0));
+    for (const { m, receipts } of [...suppliers, ...aggregators]) {
+      expect(receipts, m.digest).to.have.length(1);
+      expect(receipts[0]!.receiver).to.equal(m.header.receiver);
+    }
+    const total = (list: { m: SignedMessage<"Payment"> }[], flow: number) => list.filter((x) => x.m.body.flow === flow).reduce((a, x) => a + x.m.body.amount, 0n);
+    expect(p.flows.map((f) => f.flow)).to.deep.equal(["energy", "discharge", "ancillary"]);
+    expect(p.flows.map((f) => BigInt(f.total))).to.deep.equal([total(suppliers, 0), total(suppliers, 1), total(aggregators, 2)]);
+    expect(total(suppliers, 2)).to.equal(total(aggregators, 2));
+    expect(p.flows[0]!.count).to.be.greaterThan(0);
+    expect(p.flows[2]!.count).to.equal(report.ancillary.pseudonyms);
+    expect(p.refused).to.deep.equal({ replayed: 1, "unknown pseudonym": 1 });
+    // A roaming session's energy payment is the amount of its host's CDR, which its home supplier holds.
+    const cdrs = new Map<string, bigint>();
+    for (const s of report.parties.suppliers) {
+      const store = EvidenceStore.open(report.evidence.stores.find((x) => x.party === s.id)!.path, { create: false });
+      for (const c of store.messagesOfType("ChargeDetailRecord", 0, 10_000).messages) cdrs.set(c.digest, c.body.amount);
+      store.close();
+    }
+    const roaming = suppliers.filter((x) => x.m.body.flow === PaymentFlow.UserToSupplier && cdrs.has(x.m.body.ref));
+    expect(roaming.length).to.equal(report.sessions.roaming);
+    for (const { m } of roaming) expect(m.body.amount).to.equal(cdrs.get(m.body.ref));
+  });
+
+  it("should bill every user from the stored payments, adding up per flow and per supplier", function () {
+    const p = report.payments;
+    expect(p.bills).to.have.length(report.parties.vehicles);
+    const sum = (list: typeof p.bills, k: "energy" | "dischargeCredit" | "ancillaryCredit" | "net") => list.reduce((a, b) => a + BigInt(b[k]), 0n);
+    expect([sum(p.bills, "energy"), sum(p.bills, "dischargeCredit"), sum(p.bills, "ancillaryCredit")]).to.deep.equal(p.flows.map((f) => BigInt(f.total)));
+    for (const b of p.bills) expect(BigInt(b.net)).to.equal(BigInt(b.energy) - BigInt(b.dischargeCredit) - BigInt(b.ancillaryCredit));
+    for (const s of p.suppliers) {
+      const mine = p.bills.filter((b) => b.supplier === s.supplier);
+      expect(s.customers).to.equal(mine.length);
+      expect([s.energy, s.dischargeCredit, s.ancillaryCredit, s.net]).to.deep.equal([sum(mine, "energy"), sum(mine, "dischargeCredit"), sum(mine, "ancillaryCredit"), sum(mine, "net")].map(String));
+    }
+    expect(sum(p.bills, "ancillaryCredit")).to.equal(BigInt(report.ancillary.incentive));
+    expect(p.bills.filter((b) => b.ancillaryCredit !== "0")).to.have.length(report.ancillary.pseudonyms);
+  });
+
+  it("should have the aggregators pay the ancillary incentive to pseudonyms only, never naming a user", function () {
+    const users = createParties({ ...parseDayArgs([]), ...SMALL }, new SeededRandom(SMALL.seed)).vehicles.map((v) => v.user.address.toLowerCase());
+    const named = new Set(users.flatMap((u) => [u, payRef(u)]));
+    let incentives = 0;
+    for (const a of report.parties.aggregators) {
+      const store = EvidenceStore.open(report.evidence.stores.find((x) => x.party === a.id)!.path, { create: false });
+      try {
+        for (const m of PaymentBook.paymentsIn(store)) {
+          expect(m.body.flow).to.equal(PaymentFlow.AggregatorToUser);
+          expect(m.body.payee).to.equal(payRef(m.header.receiver!));
+          expect(named.has(m.header.receiver!.toLowerCase()) || named.has(m.body.payee)).to.equal(false);
+          incentives++;
+        }
+        // Nothing the aggregator holds names a user's account.
+        const all = JSON.stringify([...new Set(PaymentBook.paymentsIn(store).map((m) => m.header.sessionId))].map((id) => store.session(id)), (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v)).toLowerCase();
+        for (const u of users) expect(all).not.to.contain(u.slice(2));
+      } finally {
+        store.close();
+      }
+    }
+    expect(incentives).to.equal(report.payments.flows[2]!.count).and.to.be.greaterThan(0);
   });
 
   it("should give the same report with the same seed, except its run-specific fields", async function () {

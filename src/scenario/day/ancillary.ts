@@ -8,11 +8,19 @@
 import type { Highs } from "highs";
 import { reoptimiseForAncillary, type AncillaryEvent } from "../../charging/ancillary.js";
 import { Decision, signSchedules } from "../../charging/aggregator.js";
+import { amountAt } from "../../charging/billing.js";
+import { milliWh } from "../../charging/metering.js";
 import { aggregateKw } from "../../charging/scheduleCheck.js";
 import type { DayContext } from "./context.js";
 import { confirmAndStore, deliverSchedule, type Fleet } from "./negotiation.js";
 
 export const ANCILLARY = { announceSlot: 44, fromSlot: 48, toSlot: 52, incentivePerKwh: 0.3 } as const;
+
+/** The incentive in micro-units per kWh delivered (what the aggregator pays each pseudonym). */
+export const INCENTIVE_MICRO_PER_KWH = BigInt(Math.round(ANCILLARY.incentivePerKwh * 1e6));
+
+/** A pseudonym's incentive for `kwh` delivered: the energy to the mWh, then rounded down to the micro-unit. */
+export const incentiveOf = (kwh: number): bigint => amountAt(milliWh(kwh * 1000), INCENTIVE_MICRO_PER_KWH);
 
 export interface AncillaryReport {
   from: string;
@@ -20,7 +28,10 @@ export interface AncillaryReport {
   deltaKw: number;
   deliveredKw: number;
   pseudonyms: number;
+  /** The sum of the pseudonyms' incentives (`incentiveOf`), micro-units. */
   incentive: string;
+  /** kWh each pseudonym delivered in the command's direction (what the aggregator pays for). */
+  deliveredKwh: Readonly<Record<string, number>>;
 }
 
 export async function runAncillaryEvent(day: DayContext, fleet: Fleet, highs: Highs): Promise<AncillaryReport> {
@@ -42,7 +53,7 @@ export async function runAncillaryEvent(day: DayContext, fleet: Fleet, highs: Hi
   const to = clock.iso(clock.slotStart(ANCILLARY.toSlot));
   if (outcome.status !== "scheduled") {
     day.timeline.add("ancillary", `the TSO's command could not be met by ${fleet.aggregator.name}'s fleet without missing targets: declined`, fleet.aggregator.id);
-    return { from, to, deltaKw, deliveredKw: 0, pseudonyms: 0, incentive: "0" };
+    return { from, to, deltaKw, deliveredKw: 0, pseudonyms: 0, incentive: "0", deliveredKwh: {} };
   }
   // The revised plans become the schedules in force: a new revision for each vehicle whose plan moved.
   let revised = 0;
@@ -59,7 +70,7 @@ export async function runAncillaryEvent(day: DayContext, fleet: Fleet, highs: Hi
   }
   const hours = ((ANCILLARY.toSlot - ANCILLARY.fromSlot) * problem.slotSeconds) / 3600;
   const delivered = Object.values(outcome.deliveredKwh).reduce((a, b) => a + b, 0);
-  const incentive = Object.values(outcome.incentive).reduce((a, b) => a + b, 0);
+  const incentive = Object.values(outcome.deliveredKwh).reduce((a, kwh) => a + incentiveOf(kwh), 0n);
   day.timeline.add(
     "ancillary",
     `TSO command ${deltaKw > 0 ? "+" : ""}${deltaKw} kW over 12:00–13:00 at ${fleet.aggregator.name}: re-optimised, ${revised} schedules revised, ${(delivered / hours).toFixed(1)} kW delivered`,
@@ -71,6 +82,7 @@ export async function runAncillaryEvent(day: DayContext, fleet: Fleet, highs: Hi
     deltaKw,
     deliveredKw: Math.round((delivered / hours) * 1000) / 1000,
     pseudonyms: Object.keys(outcome.deliveredKwh).length,
-    incentive: BigInt(Math.floor(incentive * 1e6)).toString(),
+    incentive: incentive.toString(),
+    deliveredKwh: outcome.deliveredKwh,
   };
 }

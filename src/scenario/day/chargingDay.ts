@@ -2,9 +2,10 @@
  * The charging part of a day, every step through the real code and the real services:
  * contracts and parties on the chain, the CA and LAG services on loopback, anonymous
  * authentication, discharge requests, requests and one LP per fleet, schedules and
- * confirmations, the day executed (CSEV control, OCMF metering, CDRs, the TSO's event), and the
- * evidence anchored. Everything random comes from the seed. What it started stays open for the
- * settlement until `close()`; on a failure it is closed before the error goes on.
+ * confirmations, the day executed (CSEV control, OCMF metering, CDRs, the TSO's event), the
+ * payments and bills, and the evidence anchored. Everything random comes from the seed. What it
+ * started stays open for the settlement until `close()`; on a failure it is closed before the
+ * error goes on.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +30,7 @@ import { addLoad, CURRENCY, emptyCurves, TARIFF_ID, tariffOf, type LoadCurves } 
 import { negotiateFleet, type Fleet } from "./negotiation.js";
 import { checkDayOptions, type DayOptions } from "./options.js";
 import { createParties } from "./parties.js";
+import { recordDayPayments, type PaymentsOutcome } from "./payments.js";
 import { silentProgress, type Progress } from "./progress.js";
 import { SeededRandom, seedEthersRandom } from "./random.js";
 import { REPORT_FILES } from "./report.js";
@@ -48,6 +50,7 @@ export interface ChargingDay {
   readonly discharge: DischargeOutcome;
   readonly fleets: Fleet[];
   readonly execution: ExecutionOutcome;
+  readonly payments: PaymentsOutcome;
   readonly load: LoadCurves;
   /** Batches anchored over the whole day, and of those at its end. */
   readonly anchored: { batches: number; roots: number; atEnd: number };
@@ -150,6 +153,11 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     timeline.add("sessions", `${execution.sessions.length} sessions executed: ${execution.csevs} CSEVs receipted by EVSEs, ${execution.readings} OCMF records metered, ${execution.cdrs} roaming CDRs signed`);
     progress.done(`${execution.sessions.length} sessions, ${execution.csevs} CSEVs, ${execution.readings} OCMF records, ${execution.cdrs} CDRs`);
 
+    progress.phase("payments and bills");
+    // One commit per store: the day's payments and their receipts land whole or not at all.
+    const payments = await stores.batch(() => recordDayPayments(day, execution.sessions, execution.ancillary, issuers));
+    progress.done(`${payments.flows.energy.count} energy payments, ${payments.flows.discharge.count} discharge credits, ${payments.flows.ancillary.count} incentives, ${payments.bills.length} bills`);
+
     progress.phase("evidence anchoring");
     clock.set(clock.dayStart + BigInt(SLOTS * SLOT_SECONDS) - 600n);
     await clock.syncChain(chain);
@@ -163,7 +171,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
       addLoad(load, f.problem.feederImportKw, kept.map(({ s }) => s.plan), kept.map(({ i }) => f.uncontrolled[i]!));
     }
     const sessionSeconds = (Date.now() - sessionsStarted) / 1000;
-    return { day, startedAt, services, auth, discharge, fleets, execution, load, anchored, sessionSeconds, close };
+    return { day, startedAt, services, auth, discharge, fleets, execution, payments, load, anchored, sessionSeconds, close };
   } catch (error) {
     await close();
     throw error;

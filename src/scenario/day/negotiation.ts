@@ -104,6 +104,9 @@ export async function negotiateFleet(
     const key: Wallet = random.wallet();
     const pseudonym: FlowParty = { address: key.address, key };
     const cert = await issuers[v.home]!.certify(v.user.address, key.address, now - 60n, now + 86_400n);
+    // The supplier keeps what it certified: its own bundles (the session's payments, a CDR's
+    // dispute) can then attribute the pseudonym's receipts without the aggregator's store.
+    day.supplierStores[v.home]!.certificates.put(cert);
     const sessionId = keccak256(hexlify(random.bytes(32)));
     const preferences = (dischargeAnswers[v.index] === true ? Preference.AncillaryServices : 0) | (v.offPeakOnly ? Preference.OffPeakOnly : 0);
     const request = await signFlowMessage(pseudonym, domains.evidence, "ReqEv", flowHeader(sessionId, day.sequences.take(key.address, sessionId), now, now + 600n, party.address), {

@@ -12,6 +12,8 @@ import type { EscrowOpeningOutcome } from "./escrow.js";
 import type { ExecutionOutcome } from "./execution.js";
 import type { LoadCurves } from "./grid.js";
 import type { Fleet } from "./negotiation.js";
+import { INCENTIVE_MICRO_PER_KWH } from "./ancillary.js";
+import type { PaymentsOutcome } from "./payments.js";
 import type { SettlementOutcome } from "./settlementStep.js";
 
 export interface ReportInputs {
@@ -21,6 +23,7 @@ export interface ReportInputs {
   readonly discharge: DischargeOutcome;
   readonly fleets: readonly Fleet[];
   readonly execution: ExecutionOutcome;
+  readonly payments: PaymentsOutcome;
   readonly load: LoadCurves;
   readonly anchored: { batches: number; roots: number };
   readonly settled: SettlementOutcome;
@@ -34,8 +37,16 @@ export const REPORT_FILES = { json: "report.json", html: "report.html", deployme
 function privacy(i: ReportInputs): DayReport["privacy"] {
   const { day } = i;
   return [
-    { party: "LAG (each aggregator)", learned: [`the vehicle's group only: ${i.auth.learned.join("; ")}`, "the pseudonym, targets and schedule of each session it runs"], couldNotLearn: ["which vehicle of the group authenticated (ring signature)", "the user behind a pseudonym", "a vehicle's answer to a discharge request (sealed for the CA)"] },
-    { party: "Supplier (home)", learned: ["which of its customers a pseudonym it certified belongs to", "its customers' roaming CDRs (energy, amount, host)"], couldNotLearn: ["the other suppliers' customers", "where its customers authenticated (the LAGs see only the group)"] },
+    {
+      party: "LAG (each aggregator)",
+      learned: [`the vehicle's group only: ${i.auth.learned.join("; ")}`, "the pseudonym, targets and schedule of each session it runs", `the ancillary incentives it paid (${i.payments.flows.ancillary.count}), each to a pseudonym, and the supplier that pseudonym's certificate names, to which it handed the payment`],
+      couldNotLearn: ["which vehicle of the group authenticated (ring signature)", "the user behind a pseudonym, also of one it paid (only the certifying supplier links them)", "a vehicle's answer to a discharge request (sealed for the CA)"],
+    },
+    {
+      party: "Supplier (home)",
+      learned: ["which of its customers a pseudonym it certified belongs to", "its customers' roaming CDRs (energy, amount, host)", "its customers' payments and bills, with the incentives paid to their pseudonyms"],
+      couldNotLearn: ["the other suppliers' customers", "where its customers authenticated (the LAGs see only the group)"],
+    },
     { party: "Supplier (host)", learned: ["the metered energy and the CDR of each session on its network", "the home supplier of each roaming session"], couldNotLearn: ["the user or vehicle behind a roaming session's pseudonym"] },
     { party: "CA", learned: ["the tally of discharge answers per request", `the vehicle behind the disputed session, once ${i.escrowOpening.threshold} arbiters approved`], couldNotLearn: ["any other authentication's vehicle (each opening needs its own approved dispute)"] },
     { party: "Arbiters", learned: ["the disputed CDR's evidence bundle and verdicts", `the opened key of the disputed session (${i.escrowOpening.opened ? "opened" : "not opened"})`], couldNotLearn: ["other sessions' vehicles", "the escrow secret"] },
@@ -47,6 +58,28 @@ function privacy(i: ReportInputs): DayReport["privacy"] {
 function claimOrder(a: DayReport["settlement"]["claims"][number], b: DayReport["settlement"]["claims"][number]): number {
   const amount = BigInt(a.amount) - BigInt(b.amount);
   return a.host.localeCompare(b.host) || a.home.localeCompare(b.home) || (amount === 0n ? a.cdrs - b.cdrs : amount < 0n ? -1 : 1);
+}
+
+/** The payments section: per flow, per supplier, per user. */
+function paymentsSection(i: ReportInputs): DayReport["payments"] {
+  const { day, payments: p } = i;
+  const str = (v: bigint) => v.toString();
+  const sides = { energy: ["user", "supplier"], discharge: ["supplier", "user"], ancillary: ["aggregator", "pseudonym"] } as const;
+  const money = (b: { energy: bigint; dischargeCredit: bigint; ancillaryCredit: bigint; net: bigint }) => ({ energy: str(b.energy), dischargeCredit: str(b.dischargeCredit), ancillaryCredit: str(b.ancillaryCredit), net: str(b.net) });
+  return {
+    at: day.clock.iso(p.at),
+    token: day.contracts.full.tokenAddress,
+    incentivePerKwh: str(INCENTIVE_MICRO_PER_KWH),
+    flows: (Object.keys(sides) as (keyof typeof sides)[]).map((flow) => ({ flow, payer: sides[flow][0], payee: sides[flow][1], count: p.flows[flow].count, total: str(p.flows[flow].total) })),
+    receipted: p.receipted,
+    refused: p.refused,
+    suppliers: day.parties.suppliers.map((s) => {
+      const mine = p.bills.filter((b) => b.supplier === s.id).map((b) => b.bill);
+      const sum = (k: "energy" | "dischargeCredit" | "ancillaryCredit" | "net") => mine.reduce((a, b) => a + b[k], 0n);
+      return { supplier: s.id, customers: mine.length, ...money({ energy: sum("energy"), dischargeCredit: sum("dischargeCredit"), ancillaryCredit: sum("ancillaryCredit"), net: sum("net") }) };
+    }),
+    bills: p.bills.map((b) => ({ user: b.user, supplier: b.supplier, ...money(b.bill), payments: b.bill.payments.length })),
+  };
 }
 
 export function assembleReport(i: ReportInputs): DayReport {
@@ -85,7 +118,7 @@ export function assembleReport(i: ReportInputs): DayReport {
     },
     authentication: { attempts: i.auth.attempts, accepted: i.auth.accepted, refused: i.auth.refused, ringSize: options.ringSize, lagLearned: i.auth.learned },
     discharge: { requested: i.discharge.requested, accepted: i.discharge.accepted, declined: i.discharge.declined },
-    ancillary: execution.ancillary,
+    ancillary: { from: execution.ancillary.from, to: execution.ancillary.to, deltaKw: execution.ancillary.deltaKw, deliveredKw: execution.ancillary.deliveredKw, pseudonyms: execution.ancillary.pseudonyms, incentive: execution.ancillary.incentive },
     load: { slotMinutes: SLOT_SECONDS / 60, ...i.load },
     evidence: {
       messages: counts.reduce((s, c) => s + c.messages, 0),
@@ -97,6 +130,7 @@ export function assembleReport(i: ReportInputs): DayReport {
     gas: day.gas.entries(),
     settlement: { ...i.settled.settlement, claims: [...i.settled.settlement.claims].sort(claimOrder) },
     dispute: i.settled.dispute,
+    payments: paymentsSection(i),
     escrowOpening: i.escrowOpening,
     privacy: privacy(i),
     outputs: {

@@ -41,6 +41,12 @@ export function summaryLines(r: DayReport): string[] {
   h(`Net settlement per supplier (${token.symbol})`);
   for (const n of r.settlement.net) lines.push(`  ${pad(name(n.supplier), 14)} received ${amount(n.received, token.decimals).padStart(12)}  paid ${amount(n.paid, token.decimals).padStart(12)}  net ${amount(n.net, token.decimals).padStart(12)}  withdrawn ${amount(n.withdrawn, token.decimals)}`);
 
+  const pay = r.payments;
+  h(`Payments and bills (${token.symbol})`);
+  for (const f of pay.flows) lines.push(`  ${pad(`${f.flow} (${f.payer} → ${f.payee})`, 34)} ${String(f.count).padStart(5)} × ${amount(f.total, token.decimals).padStart(12)}`);
+  lines.push(`  ${pay.receipted} payments receipted; refused: ${Object.entries(pay.refused).map(([why, n]) => `${n} ${why}`).join(", ") || "none"}`);
+  for (const s of pay.suppliers) lines.push(`  ${pad(name(s.supplier), 14)} ${String(s.customers).padStart(4)} bills: owed ${amount(s.energy, token.decimals).padStart(10)}  discharge ${amount(s.dischargeCredit, token.decimals).padStart(9)}  ancillary ${amount(s.ancillaryCredit, token.decimals).padStart(9)}  net ${amount(s.net, token.decimals).padStart(10)}`);
+
   h("The dispute");
   const d = r.dispute;
   lines.push(`  claim ${d.claimId}: ${name(d.raisedBy)} disputed CDR ${d.cdrDigest.slice(0, 12)}… (${d.reason}); ${d.arbiter} ruled from the evidence bundle: ${d.outcome}`);
