@@ -143,7 +143,7 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
       throw overloaded();
     }
     const end = metrics.authSeconds.startTimer();
-    const result = await auth.respond(bytes, authPool.verify);
+    const result = await auth.respond(bytes, authPool.run);
     end();
     return result;
   };
