@@ -150,9 +150,15 @@ export class CaDischargeDesk {
   }
 }
 
-/** The LAG's desk: offers requests to sessions and forwards the sealed answers. */
+/**
+ * The LAG's desk: offers requests to sessions and forwards the sealed answers. An offer is held
+ * until its request expires: once the clock is past the request's last valid second
+ * (`notAfter` + clock skew), the next offer or answer drops it, and an answer to it is then
+ * `OUT_OF_ORDER` (at that last second itself it is still held and refused `EXPIRED`).
+ */
 export class LagDischargeDesk {
   private readonly offered = new Map<string, DischargeRequest>();
+  private prunedAt = -1n;
 
   constructor(
     private readonly ctx: PartyContext,
@@ -165,9 +171,15 @@ export class LagDischargeDesk {
     return `${bytesToHex(session.channel.id)}/${bytesToHex(requestId)}`;
   }
 
+  /** Offers held (one per session and request, until the request expires). */
+  get offerCount(): number {
+    return this.offered.size;
+  }
+
   /** Offers a CA request to one vehicle session. */
   offer(session: LagSession, requestBytes: Uint8Array): Uint8Array {
     return guard(() => {
+      this.prune(this.ctx.clock());
       const request = verifyDischargeRequest(this.ctx, this.ca, requestBytes);
       this.offered.set(this.key(session, request.requestId), request);
       return session.channel.seal("DischargeOffer", { request: requestBytes }, this.ctx.clock());
@@ -178,6 +190,7 @@ export class LagDischargeDesk {
   onAnswer(session: LagSession, bytes: Uint8Array): Uint8Array {
     return guard(() => {
       const now = this.ctx.clock();
+      this.prune(now);
       const answer = session.channel.open("DischargeAnswer", bytes, now);
       const request = this.offered.get(this.key(session, answer.requestId));
       if (request === undefined) throw new ProtocolError("OUT_OF_ORDER", "answer to a request this session was not offered");
@@ -186,6 +199,14 @@ export class LagDischargeDesk {
       const { requestId, envelope, groupId, groupVersion, ring, signature } = answer;
       return this.toCa.seal("DischargeForward", { requestId, envelope, groupId, groupVersion, ring, signature }, now);
     });
+  }
+
+  /** Drops the offers of requests past their last valid second (at most once per second of the clock). */
+  private prune(now: bigint): void {
+    if (now === this.prunedAt) return;
+    this.prunedAt = now;
+    const skew = this.ctx.config.clockSkewSeconds;
+    for (const [key, request] of this.offered) if (now > request.notAfter + skew) this.offered.delete(key);
   }
 }
 
