@@ -111,6 +111,18 @@ describe("Services: the LAG service on loopback", function () {
       expect(huge.details.status).to.equal(413);
       expect(lag.pool.completedJobs, "a cheap refusal reached a worker").to.equal(before);
     });
+
+    it("should refuse a response whose signature does not decode in one short worker job, spending its challenge", async function () {
+      const d = local.deployment;
+      const [signed] = await fetchAndSign(client, local.ctx, [d.credentials[5]!], d.ca.publicKeys);
+      const fields = decodeMessage("AuthResponse", signed!.response);
+      // A well-formed message to a live challenge: only the signature's own encoding is wrong.
+      const broken = encodeMessage("AuthResponse", { ...fields, signature: fields.signature.subarray(0, fields.signature.length - 1) });
+      const before = lag.pool.completedJobs;
+      await expectCodeAsync(client.respond(broken), "MALFORMED");
+      expect(lag.pool.completedJobs - before, "the job ran once, on a worker").to.equal(1);
+      await expectCodeAsync(client.respond(signed!.response), "REPLAYED");
+    });
   });
 
   describe("bounded work", function () {
