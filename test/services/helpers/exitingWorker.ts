@@ -1,6 +1,7 @@
 /**
  * A worker for the pool's tests: answers `{ echo }` with its value, holds `{ hold }` for that
  * many milliseconds before answering, and exits at once, without an `error` event, on `{ exit }`.
+ * Imported outside a worker thread (the test runner loads every file under test/) it does nothing.
  */
 import { parentPort } from "node:worker_threads";
 
@@ -8,11 +9,12 @@ import { parentPort } from "node:worker_threads";
 export type ExitingJob = { readonly echo: number } | { readonly hold: number; readonly echo: number } | { readonly exit: number };
 
 const port = parentPort;
-if (port === null) throw new Error("exitingWorker runs inside a worker thread");
-port.on("message", (job: ExitingJob) => {
-  if ("exit" in job) process.exit(job.exit);
-  const answer = () => port.postMessage({ ok: true, output: job.echo });
-  if ("hold" in job) setTimeout(answer, job.hold);
-  else answer();
-});
-port.postMessage("ready");
+if (port !== null) {
+  port.on("message", (job: ExitingJob) => {
+    if ("exit" in job) process.exit(job.exit);
+    const answer = () => port.postMessage({ ok: true, output: job.echo });
+    if ("hold" in job) setTimeout(answer, job.hold);
+    else answer();
+  });
+  port.postMessage("ready");
+}
