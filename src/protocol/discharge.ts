@@ -150,14 +150,20 @@ export class CaDischargeDesk {
   }
 }
 
+/** Expired requests a `LagDischargeDesk` remembers, so that an answer to one stays `EXPIRED`. */
+export const MAX_EXPIRED_REQUESTS = 1024;
+
 /**
  * The LAG's desk: offers requests to sessions and forwards the sealed answers. An offer is held
  * until its request expires: once the clock is past the request's last valid second
- * (`notAfter` + clock skew), the next offer or answer drops it, and an answer to it is then
- * `OUT_OF_ORDER` (at that last second itself it is still held and refused `EXPIRED`).
+ * (`notAfter` + clock skew), the next offer or answer drops it. An answer to an expired request
+ * is `EXPIRED` either way: the desk remembers the ids of the last `MAX_EXPIRED_REQUESTS`
+ * requests whose offers it dropped (one entry per request, not per session).
  */
 export class LagDischargeDesk {
   private readonly offered = new Map<string, DischargeRequest>();
+  /** Ids of requests whose offers were dropped at expiry, oldest first. */
+  private readonly expired = new Set<string>();
   private prunedAt = -1n;
 
   constructor(
@@ -193,7 +199,10 @@ export class LagDischargeDesk {
       this.prune(now);
       const answer = session.channel.open("DischargeAnswer", bytes, now);
       const request = this.offered.get(this.key(session, answer.requestId));
-      if (request === undefined) throw new ProtocolError("OUT_OF_ORDER", "answer to a request this session was not offered");
+      if (request === undefined) {
+        if (this.expired.has(bytesToHex(answer.requestId))) throw new ProtocolError("EXPIRED", "discharge request has expired");
+        throw new ProtocolError("OUT_OF_ORDER", "answer to a request this session was not offered");
+      }
       checkWindow(now, request.notBefore, request.notAfter, this.ctx.config, "discharge request");
       this.log?.record("discharge-answer", messageDigest(bytes));
       const { requestId, envelope, groupId, groupVersion, ring, signature } = answer;
@@ -206,7 +215,15 @@ export class LagDischargeDesk {
     if (now === this.prunedAt) return;
     this.prunedAt = now;
     const skew = this.ctx.config.clockSkewSeconds;
-    for (const [key, request] of this.offered) if (now > request.notAfter + skew) this.offered.delete(key);
+    for (const [key, request] of this.offered) {
+      if (now <= request.notAfter + skew) continue;
+      this.offered.delete(key);
+      this.expired.add(bytesToHex(request.requestId));
+    }
+    for (const id of this.expired) {
+      if (this.expired.size <= MAX_EXPIRED_REQUESTS) break;
+      this.expired.delete(id);
+    }
   }
 }
 

@@ -274,9 +274,9 @@ describe("Protocol: FC → discharging with hidden answers", function () {
     s.world.clock.now = lastValid + 1n;
     expectCode(() => s.lagDesk.onAnswer(s.sessions[1]!.lag, answers[1]!), "EXPIRED");
     expect(s.lagDesk.offerCount).to.equal(3);
-    // A second later they are dropped: an answer now finds no offer.
+    // A second later they are dropped; an answer to the request is still refused as expired.
     s.world.clock.now = lastValid + 2n;
-    expectCode(() => s.lagDesk.onAnswer(s.sessions[2]!.lag, answers[2]!), "OUT_OF_ORDER");
+    expectCode(() => s.lagDesk.onAnswer(s.sessions[2]!.lag, answers[2]!), "EXPIRED");
     expect(s.lagDesk.offerCount).to.equal(0);
     // A later request's offers are all the desk holds.
     const now = s.world.clock.now;
