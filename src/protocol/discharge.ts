@@ -150,9 +150,21 @@ export class CaDischargeDesk {
   }
 }
 
-/** The LAG's desk: offers requests to sessions and forwards the sealed answers. */
+/** Expired requests a `LagDischargeDesk` remembers, so that an answer to one stays `EXPIRED`. */
+export const MAX_EXPIRED_REQUESTS = 1024;
+
+/**
+ * The LAG's desk: offers requests to sessions and forwards the sealed answers. An offer is held
+ * until its request expires: once the clock is past the request's last valid second
+ * (`notAfter` + clock skew), the next offer or answer drops it. An answer to an expired request
+ * is `EXPIRED` either way: the desk remembers the ids of the last `MAX_EXPIRED_REQUESTS`
+ * requests whose offers it dropped (one entry per request, not per session).
+ */
 export class LagDischargeDesk {
   private readonly offered = new Map<string, DischargeRequest>();
+  /** Ids of requests whose offers were dropped at expiry, oldest first. */
+  private readonly expired = new Set<string>();
+  private prunedAt = -1n;
 
   constructor(
     private readonly ctx: PartyContext,
@@ -165,9 +177,15 @@ export class LagDischargeDesk {
     return `${bytesToHex(session.channel.id)}/${bytesToHex(requestId)}`;
   }
 
+  /** Offers held (one per session and request, until the request expires). */
+  get offerCount(): number {
+    return this.offered.size;
+  }
+
   /** Offers a CA request to one vehicle session. */
   offer(session: LagSession, requestBytes: Uint8Array): Uint8Array {
     return guard(() => {
+      this.prune(this.ctx.clock());
       const request = verifyDischargeRequest(this.ctx, this.ca, requestBytes);
       this.offered.set(this.key(session, request.requestId), request);
       return session.channel.seal("DischargeOffer", { request: requestBytes }, this.ctx.clock());
@@ -178,14 +196,34 @@ export class LagDischargeDesk {
   onAnswer(session: LagSession, bytes: Uint8Array): Uint8Array {
     return guard(() => {
       const now = this.ctx.clock();
+      this.prune(now);
       const answer = session.channel.open("DischargeAnswer", bytes, now);
       const request = this.offered.get(this.key(session, answer.requestId));
-      if (request === undefined) throw new ProtocolError("OUT_OF_ORDER", "answer to a request this session was not offered");
+      if (request === undefined) {
+        if (this.expired.has(bytesToHex(answer.requestId))) throw new ProtocolError("EXPIRED", "discharge request has expired");
+        throw new ProtocolError("OUT_OF_ORDER", "answer to a request this session was not offered");
+      }
       checkWindow(now, request.notBefore, request.notAfter, this.ctx.config, "discharge request");
       this.log?.record("discharge-answer", messageDigest(bytes));
       const { requestId, envelope, groupId, groupVersion, ring, signature } = answer;
       return this.toCa.seal("DischargeForward", { requestId, envelope, groupId, groupVersion, ring, signature }, now);
     });
+  }
+
+  /** Drops the offers of requests past their last valid second (at most once per second of the clock). */
+  private prune(now: bigint): void {
+    if (now === this.prunedAt) return;
+    this.prunedAt = now;
+    const skew = this.ctx.config.clockSkewSeconds;
+    for (const [key, request] of this.offered) {
+      if (now <= request.notAfter + skew) continue;
+      this.offered.delete(key);
+      this.expired.add(bytesToHex(request.requestId));
+    }
+    for (const id of this.expired) {
+      if (this.expired.size <= MAX_EXPIRED_REQUESTS) break;
+      this.expired.delete(id);
+    }
   }
 }
 

@@ -13,6 +13,7 @@ export * from "./transcript.js";
 export * from "./ca.js";
 export * from "./vehicleAuth.js";
 export * from "./lagAuth.js";
+export * from "./lagAuthJob.js";
 export * from "./answerProof.js";
 export * from "./discharge.js";
 export * from "./pseudoStatus.js";

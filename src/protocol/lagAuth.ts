@@ -8,42 +8,29 @@
  * A response is checked cheapest first (`prepare`): session known and still challenged (else
  * `WRONG_SESSION` / `REPLAYED`), within the challenge window, timestamp fresh, the group version
  * current or within its grace period (`SUPERSEDED_GROUP`), the ring drawn from that committed
- * version; then `checkAnonymousAuth` (own permit, committed members, session key and the
- * vehicle's operator, ring signature with escrow proof) — inline, or on a worker pool in a
- * service; then the key image is claimed in the durable `KeyImageStore` shared by every process
- * of this LAG id, and only then is `AuthConfirm` built. The LAG learns the group attribute and
- * role.
+ * version (`NOT_IN_GROUP`); then the job of `lagAuthJob.ts` — signature decoding, transcript,
+ * `checkAnonymousAuth` (own permit, session key and the vehicle's operator, ring signature with
+ * escrow proof) and, for a verified response, the `AuthConfirm` — inline, or on a worker pool in
+ * a service; then the key image is claimed in the durable `KeyImageStore` shared by every
+ * process of this LAG id, and only then is the session registered and `AuthConfirm` handed out.
+ * The LAG learns the group attribute and role.
  *
  * Forward secrecy: the challenge's ephemeral secret is zeroed and dropped as soon as its
  * response is processed (accepted or refused), and unanswered challenges are swept by age.
  */
-import {
-  authOperator,
-  bytesToHex,
-  ctEqual,
-  decodeEscrowSignature,
-  decodePermit,
-  generateKeyPair,
-  transcriptHash,
-  checkAnonymousAuth,
-  type AnonymousAuthCheck,
-  type AnonymousAuthResult,
-  type KeyPair,
-  type Permit,
-  type Scope,
-} from "../crypto/index.js";
+import { bytesToHex, ctEqual, decodePermit, generateKeyPair, type KeyPair, type Scope } from "../crypto/index.js";
 import type { CaPublicKeys } from "./ca.js";
 import { SessionChannel } from "./channel.js";
 import { checkConfig, checkWindow, epochOf, randomBytesOf, type PartyContext } from "./context.js";
 import { guard, toProtocolError, ProtocolError } from "./errors.js";
 import type { GroupDirectory } from "./groups.js";
-import { decodeMessage, encodeMessage, NONCE_BYTES, SESSION_ID_BYTES, withoutOperator, type MessageOf } from "./messages.js";
+import { runLagAuthJob, type LagAuthJob, type LagAuthKeys, type LagAuthOutcome, type LagAuthRunner } from "./lagAuthJob.js";
+import { decodeMessage, encodeMessage, NONCE_BYTES, SESSION_ID_BYTES, type MessageOf } from "./messages.js";
 import { isSyncKeyImageStore, MemoryKeyImageStore, type KeyImageStore } from "./replay.js";
 import { roleOf } from "./roles.js";
 import type { RunLog } from "./runLog.js";
 import { SessionTable, type LagSession } from "./sessions.js";
-import type { GroupVersionRecord } from "./groups.js";
-import { AUTH_LABELS, authDigest, authStatement, scopeOf, type AuthTranscript } from "./transcript.js";
+import { scopeOf, type AuthTranscript } from "./transcript.js";
 
 /** A LAG's identity: its id, static key-agreement key L and the CA permit for L. */
 export interface LagIdentity {
@@ -64,21 +51,18 @@ interface Pending {
   ephemeral: KeyPair | undefined;
 }
 
-/** A response that passed every check short of the cryptographic one (`LagAuthenticator.prepare`). */
+/** A response that passed the LAG's cheap checks (`LagAuthenticator.prepare`). */
 export interface PreparedResponse {
-  /** The inputs of `checkAnonymousAuth` (plain data: a worker thread can run it). */
-  readonly check: AnonymousAuthCheck;
+  /** The rest of the work (plain data: a worker thread can run it). */
+  readonly job: LagAuthJob;
   readonly scope: Scope;
   readonly sessionId: Uint8Array;
   /** @internal */
   readonly pending: Pending;
-  readonly response: MessageOf<"AuthResponse">;
-  readonly bytes: Uint8Array;
-  readonly group: GroupVersionRecord;
+  readonly role: ReturnType<typeof roleOf>;
+  /** The group attribute the LAG learns. */
+  readonly attribute: string;
 }
-
-/** Runs `checkAnonymousAuth` somewhere (inline, or on a worker pool). */
-export type AuthVerifier = (check: AnonymousAuthCheck) => AnonymousAuthResult | Promise<AnonymousAuthResult>;
 
 /** An accepted authentication. */
 export interface LagAuthResult {
@@ -105,7 +89,7 @@ export class LagAuthenticator {
   /** Transcripts of the authentications accepted since the last batch acknowledgement. */
   readonly accepted: AuthTranscript[] = [];
   private readonly pending = new Map<string, Pending>();
-  private readonly permit: Permit;
+  private readonly keys: LagAuthKeys;
   private readonly log: RunLog | undefined;
   private prunedBefore = -1n;
   private sessionsSweptAt = 0n;
@@ -118,10 +102,11 @@ export class LagAuthenticator {
     options: LagAuthOptions = {},
   ) {
     checkConfig(ctx.config);
-    this.permit = guard(() => decodePermit(identity.permit));
-    if (!ctEqual(this.permit.aggregatorId, identity.lagId) || !ctEqual(this.permit.aggregatorKey, identity.staticKeys.publicKey)) {
+    const permit = guard(() => decodePermit(identity.permit));
+    if (!ctEqual(permit.aggregatorId, identity.lagId) || !ctEqual(permit.aggregatorKey, identity.staticKeys.publicKey)) {
       throw new ProtocolError("BAD_PERMIT", "the permit names another LAG id or static key");
     }
+    this.keys = { permit: identity.permit, staticKeys: identity.staticKeys, caPermitKey: ca.permitKey, caEscrowKey: ca.escrowKey, maxRingSize: ctx.config.maxRingSize };
     this.sessions = options.sessions ?? new SessionTable<LagSession>();
     this.keyImages = options.keyImages ?? new MemoryKeyImageStore();
     this.log = options.log;
@@ -172,21 +157,21 @@ export class LagAuthenticator {
     if (!isSyncKeyImageStore(store)) throw new ProtocolError("INTERNAL", "this key-image store is asynchronous: use respond()");
     const prepared = this.prepare(bytes);
     return this.settle(prepared.pending, () => {
-      const result = checkAnonymousAuth(this.ctx.backend, prepared.check);
-      this.refuseUnless(result);
-      if (!store.claimNow(prepared.scope, result.keyImage)) throw doubleAuthentication(prepared.scope);
-      return this.confirm(prepared, result);
+      const outcome = runLagAuthJob(this.ctx.backend, prepared.job);
+      this.refuseUnless(outcome);
+      if (!store.claimNow(prepared.scope, outcome.keyImage)) throw doubleAuthentication(prepared.scope);
+      return this.establish(prepared, outcome);
     });
   }
 
-  /** Verifies a response with `verify` (e.g. a worker pool), claims its key image in the store, then confirms. */
-  async respond(bytes: Uint8Array, verify: AuthVerifier = (check) => checkAnonymousAuth(this.ctx.backend, check)): Promise<LagAuthResult> {
+  /** Runs the job of a response with `run` (e.g. on a worker pool), claims its key image in the store, then establishes the session. */
+  async respond(bytes: Uint8Array, run: LagAuthRunner = (job) => runLagAuthJob(this.ctx.backend, job)): Promise<LagAuthResult> {
     const prepared = this.prepare(bytes);
     try {
-      const result = await verify(prepared.check);
-      this.refuseUnless(result);
-      if (!(await this.keyImages.claim(prepared.scope, result.keyImage))) throw doubleAuthentication(prepared.scope);
-      return this.confirm(prepared, result);
+      const outcome = await run(prepared.job);
+      this.refuseUnless(outcome);
+      if (!(await this.keyImages.claim(prepared.scope, outcome.keyImage))) throw doubleAuthentication(prepared.scope);
+      return this.establish(prepared, outcome);
     } catch (error) {
       prepared.pending.state = "failed";
       throw toProtocolError(error);
@@ -213,50 +198,38 @@ export class LagAuthenticator {
     checkWindow(response.timestamp, challenge.notBefore, challenge.notAfter, config, "response timestamp");
     if (response.timestamp > now + config.clockSkewSeconds) throw new ProtocolError("NOT_YET_VALID", "response dated in the future");
     if (response.ring.length > config.maxRingSize) throw new ProtocolError("MALFORMED", "ring larger than this LAG accepts");
-    roleOf(response.role);
+    const role = roleOf(response.role);
     this.groups.checkCurrent(response.groupId, response.groupVersion, now, config.groupGraceSeconds);
     const group = this.groups.checkRing(response.groupId, response.groupVersion, response.ring);
-    const signature = decodeEscrowSignature(response.signature, { maxRingSize: config.maxRingSize });
     const ephemeral = pending.ephemeral;
     if (ephemeral === undefined) throw new ProtocolError("REPLAYED", "the challenge's key is already spent");
-    const transcript = [challengeBytes, withoutOperator(bytes)];
-    const check: AnonymousAuthCheck = {
-      permit: this.permit,
-      members: this.groups.membersFor(response.groupId, response.groupVersion, response.ring),
-      caPermitKey: this.ca.permitKey,
+    const job: LagAuthJob = {
+      keys: this.keys,
+      challenge: challengeBytes,
+      response: bytes.slice(),
+      ephemeral,
+      groupRoot: group.root,
       now,
-      keyAgreement: {
-        ephemeral,
-        static: this.identity.staticKeys,
-        vehicleEphemeralKey: response.ephemeralKey,
-        transcriptHash: transcriptHash(transcript),
-      },
-      operatorLabel: AUTH_LABELS.response,
-      transcript,
-      operatorTag: response.operator,
-      ring: { kind: "lsag-escrow", statement: authStatement(challenge, response, group.root, this.ca.escrowKey), signature },
-      limits: { maxRingSize: config.maxRingSize },
+      expiresAt: now + config.sessionSeconds,
     };
-    return { check, scope: scopeOf(challenge), sessionId: challenge.sessionId, pending, response, bytes: bytes.slice(), group };
+    return { job, scope: scopeOf(challenge), sessionId: challenge.sessionId, pending, role, attribute: group.attribute };
   }
 
-  private refuseUnless(result: AnonymousAuthResult): asserts result is Extract<AnonymousAuthResult, { ok: true }> {
-    if (result.ok) return;
+  private refuseUnless(outcome: LagAuthOutcome): asserts outcome is Extract<LagAuthOutcome, { ok: true }> {
+    if (outcome.ok) return;
     const code =
-      result.failed === "permit" ? "BAD_PERMIT" : result.failed === "operator" ? "BAD_OPERATOR" : result.failed === "membership" ? "NOT_IN_GROUP" : "BAD_SIGNATURE";
-    throw new ProtocolError(code, `authentication refused: ${result.failed} check failed`);
+      outcome.failed === "permit" ? "BAD_PERMIT" : outcome.failed === "operator" ? "BAD_OPERATOR" : outcome.failed === "membership" ? "NOT_IN_GROUP" : "BAD_SIGNATURE";
+    throw new ProtocolError(code, `authentication refused: ${outcome.failed} check failed`);
   }
 
-  private confirm(prepared: PreparedResponse, result: Extract<AnonymousAuthResult, { ok: true }>): LagAuthResult {
-    const { pending, response, bytes, group } = prepared;
-    const { challenge, challengeBytes } = pending;
-    const now = this.ctx.clock();
-    const expiresAt = now + this.ctx.config.sessionSeconds;
-    const confirm = encodeMessage("AuthConfirm", { sessionId: challenge.sessionId, expiresAt, operator: new Uint8Array(32) });
-    confirm.set(authOperator(result.sessionKey, AUTH_LABELS.confirm, [challengeBytes, bytes, withoutOperator(confirm)]), confirm.length - 32);
-    const full: AuthTranscript = { challenge: challengeBytes, response: bytes, confirm };
-    const channel = new SessionChannel({ id: challenge.sessionId, key: result.sessionKey, local: "lag", peer: "bv", mode: "visiting", expiresAt });
-    const session: LagSession = { channel, mode: "visiting", role: roleOf(response.role), attribute: group.attribute, digest: authDigest(full) };
+  /** The final state change of an accepted response: the session, the transcript, the log. */
+  private establish(prepared: PreparedResponse, outcome: Extract<LagAuthOutcome, { ok: true }>): LagAuthResult {
+    const { pending, job, role, attribute } = prepared;
+    const { challenge } = pending;
+    const { confirm, digest } = outcome;
+    const full: AuthTranscript = { challenge: job.challenge, response: job.response, confirm };
+    const channel = new SessionChannel({ id: challenge.sessionId, key: outcome.sessionKey, local: "lag", peer: "bv", mode: "visiting", expiresAt: job.expiresAt });
+    const session: LagSession = { channel, mode: "visiting", role, attribute, digest };
     this.sessions.add(session);
     this.accepted.push(full);
     this.log?.record("authentication", session.digest);

@@ -59,6 +59,7 @@ export const lagConfigSchema = z
     /** The CA service status batches and discharge answers go to. */
     caUrl: z.string().regex(/^http:\/\/[^\s/]+(\/.*)?$/, "must be an http:// URL").optional(),
     statusBatchSize: z.number().int().min(2).max(256).default(16),
+    statusBatchSeconds: z.number().int().min(1).max(86_400).default(60),
     maxDischargeRequests: z.number().int().min(1).max(1024).default(16),
     /** Per-message rates of the WebSocket, per connection and per client address. */
     wsRate: z.object({ connection: rate, address: rate }).strict().default(DEFAULT_WS_RATE),
@@ -221,6 +222,7 @@ export async function lagServiceOptions(c: LagConfig, ctx: PartyContext, logger:
     maxConnections: c.maxConnections,
     ...(c.caUrl === undefined ? {} : { caUrl: c.caUrl }),
     statusBatchSize: c.statusBatchSize,
+    statusBatchSeconds: c.statusBatchSeconds,
     maxDischargeRequests: c.maxDischargeRequests,
     wsRate: c.wsRate,
     logger,

@@ -54,6 +54,11 @@ export const DEFAULT_WS_RATE: WsRateLimit = { connection: { perSecond: 20, burst
 /** The WebSocket close code of a connection that keeps sending over its rate (RFC 6455: policy violation). */
 export const WS_CLOSE_RATE = 1008;
 
+/** Default age of a status batch at which it is forwarded with what it holds. */
+export const DEFAULT_STATUS_BATCH_SECONDS = 60;
+/** How often the service looks for a status batch due by time (ms). */
+const BATCH_TIMER_MS = 1000;
+
 /** Everything a LAG service needs. */
 export interface LagServiceOptions {
   readonly ctx: PartyContext;
@@ -78,6 +83,8 @@ export interface LagServiceOptions {
   readonly caUrl?: string;
   /** Status reports per batch forwarded to the CA (default 16). */
   readonly statusBatchSize?: number;
+  /** Seconds after its first report a batch is forwarded with what it holds, if at least the protocol's minimum (default 60). */
+  readonly statusBatchSeconds?: number;
   /** Live discharge requests held (default 16). */
   readonly maxDischargeRequests?: number;
   /** Per-message rates of the WebSocket (default `DEFAULT_WS_RATE`). */
@@ -111,6 +118,7 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
     ca: o.ca,
     sessions: auth.sessions,
     statusBatchSize: o.statusBatchSize ?? 16,
+    statusBatchSeconds: o.statusBatchSeconds ?? DEFAULT_STATUS_BATCH_SECONDS,
     maxRequests: o.maxDischargeRequests ?? 16,
     ...(caClient === undefined ? {} : { caLink: { client: caClient, toCa: openLagCaChannel(o.ctx.backend, o.identity, o.ca, restartSafeFirstCounter()) } }),
   });
@@ -127,6 +135,8 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
     onShed: (reason) => metrics.shed.inc({ reason }),
     health: () => ({ lagId: new TextDecoder().decode(o.identity.lagId), workers: authPool.pool.size }),
     release: async () => {
+      clearInterval(batchTimer);
+      await dueBatch;
       caClient?.close();
       await authPool.pool.close();
       await o.keyImages.close();
@@ -134,6 +144,7 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
     ...(o.maxConnections === undefined ? {} : { maxConnections: o.maxConnections }),
   });
   const { app, refuse } = service;
+  let dueBatch: Promise<void> | undefined;
 
   /** One response, end to end; throws a ProtocolError on refusal. */
   const respond = async (bytes: Uint8Array): Promise<LagAuthResult> => {
@@ -143,7 +154,7 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
       throw overloaded();
     }
     const end = metrics.authSeconds.startTimer();
-    const result = await auth.respond(bytes, authPool.verify);
+    const result = await auth.respond(bytes, authPool.run);
     end();
     return result;
   };
@@ -267,6 +278,27 @@ export async function startLagService(o: LagServiceOptions): Promise<LagService>
       });
     });
   });
+
+  // A status batch that stops filling is forwarded once it is due by time; one forward at a time.
+  const batchTimer = setInterval(() => {
+    if (caClient === undefined || dueBatch !== undefined) return;
+    dueBatch = desk
+      .closeDueBatch()
+      .then(
+        (forwarded) => {
+          if (forwarded) counted("status-batch")("forwarded-by-time");
+        },
+        (error: unknown) => {
+          const e = toProtocolError(error);
+          counted("status-batch")(e.code);
+          o.logger.warn({ code: e.code, message: e.shortMessage }, "a status batch due by time was not forwarded");
+        },
+      )
+      .finally(() => {
+        dueBatch = undefined;
+      });
+  }, BATCH_TIMER_MS);
+  batchTimer.unref();
 
   const url = await service.listen(o.host, o.port);
   o.logger.info({ url, workers: o.workers, maxQueued: o.maxQueued }, "LAG service listening");

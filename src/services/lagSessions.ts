@@ -63,6 +63,11 @@ export interface LagSessionDeskOptions {
   readonly caLink?: CaLink;
   /** Reports per status batch (at least the protocol's `minStatusBatch`). */
   readonly statusBatchSize: number;
+  /**
+   * Seconds (of the context's clock) a batch stays open after its first report: from then on it
+   * is closed and forwarded with what it holds, if that is at least `minStatusBatch` reports.
+   */
+  readonly statusBatchSeconds: number;
   /** Live discharge requests held at once; beyond, `OVERLOADED`. */
   readonly maxRequests: number;
 }
@@ -89,12 +94,16 @@ export class LagSessionDesk {
   /** The open status round's number (starts at 1, one more per batch). */
   private round = 1;
   private queued = 0;
+  /** When the open batch took its first report. */
+  private openedAt = 0n;
+  private forwarded = 0;
   private prunedAt = -1n;
 
   constructor(private readonly o: LagSessionDeskOptions) {
     if (!Number.isInteger(o.statusBatchSize) || o.statusBatchSize < o.ctx.config.minStatusBatch) {
       throw new ProtocolError("INVALID_CONFIG", `statusBatchSize must be an integer ≥ ${o.ctx.config.minStatusBatch}`);
     }
+    if (!Number.isInteger(o.statusBatchSeconds) || o.statusBatchSeconds < 1) throw new ProtocolError("INVALID_CONFIG", "statusBatchSeconds must be an integer ≥ 1");
     if (!Number.isInteger(o.maxRequests) || o.maxRequests < 1) throw new ProtocolError("INVALID_CONFIG", "maxRequests must be an integer ≥ 1");
     this.link = o.caLink === undefined ? undefined : { ca: o.caLink, status: new LagStatusDesk(o.ctx, o.lagId, o.ca, o.caLink.toCa) };
   }
@@ -146,13 +155,52 @@ export class LagSessionDesk {
     return undefined;
   }
 
-  /** A vehicle's masked status report; a full batch is forwarded to the CA and its deliveries held for the sessions. */
+  /**
+   * A vehicle's masked status report. The batch is closed and forwarded to the CA, and its
+   * deliveries held for the sessions, when this report fills it or arrives once the batch is due
+   * by time (`statusBatchSeconds` after its first report, with at least `minStatusBatch` reports).
+   */
   async onStatusReport(bytes: Uint8Array): Promise<StatusReceipt> {
-    const { ca, status } = this.requireCa();
+    const { status } = this.requireCa();
     const { session } = this.route(bytes, "StatusReport");
+    const now = this.o.ctx.clock();
     status.onReport(session, bytes);
+    if (this.queued === 0) this.openedAt = now;
     this.queued++;
-    if (this.queued < this.o.statusBatchSize) return { queued: this.queued, forwarded: false };
+    if (!this.batchDue(now)) return { queued: this.queued, forwarded: false };
+    await this.forwardBatch();
+    return { queued: 0, forwarded: true };
+  }
+
+  /** Reports in the open batch. */
+  get openBatchSize(): number {
+    return this.queued;
+  }
+
+  /** Batches forwarded whose deliveries are held for their sessions. */
+  get forwardedBatches(): number {
+    return this.forwarded;
+  }
+
+  /**
+   * Closes and forwards the open batch if it is due by time (the service calls this every
+   * second, so a batch that stops filling is not held forever); resolves true when it did. A
+   * batch below `minStatusBatch` stays open whatever its age: the CA would refuse it.
+   */
+  async closeDueBatch(): Promise<boolean> {
+    if (this.link === undefined || !this.batchDue(this.o.ctx.clock())) return false;
+    await this.forwardBatch();
+    return true;
+  }
+
+  private batchDue(now: bigint): boolean {
+    if (this.queued >= this.o.statusBatchSize) return true;
+    return this.queued >= this.o.ctx.config.minStatusBatch && now >= this.openedAt + BigInt(this.o.statusBatchSeconds);
+  }
+
+  /** Closes the open batch (a new round opens at once), forwards it and holds the deliveries. */
+  private async forwardBatch(): Promise<void> {
+    const { ca, status } = this.requireCa();
     const batch = status.closeBatch();
     this.queued = 0;
     this.round++;
@@ -161,7 +209,7 @@ export class LagSessionDesk {
       const state = this.stateOf(d.session);
       if (state.deliveries.push(d.bytes) > MAX_DELIVERIES) state.deliveries.shift();
     }
-    return { queued: 0, forwarded: true };
+    this.forwarded++;
   }
 
   /** A vehicle's hidden discharge answer: forwarded to the CA; resolves with the CA's receipt. */

@@ -8,6 +8,10 @@
  * time (the next one waits in its port while it runs the current one), so a worker goes straight
  * on to its next job even while this thread is busy (an fsync, a burst of requests) and cannot
  * hand it one.
+ *
+ * A worker that dies is replaced. One that crashes (`error` event) fails the jobs it held with
+ * `INTERNAL`; one that exits without an error fails the job it was running with `UNAVAILABLE`
+ * and hands the jobs waiting in its port, which never started, back to the queue.
  */
 import { Worker } from "node:worker_threads";
 import { ProtocolError, type ProtocolErrorCode } from "../protocol/index.js";
@@ -92,9 +96,7 @@ export class WorkerPool<I, O> {
     return new Promise<O>((resolve, reject) => {
       const job: Job<I, O> = { input, resolve, reject };
       const slot = this.leastLoaded();
-      // A job waits in a worker's port only within the bound: with maxQueued 0 no job waits at all.
-      const depth = Math.min(PIPELINE_DEPTH, 1 + this.options.maxQueued);
-      if (slot !== undefined && slot.jobs.length < depth) this.dispatch(slot, job);
+      if (slot !== undefined && slot.jobs.length < this.depth) this.dispatch(slot, job);
       else this.queue.push(job);
     });
   }
@@ -113,6 +115,20 @@ export class WorkerPool<I, O> {
     return best;
   }
 
+  /** Jobs one worker holds at most: a job waits in a worker's port only within the bound (none with maxQueued 0). */
+  private get depth(): number {
+    return Math.min(PIPELINE_DEPTH, 1 + this.options.maxQueued);
+  }
+
+  /** Hands a worker queued jobs up to its depth. */
+  private fill(slot: Slot<I, O>): void {
+    while (slot.jobs.length < this.depth) {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      this.dispatch(slot, next);
+    }
+  }
+
   private dispatch(slot: Slot<I, O>, job: Job<I, O>): void {
     slot.jobs.push(job);
     slot.worker.postMessage(job.input);
@@ -128,8 +144,7 @@ export class WorkerPool<I, O> {
           ready = true;
           this.slots.push(slot);
           // A replacement takes over jobs that queued while it started.
-          const next = this.queue.shift();
-          if (next !== undefined) this.dispatch(slot, next);
+          this.fill(slot);
           return resolve();
         }
         const job = slot.jobs.shift();
@@ -138,22 +153,41 @@ export class WorkerPool<I, O> {
           if (message.ok) job.resolve(message.output);
           else job.reject(new ProtocolError(message.code ?? "INTERNAL", message.code === undefined ? "a worker failed" : message.message, { details: { message: message.message } }));
         }
-        const next = this.queue.shift();
-        if (next !== undefined) this.dispatch(slot, next);
+        this.fill(slot);
       });
       worker.on("error", (error) => {
         if (!ready) return reject(error);
         for (const job of slot.jobs.splice(0)) job.reject(new ProtocolError("INTERNAL", "a verification worker crashed", { cause: error }));
       });
-      worker.on("exit", () => {
+      worker.on("exit", (exitCode) => {
         const index = this.slots.indexOf(slot);
         if (index >= 0) this.slots.splice(index, 1);
-        if (!this.closing && ready) {
-          // Replace a crashed worker so the pool keeps its size.
-          this.spawn().catch(() => undefined);
-        }
+        if (!ready) return reject(new ProtocolError("UNAVAILABLE", "a worker exited before it was ready", { details: { exitCode } }));
+        this.settleExited(slot, exitCode);
+        if (this.closing) return;
+        // Replace the worker so the pool keeps its size; a pool that cannot has no one for its queue.
+        this.spawn().catch((error: unknown) => {
+          if (this.slots.length === 0) this.rejectQueued(new ProtocolError("UNAVAILABLE", "no verification worker could be started", { cause: error }));
+        });
       });
     });
+  }
+
+  /**
+   * A worker that exited (without an `error` event: `process.exit`, terminated, out of memory)
+   * answers none of its jobs: the one it was running fails with `UNAVAILABLE` (the client may try
+   * again later); those waiting in its port never started and go back to the front of the queue.
+   */
+  private settleExited(slot: Slot<I, O>, exitCode: number): void {
+    const [running, ...waiting] = slot.jobs.splice(0);
+    running?.reject(new ProtocolError("UNAVAILABLE", "a verification worker exited during the job", { details: { exitCode } }));
+    this.queue.unshift(...waiting);
+    if (this.slots.length === 0 && this.closing) this.rejectQueued(new ProtocolError("UNAVAILABLE", "the worker pool is shutting down"));
+    for (const s of this.slots) this.fill(s);
+  }
+
+  private rejectQueued(error: ProtocolError): void {
+    for (const job of this.queue.splice(0)) job.reject(error);
   }
 }
 

@@ -260,4 +260,28 @@ describe("Protocol: FC → discharging with hidden answers", function () {
       expect(s.caDesk.tally(id)).to.deep.equal({ accepted: 2, declined: 1 });
     });
   });
+
+  it("should hold an offer until its request's last valid second and drop it after, so offers do not pile up", async function () {
+    const s = await setup();
+    const { notAfter } = decodeMessage("DischargeRequest", s.request);
+    const lastValid = notAfter + s.world.config.clockSkewSeconds - 1n;
+    // Three sessions are offered the request and answer while it is valid; the LAG reads the answers later.
+    const answers = [0, 1, 2].map((i) => answer(s, i, i !== 1));
+    expect(s.lagDesk.offerCount).to.equal(3);
+    s.world.clock.now = lastValid;
+    expect(s.caDesk.onForward(s.lagDesk.onAnswer(s.sessions[0]!.lag, answers[0]!)).applied).to.equal(true);
+    // The first second past the window: the request has expired, its offers are still held.
+    s.world.clock.now = lastValid + 1n;
+    expectCode(() => s.lagDesk.onAnswer(s.sessions[1]!.lag, answers[1]!), "EXPIRED");
+    expect(s.lagDesk.offerCount).to.equal(3);
+    // A second later they are dropped; an answer to the request is still refused as expired.
+    s.world.clock.now = lastValid + 2n;
+    expectCode(() => s.lagDesk.onAnswer(s.sessions[2]!.lag, answers[2]!), "EXPIRED");
+    expect(s.lagDesk.offerCount).to.equal(0);
+    // A later request's offers are all the desk holds.
+    const now = s.world.clock.now;
+    const next = s.caDesk.issue(s.lag.identity.lagId, now / s.world.config.epochSeconds, 10_000n, now, now + 900n);
+    s.sessions[0]!.discharge.onOffer(s.lagDesk.offer(s.sessions[0]!.lag, next));
+    expect(s.lagDesk.offerCount).to.equal(1);
+  });
 });

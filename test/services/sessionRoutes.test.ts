@@ -224,3 +224,61 @@ describe("Services: session messages after authentication over the network", fun
     }
   });
 });
+
+describe("Services: a status batch closed by time", function () {
+  this.timeout(120_000);
+  const BATCH_SECONDS = 30;
+
+  it("should forward a batch that stops filling once it is due by time, at the exact second, and never one below the minimum", async function () {
+    const local = await localDeployment(8, 4);
+    // The LAG's clock is held by the test; the vehicles and the CA keep the real one (a few seconds apart).
+    let now = local.ctx.clock();
+    const ca = await startLocalCa(local, "timed-rounds.db");
+    const lag = await startLocalLag(local, { ctx: { ...local.ctx, clock: () => now }, caUrl: ca.url, statusBatchSize: 16, statusBatchSeconds: BATCH_SECONDS });
+    const client = new LagClient(lag.url);
+    try {
+      const d = local.deployment;
+      const vehicles: VehicleSessionClient[] = [];
+      for (let i = 0; i < 3; i++) {
+        const auth = await authenticateAtLag(client, local.ctx, d.credentials[i]!, d.ca.publicKeys);
+        vehicles.push(new VehicleSessionClient(client, local.ctx, auth, d.ca.publicKeys, d.credentials[i]!));
+      }
+      for (const v of vehicles) expect(await v.poll()).to.equal("StatusRound");
+      const opened = now;
+      expect(await vehicles[0]!.reportStatus(700n)).to.deep.equal({ queued: 1, forwarded: false });
+      now = opened + BigInt(BATCH_SECONDS) - 1n;
+      expect(await vehicles[1]!.reportStatus(300n)).to.deep.equal({ queued: 2, forwarded: false });
+      // One second before it is due the batch stays open, whoever asks.
+      expect(await lag.sessions.closeDueBatch()).to.equal(false);
+      expect(lag.sessions.openBatchSize).to.equal(2);
+      // At the second it is due the service's timer forwards it with the two reports it holds.
+      now = opened + BigInt(BATCH_SECONDS);
+      const deadline = performance.now() + 20_000;
+      while (lag.sessions.forwardedBatches === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(lag.sessions.forwardedBatches, "the due batch was not forwarded").to.equal(1);
+      expect(lag.sessions.openBatchSize).to.equal(0);
+      for (const [i, status] of [700n, 300n].entries()) {
+        expect(await vehicles[i]!.poll()).to.equal("StatusDelivery");
+        expect(vehicles[i]!.deliveries).to.deep.equal([{ status, aggregate: 1_000n, count: 2 }]);
+      }
+      // The next round: one report alone is never forwarded, however old (the CA would refuse it) …
+      expect(await vehicles[2]!.poll()).to.equal("StatusRound");
+      const second = now;
+      expect(await vehicles[2]!.reportStatus(50n)).to.deep.equal({ queued: 1, forwarded: false });
+      now = second + BigInt(10 * BATCH_SECONDS);
+      expect(await lag.sessions.closeDueBatch()).to.equal(false);
+      // … and the report that brings a due batch to the minimum closes it at once.
+      expect(await vehicles[0]!.poll()).to.equal("StatusRound");
+      expect(await vehicles[0]!.reportStatus(25n)).to.deep.equal({ queued: 0, forwarded: true });
+      expect(await vehicles[2]!.poll()).to.equal("StatusDelivery");
+      expect(vehicles[2]!.deliveries).to.deep.equal([{ status: 50n, aggregate: 75n, count: 2 }]);
+      expect(lag.sessions.forwardedBatches).to.equal(2);
+      expect(ca.status.records.size).to.equal(2);
+    } finally {
+      client.close();
+      await lag.stop();
+      await ca.stop();
+      local.remove();
+    }
+  });
+});
