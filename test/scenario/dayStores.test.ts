@@ -33,6 +33,14 @@ describe("Scenario: the anchoring cadence of the day's stores", function () {
     return { t, stores, aggregator, supplier, user, clock, chain, gas: new GasBook(), now };
   }
 
+  /** The `DayError("FAILED")` that `run` rejects with (fails the test if it resolves or rejects otherwise). */
+  const dayFailure = async (run: Promise<unknown>): Promise<DayError> => {
+    const error = await run.then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(DayError);
+    expect((error as DayError).code).to.equal("FAILED");
+    return error as DayError;
+  };
+
   const pending = (store: { batches: { unanchoredExpiring(before: bigint): { digest: string }[] } }) => store.batches.unanchoredExpiring(2n ** 62n).map((m) => m.digest);
 
   it("should anchor only the stores with a message expiring before the next round, before it expires", async () => {
@@ -78,11 +86,8 @@ describe("Scenario: the anchoring cadence of the day's stores", function () {
     const csev = await c.t.sign("aggregator", "Csev", randomId(), 0n, c.now, 300n);
     c.aggregator.putMessage(csev);
     await conn.networkHelpers.time.increaseTo(csev.header.expiresAt + 60n);
-    let error: unknown;
-    await c.stores.anchorDue(c.now + 900n, c).catch((e: unknown) => (error = e));
-    expect(error).to.be.instanceOf(DayError);
-    expect((error as DayError).code).to.equal("FAILED");
-    expect((error as DayError).details).to.include({ party: "A1", expiresAt: csev.header.expiresAt.toString() });
+    const error = await dayFailure(c.stores.anchorDue(c.now + 900n, c));
+    expect(error.details).to.include({ party: "A1", expiresAt: csev.header.expiresAt.toString() });
     c.stores.close();
   });
 
@@ -95,10 +100,8 @@ describe("Scenario: the anchoring cadence of the day's stores", function () {
     // A batch recorded before (say, before a crash) and never anchored is resumed first.
     c.aggregator.batches.insert("Messages", buildBatch([older.digest]));
     c.aggregator.putMessage(csev);
-    let error: unknown;
-    await c.stores.anchorDue(c.now + 900n, c).catch((e: unknown) => (error = e));
-    expect(error).to.be.instanceOf(DayError);
-    expect((error as DayError).details).to.include({ party: "A1", digest: csev.digest });
+    const error = await dayFailure(c.stores.anchorDue(c.now + 900n, c));
+    expect(error.details).to.include({ party: "A1", digest: csev.digest });
     c.stores.close();
   });
 });
