@@ -1,8 +1,10 @@
 /**
  * Ancillary services: a TSO command (change the aggregate demand by Δ kW over [t1, t2))
  * re-optimises the fleet from its current state. Slots before `nowSlot` have happened and stay
- * as they were; every vehicle still has to reach its target (or the shortfall is reported);
- * the delivered change is accounted to the pseudonyms that delivered it.
+ * as they were; every vehicle still has to reach its target (or the command is refused with the
+ * shortfall); in every slot of the window the aggregate changes by exactly Δ against the schedule
+ * in force, and no vehicle moves against the command, so the change each pseudonym delivered is
+ * its own and the pseudonyms' energy adds up to what the TSO asked for.
  */
 import type { Highs } from "highs";
 import { ChargingError } from "./errors.js";
@@ -29,7 +31,9 @@ export type AncillaryOutcome =
       plans: VehiclePlan[];
       /** The problem with the command attached (check the plans against it). */
       problem: FleetProblem;
-      /** kWh each pseudonym moved in the command's direction over the window. */
+      /** The mean change of the aggregate demand over the window against the schedule in force, kW (signed like `deltaKw`: equal to it). */
+      changeKw: number;
+      /** kWh each pseudonym moved in the command's direction over the window (> 0; they add up to |Δ| × the window's hours). */
       deliveredKwh: Record<string, number>;
       incentive: Record<string, number>;
       cost: number;
@@ -53,7 +57,9 @@ export function reoptimiseForAncillary(
   if (current.length !== problem.vehicles.length) {
     throw new ChargingError("BAD_INPUT", "one current plan per vehicle", { plans: current.length, vehicles: problem.vehicles.length });
   }
-  const ancillary = { fromSlot, toSlot, deltaKw: event.deltaKw, baselineKw: aggregateKw(problem.slots, current) };
+  const net = (plan: VehiclePlan): number[] => plan.chargeKw.map((c, t) => c - plan.dischargeKw[t]!);
+  const vehicleBaselineKw = Object.fromEntries(current.map((plan) => [plan.id, net(plan)]));
+  const ancillary = { fromSlot, toSlot, deltaKw: event.deltaKw, baselineKw: aggregateKw(problem.slots, current), vehicleBaselineKw };
   const withCommand: FleetProblem = { ...problem, ancillary };
   // Vehicles still plugged in from nowSlot on, starting from the energy they have now.
   const live: { index: number; request: VehicleRequest }[] = [];
@@ -68,7 +74,11 @@ export function reoptimiseForAncillary(
   const future: FleetProblem = {
     ...withCommand,
     vehicles: live.map((l) => l.request),
-    ancillary: { ...ancillary, baselineKw: ancillary.baselineKw.map((b, t) => b - pastNet(current, live, nowSlot, t)) },
+    ancillary: {
+      ...ancillary,
+      baselineKw: ancillary.baselineKw.map((b, t) => b - pastNet(current, live, nowSlot, t)),
+      vehicleBaselineKw: Object.fromEntries(live.map((l) => [l.request.id, vehicleBaselineKw[current[l.index]!.id]!])),
+    },
     feederImportKw: problem.feederImportKw.map((lim, t) => Math.max(0, lim - pastNet(current, live, nowSlot, t))),
     feederExportKw: problem.feederExportKw.map((lim, t) => Math.max(0, lim + pastNet(current, live, nowSlot, t))),
   };
@@ -87,22 +97,24 @@ export function reoptimiseForAncillary(
       socKwh: merge(old.socKwh, fresh.socKwh),
     };
   });
+  // Each vehicle's change in the command's direction (never against it: the LP's rows), kWh.
   const h = slotHours(problem);
-  const direction = event.deltaKw < 0 ? 1 : -1;
+  const direction = Math.sign(event.deltaKw);
   const deliveredKwh: Record<string, number> = {};
   const incentive: Record<string, number> = {};
   plans.forEach((plan, i) => {
     const old = current[i]!;
     let moved = 0;
-    for (let t = fromSlot; t < toSlot; t++) {
-      moved += direction * h * (old.chargeKw[t]! - old.dischargeKw[t]! - (plan.chargeKw[t]! - plan.dischargeKw[t]!));
-    }
+    for (let t = fromSlot; t < toSlot; t++) moved += direction * h * (plan.chargeKw[t]! - plan.dischargeKw[t]! - (old.chargeKw[t]! - old.dischargeKw[t]!));
     if (moved > 1e-9) {
       deliveredKwh[plan.id] = moved;
       incentive[plan.id] = moved * event.incentivePerKwh;
     }
   });
-  return { status: "scheduled", plans, problem: withCommand, deliveredKwh, incentive, cost: outcome.cost };
+  const after = aggregateKw(problem.slots, plans);
+  let change = 0;
+  for (let t = fromSlot; t < toSlot; t++) change += after[t]! - ancillary.baselineKw[t]!;
+  return { status: "scheduled", plans, problem: withCommand, changeKw: change / (toSlot - fromSlot), deliveredKwh, incentive, cost: outcome.cost };
 }
 
 /** Net power in slot t of what cannot change any more: departed vehicles, and everything before nowSlot. */

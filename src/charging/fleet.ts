@@ -32,13 +32,23 @@ export interface VehicleRequest {
   offPeakOnly: boolean;
 }
 
-/** An aggregate demand change the TSO asked for: `deltaKw` (negative = reduce) over `[fromSlot, toSlot)`. */
+/**
+ * An aggregate demand change the TSO asked for: `deltaKw` (negative = reduce) over `[fromSlot, toSlot)`.
+ * In every slot of the window the aggregate net power is exactly `baselineKw + deltaKw`: the
+ * change asked, not less (a shortfall) and not more (an overshoot the TSO did not ask for).
+ */
 export interface AncillaryCommand {
   fromSlot: number;
   toSlot: number;
   deltaKw: number;
   /** Aggregate net power per slot of the schedule in force when the command arrived. */
   baselineKw: readonly number[];
+  /**
+   * Net power per slot of each named vehicle's schedule in force: in the window a vehicle named
+   * here moves only in the command's direction from it, so what each delivers is its own change
+   * and the changes add up to the aggregate one (no vehicle is credited for offsetting another).
+   */
+  vehicleBaselineKw?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface FleetProblem {
@@ -94,6 +104,10 @@ export function validateProblem(p: FleetProblem): void {
     }
     if (!finite(a.deltaKw) || a.deltaKw === 0) bad("ancillary deltaKw must be finite and non-zero", { deltaKw: a.deltaKw });
     checkSeries("ancillary.baselineKw", a.baselineKw, p.slots, -Infinity);
+    for (const [id, series] of Object.entries(a.vehicleBaselineKw ?? {})) {
+      if (!ids.has(id)) bad("ancillary.vehicleBaselineKw names a vehicle not in the problem", { id });
+      checkSeries(`ancillary.vehicleBaselineKw.${id}`, series, p.slots, -Infinity);
+    }
   }
 }
 

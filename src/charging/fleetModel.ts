@@ -14,7 +14,9 @@
  *   −feederExport[t] ≤ Σv (c − d) ≤ feederImport[t]           (DNO limit, both directions)
  *   Σv share[v]·c[v,t] ≤ renewable forecast[t]               (renewable share, slot by slot: the
  *                                                           renewable part of v's charge is share·c)
- *   ancillary [t1,t2): Σv (c − d) ≤ baseline + Δ (Δ < 0) or ≥ baseline + Δ (Δ > 0)
+ *   ancillary [t1,t2): Σv (c − d) = baseline + Δ                (exactly the change asked)
+ *   and per vehicle v with a baseline b[v]: c − d ≤ b[v,t] (Δ < 0) or ≥ b[v,t] (Δ > 0) (no
+ *   vehicle moves against the command, so each one's change is its own delivery)
  * Objective: Σ h·(price[t]·c − exportPrice[t]·d + degradation·d): least cost net of V2G revenue.
  *
  * In shortfall mode the targets become soft (a slack u[v] ≥ 0 per vehicle, s[v,dep-1] + u[v] ≥
@@ -98,10 +100,10 @@ export function buildFleetModel(p: FleetProblem, mode: "cost" | "shortfall" = "c
   for (let t = 0; t < p.slots; t++) feeder.push(b.addRow(-p.feederExportKw[t]!, p.feederImportKw[t]!));
   const a = p.ancillary;
   if (a !== undefined) {
+    // Exactly the change asked; a level outside the feeder's limits leaves the row empty (infeasible).
     for (let t = a.fromSlot; t < a.toSlot; t++) {
       const level = a.baselineKw[t]! + a.deltaKw;
-      if (a.deltaKw < 0) b.tightenRow(feeder[t]!, -Infinity, level);
-      else b.tightenRow(feeder[t]!, level, Infinity);
+      b.tightenRow(feeder[t]!, level, level);
     }
   }
   const wantsRenewable = p.vehicles.some((v) => v.renewableShare > 0);
@@ -129,6 +131,14 @@ export function buildFleetModel(p: FleetProblem, mode: "cost" | "shortfall" = "c
     // simultaneous charge and discharge costs h·(price + degradation − exportPrice) > 0 per kW.
     const bothWays = (t: number): boolean => v2g && p.exportPrice[t]! >= p.importPrice[t]! + p.degradationPerKwh;
     const { gain, loss } = chargeCols(v);
+    // In the ancillary window, one row per slot keeping the vehicle's net power on the command's side of its own baseline.
+    const own: number[] = [];
+    const ownBase = a?.vehicleBaselineKw?.[v.id];
+    if (a !== undefined && ownBase !== undefined) {
+      for (let t = Math.max(a.fromSlot, v.arrivalSlot); t < Math.min(a.toSlot, v.departureSlot); t++) {
+        own[t] = a.deltaKw < 0 ? b.addRow(-Infinity, ownBase[t]!) : b.addRow(ownBase[t]!, Infinity);
+      }
+    }
     // One row per segment: e[k−1] + Σ segment (ηc·h·c − h/ηd·d) − e[k] = 0 (e[−1] = initial), the
     // last one ranged: the energy at departure within [floor, capacity].
     const floor = mode === "cost" ? (v2g ? Math.max(v.minKwh, v.targetKwh) : v.targetKwh) : v2g ? v.minKwh : -Infinity;
@@ -157,11 +167,14 @@ export function buildFleetModel(p: FleetProblem, mode: "cost" | "shortfall" = "c
       if (inLast) c.push([targetRow, gain]);
       if (bothWays(t)) c.push([charger[t]!, 1]);
       if (v.renewableShare > 0) c.push([renewable[t]!, v.renewableShare]);
+      const ownRow = own[t];
+      if (ownRow !== undefined) c.push([ownRow, 1]);
       cols.charge[t] = b.addCol(costOf(h * p.importPrice[t]!), 0, chargeCap, c);
       if (v2g) {
         const d: [number, number][] = [[feeder[t]!, -1], [row, -loss]];
         if (inLast) d.push([targetRow, -loss]);
         if (bothWays(t)) d.push([charger[t]!, 1]);
+        if (ownRow !== undefined) d.push([ownRow, -1]);
         cols.discharge[t] = b.addCol(costOf(h * (p.degradationPerKwh - p.exportPrice[t]!)), 0, v.maxDischargeKw, d);
       }
       if (checkpoint(t)) {

@@ -78,9 +78,14 @@ export function checkSchedule(p: FleetProblem, plans: readonly VehiclePlan[], to
   }
   const a = p.ancillary;
   if (a !== undefined) {
+    const direction = Math.sign(a.deltaKw);
     for (let t = a.fromSlot; t < a.toSlot; t++) {
-      const level = a.baselineKw[t]! + a.deltaKw;
-      flag("ancillary command", a.deltaKw < 0 ? net[t]! - level : level - net[t]!, undefined, t);
+      flag("ancillary command", Math.abs(net[t]! - (a.baselineKw[t]! + a.deltaKw)), undefined, t);
+      p.vehicles.forEach((v, i) => {
+        const own = a.vehicleBaselineKw?.[v.id];
+        const plan = plans[i];
+        if (own !== undefined && plan !== undefined) flag("ancillary: against the command", direction * (own[t]! - (plan.chargeKw[t]! - plan.dischargeKw[t]!)), v.id, t);
+      });
     }
   }
   return out;

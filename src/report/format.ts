@@ -52,6 +52,23 @@ export function formatKw(kw: number): string {
   return `${kw.toFixed(1)} kW`;
 }
 
+/** A signed demand change, `−6.0 kW` / `+2.5 kW` (negative: less demand). */
+export function formatSignedKw(kw: number): string {
+  const rounded = Number(kw.toFixed(1));
+  return `${rounded > 0 ? "+" : rounded < 0 ? "−" : ""}${formatKw(Math.abs(rounded))}`;
+}
+
+/** Why a fleet took less of a TSO command than asked, in words. */
+export function ancillaryShortfallWords(reason: "targets" | "limits"): string {
+  return reason === "targets" ? "more would leave vehicles short of their departure targets" : "more is beyond the limits of the chargers, batteries and feeder";
+}
+
+/** The ancillary event's figures in words: the command, the change delivered and any shortfall with its reason. */
+export function describeAncillary(a: { deltaKw: number; deliveredKw: number; shortfallKw: number; shortfallReason: "targets" | "limits" | null; pseudonyms: number }): string {
+  const short = a.shortfallReason === null ? "taken whole" : `${formatKw(a.shortfallKw)} not taken: ${ancillaryShortfallWords(a.shortfallReason)}`;
+  return `demand change asked ${formatSignedKw(a.deltaKw)}, delivered ${formatSignedKw(a.deliveredKw)} against the schedules in force (${short}) by ${a.pseudonyms} pseudonym${a.pseudonyms === 1 ? "" : "s"}`;
+}
+
 /** Wall-clock seconds as `12.3 s` or `4 min 05 s`. */
 export function formatDuration(seconds: number): string {
   if (seconds < 59.95) return `${seconds.toFixed(1)} s`;

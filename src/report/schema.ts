@@ -14,8 +14,12 @@ const isoTime = z.string().datetime();
 const count = z.number().int().min(0);
 const kw = z.number().finite();
 
-/** 2: no LAG URLs (their ports were the run's), claims in a fixed order. 3: the day's payments and bills. */
-export const REPORT_SCHEMA_VERSION = 3;
+/**
+ * 2: no LAG URLs (their ports were the run's), claims in a fixed order. 3: the day's payments and
+ * bills. 4: `ancillary.deliveredKw` is the measured change of demand, signed like `deltaKw`;
+ * `ancillary.shortfallKw` and `shortfallReason` added.
+ */
+export const REPORT_SCHEMA_VERSION = 4;
 
 const supplier = z.object({ id: z.string().min(1), name: z.string().min(1), address }).strict();
 const aggregator = z
@@ -143,9 +147,15 @@ export const reportSchema = z
       .object({
         from: isoTime,
         to: isoTime,
-        /** Requested change of aggregate demand, kW (negative: less demand). */
+        /** The TSO's command: change of the fleet's aggregate demand over the window, kW (negative: less demand). */
         deltaKw: kw,
+        /** The change delivered: aggregate demand under the schedules in force after the event minus before, mean over the window, kW, same sign convention. */
         deliveredKw: kw,
+        /** The part of the command the fleet did not take, kW (≥ 0; 0 when taken whole). */
+        shortfallKw: kw.nonnegative(),
+        /** Why: `targets` (more would leave vehicles short of their departure targets) or `limits` (beyond the fleet's limits); null when taken whole. */
+        shortfallReason: z.enum(["targets", "limits"]).nullable(),
+        /** Pseudonyms credited with a delivery (each moved its demand in the command's direction). */
         pseudonyms: count,
         incentive: decimal,
       })

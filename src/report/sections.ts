@@ -2,7 +2,7 @@
  * The smaller parts of the page: the run's header, the key figures, the day's timeline, gas by
  * operation, the escrow opening, and what each party could and could not learn.
  */
-import { clockTime, formatAmount, formatDuration, groupDigits, sumDecimals } from "./format.js";
+import { clockTime, describeAncillary, formatAmount, formatDuration, groupDigits, sumDecimals } from "./format.js";
 import { html, type SafeHtml } from "./markup.js";
 import { nettingTotals } from "./money.js";
 import type { PartyNames } from "./parties.js";
@@ -48,7 +48,7 @@ export function renderActivity(report: DayReport, name: PartyNames): SafeHtml {
 <ul class="facts-list">
 <li>${sessions.infeasible} charging requests answered infeasible (shortfall reported to the user).</li>
 <li>Discharge requests: ${discharge.requested} sent, ${discharge.accepted} accepted, ${discharge.declined} declined.</li>
-<li>Ancillary-service event <time datetime="${ancillary.from}">${clockTime(ancillary.from, dayStart)}</time>–<time datetime="${ancillary.to}">${clockTime(ancillary.to, dayStart)}</time>: ${ancillary.deltaKw.toFixed(1)} kW requested, ${ancillary.deliveredKw.toFixed(1)} kW delivered by ${ancillary.pseudonyms} pseudonyms, incentive ${formatAmount(ancillary.incentive, report.settlement.token.decimals)} ${report.settlement.token.symbol}.</li>
+<li>Ancillary-service event <time datetime="${ancillary.from}">${clockTime(ancillary.from, dayStart)}</time>–<time datetime="${ancillary.to}">${clockTime(ancillary.to, dayStart)}</time>: ${describeAncillary(ancillary)}, incentive ${formatAmount(ancillary.incentive, report.settlement.token.decimals)} ${report.settlement.token.symbol}.</li>
 <li>Authentication refusals: ${Object.keys(auth.refused).length === 0 ? "none" : Object.entries(auth.refused).map(([why, n], i) => html`${i === 0 ? "" : ", "}${n} ${why}`)}.</li>
 </ul>`;
 }

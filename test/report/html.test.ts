@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { clockTime, formatAmount, formatDuration, formatSignedAmount, groupDigits } from "../../src/report/format.js";
+import { clockTime, describeAncillary, formatAmount, formatDuration, formatSignedAmount, groupDigits } from "../../src/report/format.js";
 import { renderReportHtml, reportTitle } from "../../src/report/html.js";
 import { niceStep, slotsOverLimit } from "../../src/report/loadChart.js";
 import { escapeHtml, html, raw } from "../../src/report/markup.js";
@@ -50,6 +50,17 @@ describe("report: HTML rendering", function () {
       expect(formatDuration(74.6)).to.equal("1 min 15 s");
       expect(formatDuration(119.7)).to.equal("2 min 00 s");
       expect(formatDuration(3.21)).to.equal("3.2 s");
+    });
+
+    it("should state the ancillary event with signed demand changes in kW and name a shortfall with its reason", function () {
+      const met = { deltaKw: -6, deliveredKw: -6, shortfallKw: 0, shortfallReason: null, pseudonyms: 1 } as const;
+      expect(describeAncillary(met)).to.equal("demand change asked −6.0 kW, delivered −6.0 kW against the schedules in force (taken whole) by 1 pseudonym");
+      expect(describeAncillary({ ...met, deltaKw: 8, deliveredKw: 4, shortfallKw: 4, shortfallReason: "limits" })).to.equal(
+        "demand change asked +8.0 kW, delivered +4.0 kW against the schedules in force (4.0 kW not taken: more is beyond the limits of the chargers, batteries and feeder) by 1 pseudonym",
+      );
+      expect(describeAncillary({ ...met, deliveredKw: 0, shortfallKw: 6, shortfallReason: "targets", pseudonyms: 0 })).to.contain("delivered 0.0 kW against the schedules in force (6.0 kW not taken: more would leave vehicles short of their departure targets)");
+      const r = sampleReport();
+      expect(renderReportHtml(r)).to.include(escapeHtml(describeAncillary(r.ancillary)));
     });
 
     it("should pick round axis steps and find the slots over the feeder limit", function () {

@@ -10,13 +10,14 @@ export const SMALL = { seed: 7, suppliers: 3, aggregators: 4, vehicles: 12, ring
 
 /**
  * One small day into `outDir` on a fresh embedded network served on 127.0.0.1; `whileUp` runs
- * on its report and chain before the node is stopped (the node is stopped whatever happens).
+ * on its report and chain before the node is stopped (the node is stopped whatever happens);
+ * `over` changes the small day's options (another seed).
  */
-export async function runSmallDay(outDir: string, whileUp?: (report: DayReport, chain: DayChain) => Promise<void>): Promise<DayReport> {
+export async function runSmallDay(outDir: string, whileUp?: (report: DayReport, chain: DayChain) => Promise<void>, over: { seed?: number } = {}): Promise<DayReport> {
   const node: LocalNode = await serveEmbeddedNetwork();
   const chain = dayChainOf(node, "embedded");
   try {
-    const report = await runDay({ ...SMALL, outDir }, chain, settleDay);
+    const report = await runDay({ ...SMALL, ...over, outDir }, chain, settleDay);
     await whileUp?.(report, chain);
     return report;
   } finally {

@@ -118,7 +118,7 @@ export function assembleReport(i: ReportInputs): DayReport {
     },
     authentication: { attempts: i.auth.attempts, accepted: i.auth.accepted, refused: i.auth.refused, ringSize: options.ringSize, lagLearned: i.auth.learned },
     discharge: { requested: i.discharge.requested, accepted: i.discharge.accepted, declined: i.discharge.declined },
-    ancillary: { from: execution.ancillary.from, to: execution.ancillary.to, deltaKw: execution.ancillary.deltaKw, deliveredKw: execution.ancillary.deliveredKw, pseudonyms: execution.ancillary.pseudonyms, incentive: execution.ancillary.incentive },
+    ancillary: (({ from, to, deltaKw, deliveredKw, shortfallKw, shortfallReason, pseudonyms, incentive }) => ({ from, to, deltaKw, deliveredKw, shortfallKw, shortfallReason, pseudonyms, incentive }))(execution.ancillary),
     load: { slotMinutes: SLOT_SECONDS / 60, ...i.load },
     evidence: {
       messages: counts.reduce((s, c) => s + c.messages, 0),

@@ -1,4 +1,5 @@
 /** The readable end of a day: what happened, in a few dozen lines, from the report alone. */
+import { describeAncillary } from "../../report/format.js";
 import type { DayReport } from "../../report/schema.js";
 import { loadChart } from "./grid.js";
 
@@ -24,7 +25,7 @@ export function summaryLines(r: DayReport): string[] {
   lines.push(`  by aggregator: ${Object.entries(r.sessions.byAggregator).map(([id, n]) => `${name(id)} ${n}`).join(", ")}`);
   lines.push(`  authentications: ${r.authentication.accepted} of ${r.authentication.attempts} accepted (rings of ${r.authentication.ringSize}); refused: ${Object.entries(r.authentication.refused).map(([c, n]) => `${n} ${c}`).join(", ") || "none"}`);
   lines.push(`  discharge requests: ${r.discharge.requested} asked, ${r.discharge.accepted} accepted, ${r.discharge.declined} declined`);
-  lines.push(`  TSO event ${r.ancillary.from.slice(11, 16)}–${r.ancillary.to.slice(11, 16)}: ${r.ancillary.deltaKw} kW asked, ${r.ancillary.deliveredKw} kW delivered by ${r.ancillary.pseudonyms} pseudonyms`);
+  lines.push(`  TSO event ${r.ancillary.from.slice(11, 16)}–${r.ancillary.to.slice(11, 16)}: ${describeAncillary(r.ancillary)}`);
 
   h("Evidence");
   lines.push(`  ${r.evidence.messages} signed messages, ${r.evidence.receipts} receipts in ${r.evidence.stores.length} stores; ${r.evidence.anchoredRoots} batch roots anchored`);
