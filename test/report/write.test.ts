@@ -82,7 +82,7 @@ describe("report: files", function () {
     expectReportError(() => readReport(join(dir, "broken.json")), "INVALID_REPORT");
     writeFileSync(join(dir, "old.json"), JSON.stringify({ ...sampleReport(), schemaVersion: 1 }));
     const error = expectReportError(() => readReport(join(dir, "old.json")), "INVALID_REPORT");
-    expect(error.message).to.equal(`${join(dir, "old.json")}: schemaVersion: Invalid literal value, expected 3`);
+    expect(error.message).to.equal(`${join(dir, "old.json")}: schemaVersion: Invalid literal value, expected 4`);
     expectReportError(() => readReport(dir), "READ"); // a folder
   });
 });
