@@ -19,10 +19,10 @@ export function renderHomeBill(report: DayReport, name: PartyNames): SafeHtml {
     html`<tr data-testid="${testid}"><th scope="row">${label}</th><td class="num" data-wh="${wh}">${kwhOfWh(wh)}</td><td>${note}</td></tr>`;
   return html`<p>${h.host}'s home is supplied by ${name(h.supplier)}. One signing smart meter (${h.meter.serial}, ${h.meter.records} OCMF records from <time datetime="${h.from}">${clockTime(h.from, dayStart)}</time> to <time datetime="${h.to}">${clockTime(h.to, dayStart)}</time>, ${h.meter.readings} readings kept by the supplier and receipted by ${h.host}) measured the whole home; the home charger's own meter measured the guest ${h.guest}, a customer of ${name(h.guestSupplier)}.</p>
 <table data-testid="home-bill"><caption>The home bill of ${h.host} at ${name(h.supplier)} (kWh)</caption>
-<thead><tr><th scope="col">energy</th><th scope="col">kWh</th><th scope="col"></th></tr></thead>
+<thead><tr><th scope="col">energy</th><th scope="col">kWh</th><th scope="col">detail</th></tr></thead>
 <tbody>
 ${row("home-meter-total", "smart-meter total", h.meterTotalWh, `household ${kwhOfWh(h.householdWh)}, own vehicle ${kwhOfWh(h.ownVehicleWh)}, guest ${kwhOfWh(h.roamingWh)}`)}
-${row("home-roaming", `− roaming energy of ${h.guest}`, h.roamingWh, html`excluded: claimed from ${name(h.guestSupplier)} by ${h.cdrs.length} CDR${h.cdrs.length === 1 ? "" : "s"} and billed by it to ${h.guest}`)}
+${row("home-roaming", `− roaming energy of ${h.guest}`, h.roamingWh, html`excluded: ${name(h.supplier)} claims it from ${name(h.guestSupplier)} by ${h.cdrs.length} CDR${h.cdrs.length === 1 ? "" : "s"}, and ${name(h.guestSupplier)} bills it to ${h.guest}`)}
 ${row("home-billed", "= billed", h.billedWh, `at ${formatAmount(h.pricePerKwh, decimals)} ${symbol} per kWh`)}
 </tbody></table>
 <p data-testid="home-amount" data-amount="${h.amount}">Amount billed: <strong>${formatAmount(h.amount, decimals)} ${symbol}</strong>${h.payment === undefined ? "" : html`, paid by a signed payment (<code>${h.payment.slice(0, 18)}…</code>) receipted by ${h.host}`}.</p>`;

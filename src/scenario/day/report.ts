@@ -44,7 +44,7 @@ function privacy(i: ReportInputs): DayReport["privacy"] {
     },
     {
       party: "Supplier (home)",
-      learned: ["which of its customers a pseudonym it certified belongs to", "its customers' roaming CDRs (energy, amount, host)", "its customers' payments and bills, with the incentives paid to their pseudonyms"],
+      learned: ["which of its customers a pseudonym it certified belongs to", "its customers' roaming CDRs (energy, amount, host)", "its customers' payments and bills, with the incentives paid to their pseudonyms", "the host user's hourly smart-meter readings of its whole home, which it bills it on"],
       couldNotLearn: ["the other suppliers' customers", "where its customers authenticated (the LAGs see only the group)"],
     },
     { party: "Supplier (host)", learned: ["the metered energy and the CDR of each session on its network", "the home supplier of each roaming session"], couldNotLearn: ["the user or vehicle behind a roaming session's pseudonym"] },
