@@ -5,12 +5,13 @@
  * session: the amount of the host's CDR; at home: the readings the supplier received, priced at
  * its tariff; the owner's own vehicle at its home: on the home bill, homeBill.ts); the host user
  * pays its home bill, its smart meter's total minus the guest's roaming energy; the home supplier
- * credits the user for the energy its schedule discharged, at the export price of the tariff the session ran under; the aggregator pays each pseudonym that
- * delivered the ancillary service its incentive, knowing only the pseudonym and "a customer of
- * S", and hands the receipted payment to S, which alone links the pseudonym to its user. Two
- * attacks are tried and must be refused: an incentive presented again, and one presented to a
- * supplier that never certified its pseudonym. The bills come from the suppliers' stored payments
- * alone (`supplierBills`) and are checked against what was paid, flow by flow.
+ * credits the user for the energy its schedule discharged, at the export price of the tariff the
+ * session ran under; the aggregator pays each pseudonym that delivered the ancillary service its
+ * incentive, knowing only the pseudonym and "a customer of S", and hands the receipted payment
+ * to S, which alone links the pseudonym to its user. Two attacks are tried and must be refused: an
+ * incentive presented again, and one presented to a supplier that never certified its pseudonym.
+ * The bills come from the suppliers' stored payments alone (`supplierBills`) and are checked
+ * against what was paid, flow by flow.
  */
 import { keccak256, toUtf8Bytes } from "ethers";
 import { PaymentBook, PaymentFlow, creditIncentive, receivePayment, signPayment, supplierBills, type PaymentInput, type UserBill } from "../../charging/billing.js";
