@@ -29,6 +29,7 @@ import { createParties } from "../../src/scenario/day/parties.js";
 import { SeededRandom } from "../../src/scenario/day/random.js";
 import { runDay } from "../../src/scenario/day/runDay.js";
 import { settleDay } from "../../src/scenario/day/settlementStep.js";
+import { summaryLines } from "../../src/scenario/day/summary.js";
 import { runSmallDay, SMALL } from "./smallDay.js";
 
 
@@ -305,6 +306,14 @@ describe("Scenario: a day of V2G roaming", function () {
       const changed = verifyOcmf(middle.replace(`"RV":${value}`, `"RV":${Number(value) - 500}`), key);
       expect(changed.valid).to.equal(false);
       expect(checkContinuity([...valid.slice(0, 5), ...valid.slice(6)]).issues.map((i) => i.kind)).to.deep.equal(["pagination-gap"]);
+    });
+
+    it("should show the home bill in the summary: meter total, roaming energy excluded, billed energy", function () {
+      const h = report.homeBill;
+      const lines = summaryLines(report).filter((l) => l.includes("home bill of"));
+      expect(lines).to.have.length(1);
+      for (const wh of [h.meterTotalWh, h.roamingWh, h.billedWh]) expect(lines[0]).to.contain(`${(wh / 1000).toFixed(3)} kWh`);
+      expect(lines[0]).to.contain(h.host).and.to.contain(h.guest);
     });
 
     it("should put the guest's energy on one bill only, the guest's at its own supplier, and claim it between the suppliers", function () {
