@@ -2,7 +2,9 @@
  * The host user's home in the day: one signing smart meter (OCMF, like the EVSE meters) measures
  * the whole home's import from midnight to midnight: the household's own load (a profile drawn
  * from the seed), the owner's vehicle if it charges at home, and the guest's roaming session at
- * the home charger, whose own meter is the charger's (the guest's OCMF record set). After the day
+ * the home charger, whose own meter is the charger's (the guest's OCMF record set). It records
+ * the import register only: what a vehicle discharges at the home is exported and credited to its
+ * user by its own supplier (payments.ts), never netted against the home's import. After the day
  * the owner's supplier verifies the smart meter's records and their continuity, keeps them,
  * signs a `MeterReading` per record to the owner (who receipts them), and bills the owner with
  * `homeBill` from what it stored: the smart-meter total minus the energy of the roaming CDR it
