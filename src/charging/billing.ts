@@ -6,7 +6,8 @@
  * an aggregator's incentive only to a pseudonym it certified itself (`creditIncentive`), the one
  * party that can link it to a user. A user's bill per supplier nets the flows, from the stored
  * payments alone. At a host's home the bill excludes a visitor's energy exactly: smart-meter
- * total minus the charger's roaming energy, in mWh, rounded down to the Wh once.
+ * total minus the charger's roaming energy, in mWh, rounded down to the Wh once (`hostBill`),
+ * from the stored readings and CDRs, each visit excluded once (`homeBill`).
  */
 import { keccak256, toUtf8Bytes, type TypedDataDomain } from "ethers";
 import type { SignedMessage, SignedReceipt } from "../evidence/messages.js";
@@ -168,10 +169,70 @@ export function hostBill(h: HomeEnergy): HostBill {
     if (e < 0n) throw new ChargingError("BAD_INPUT", "roaming energy must be ≥ 0", { e });
     return s + e;
   }, 0n);
-  if (roaming > total) throw new ChargingError("BAD_INPUT", "roaming energy exceeds what the smart meter measured", { roaming, total });
+  if (roaming > total) throw new ChargingError("BAD_INPUT", "roaming energy exceeds what the smart meter measured", { reason: "roaming exceeds meter", roaming, total });
   if (h.priceMicroPerKwh < 0n) throw new ChargingError("BAD_INPUT", "price must be ≥ 0");
   const own = total - roaming;
   return { energyWh: own / 1000n, energyMilliWh: own, amount: amountAt(own, h.priceMicroPerKwh) };
+}
+
+export interface HomeBillInput {
+  /** The home smart meter's `MeterReading`s of the billing period, as stored (any order). */
+  readings: readonly SignedMessage<"MeterReading">[];
+  /** The roaming CDRs of the home charger in the period, as stored: each signed by `hostSupplier`. */
+  roaming: readonly SignedMessage<"ChargeDetailRecord">[];
+  /** The host user's supplier (the host of the roaming sessions at its home charger). */
+  hostSupplier: string;
+  priceMicroPerKwh: bigint;
+}
+
+export interface HomeBill extends HostBill {
+  /** The smart meter's register at the first and last reading (Wh), and their times (seconds). */
+  meterStartWh: bigint;
+  meterEndWh: bigint;
+  from: bigint;
+  to: bigint;
+  /** The visitors' energy excluded (Wh), and the CDRs it is excluded by, in the order given. */
+  roamingWh: bigint;
+  cdrs: string[];
+}
+
+const refuse = (reason: string, message: string, details: Record<string, unknown>): never => {
+  throw new ChargingError("REFUSED", message, { reason, ...details });
+};
+
+/**
+ * The host user's home bill from stored evidence (`hostBill` on it): the smart meter's readings,
+ * one meter in one transaction, whose register and time never go back (else `BAD_INPUT`), minus
+ * the energy of the roaming CDRs of its home charger. A CDR is excluded only once per roaming
+ * session (`REFUSED` "roaming excluded twice"), only if its host is the home's supplier
+ * ("roaming at another host") and only inside the metered period ("roaming outside the metered
+ * period"): each would otherwise lower the host's bill by energy it did draw.
+ */
+export function homeBill(h: HomeBillInput): HomeBill {
+  if (h.readings.length < 2) throw new ChargingError("BAD_INPUT", "a home bill needs the smart meter's first and last readings", { readings: h.readings.length });
+  const readings = [...h.readings].sort((a, b) => (a.header.seq < b.header.seq ? -1 : a.header.seq > b.header.seq ? 1 : 0));
+  const first = readings[0]!;
+  readings.forEach((r, i) => {
+    if (r.body.meterId !== first.body.meterId || r.header.sessionId !== first.header.sessionId || r.party.toLowerCase() !== first.party.toLowerCase()) {
+      throw new ChargingError("BAD_INPUT", "readings of more than one meter or transaction", { reason: "several meters", digest: r.digest });
+    }
+    const prev = readings[i - 1];
+    if (prev !== undefined && (r.header.seq === prev.header.seq || r.body.importWh < prev.body.importWh || r.body.readAt < prev.body.readAt)) {
+      throw new ChargingError("BAD_INPUT", "the smart meter's readings repeat or go back", { reason: "meter went back", digest: r.digest });
+    }
+  });
+  const last = readings[readings.length - 1]!;
+  const sessions = new Set<string>();
+  for (const c of h.roaming) {
+    const details = { cdr: c.digest, sessionId: c.header.sessionId };
+    if (sessions.has(c.header.sessionId.toLowerCase())) refuse("roaming excluded twice", "a roaming session's energy excluded twice", details);
+    sessions.add(c.header.sessionId.toLowerCase());
+    if (c.body.hostSupplier.toLowerCase() !== h.hostSupplier.toLowerCase() || c.party.toLowerCase() !== h.hostSupplier.toLowerCase()) refuse("roaming at another host", "a CDR of another host than the home's supplier", details);
+    if (c.body.start < first.body.readAt || c.body.end > last.body.readAt) refuse("roaming outside the metered period", "a CDR outside the smart meter's period", details);
+  }
+  const roamingWh = h.roaming.reduce((s, c) => s + c.body.energyWh, 0n);
+  const bill = hostBill({ meterStartMilliWh: first.body.importWh * 1000n, meterEndMilliWh: last.body.importWh * 1000n, roamingMilliWh: h.roaming.map((c) => c.body.energyWh * 1000n), priceMicroPerKwh: h.priceMicroPerKwh });
+  return { ...bill, meterStartWh: first.body.importWh, meterEndWh: last.body.importWh, from: first.body.readAt, to: last.body.readAt, roamingWh, cdrs: h.roaming.map((c) => c.digest) };
 }
 
 export interface UserBill {

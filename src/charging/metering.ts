@@ -69,7 +69,8 @@ export async function recordTransaction(
       exportWh: BigInt(Math.floor(exportWh)),
       ocmfHash: v.recordHash,
     };
-    readings.push(await signFlowMessage(meter, domain, "MeterReading", flowHeader(sessionId, seq, readAt, readAt + validitySeconds, receiver), body));
+    // The receiver may receipt a reading as long as it is valid (readings of a whole day arrive at its end).
+    readings.push(await signFlowMessage(meter, domain, "MeterReading", flowHeader(sessionId, seq, readAt, readAt + validitySeconds, receiver, validitySeconds), body));
   }
   store.putMessages(readings);
   return { readings, points, summary };

@@ -5,6 +5,7 @@
  * carry stable `data-testid` attributes.
  */
 import { renderDispute } from "./dispute.js";
+import { renderHomeBill } from "./homeBill.js";
 import { renderLoadChart } from "./loadChart.js";
 import { html, raw, type Fragment, type SafeHtml } from "./markup.js";
 import { renderMoney } from "./money.js";
@@ -57,6 +58,7 @@ ${section("activity", "Charging, discharge and authentication", renderActivity(r
 ${section("load", "Aggregate load against the feeder limit", renderLoadChart(report.load, report.run.dayStart))}
 ${section("money", "Money between suppliers", renderMoney(report.settlement, name))}
 ${section("payments", "Payments and bills", renderPayments(report, name))}
+${section("home", "The host's home bill", renderHomeBill(report, name))}
 ${section("dispute", "The disputed CDR", renderDispute(report, name))}
 ${section("gas", "Gas by operation", renderGas(report))}
 ${section("escrow", "The escrow opening", renderEscrow(report, name))}

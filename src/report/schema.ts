@@ -17,7 +17,7 @@ const kw = z.number().finite();
 /**
  * 2: no LAG URLs (their ports were the run's), claims in a fixed order. 3: the day's payments and
  * bills. 4: `ancillary.deliveredKw` is the measured change of demand, signed like `deltaKw`;
- * `ancillary.shortfallKw` and `shortfallReason` added.
+ * `ancillary.shortfallKw` and `shortfallReason` added; the host user's home bill (`homeBill`).
  */
 export const REPORT_SCHEMA_VERSION = 4;
 
@@ -93,6 +93,36 @@ export const paymentsSchema = z
     bills: z.array(z.object({ user: z.string().min(1), supplier: z.string().min(1), ...moneyOfBill, payments: count }).strict()),
   })
   .strict();
+
+/** The host user's home bill: its smart meter's total minus the roaming energy of the guest at its home charger. */
+export const homeBillSchema = z
+  .object({
+    /** The host user (by its vehicle's id) and its supplier; the guest (by its vehicle's id) and the guest's supplier. */
+    host: z.string().min(1),
+    supplier: z.string().min(1),
+    guest: z.string().min(1),
+    guestSupplier: z.string().min(1),
+    /** The home's signing smart meter: serial, public key (hex, uncompressed SEC1 point), OCMF records signed, readings stored. */
+    meter: z.object({ serial: z.string().min(1), publicKey: z.string().regex(/^[0-9a-f]+$/, "must be lower-case hex"), records: count, readings: count }).strict(),
+    /** The metered period (simulated). */
+    from: isoTime,
+    to: isoTime,
+    /** Wh: the smart meter's total, of it the household and the host's own vehicle, the guest's roaming energy excluded, and what is billed. */
+    meterTotalWh: count,
+    householdWh: count,
+    ownVehicleWh: count,
+    roamingWh: count,
+    billedWh: count,
+    /** The CDRs the roaming energy is excluded by (the host supplier's, claimed from the guest's supplier). */
+    cdrs: z.array(hex32),
+    /** The home's single-rate price per kWh and the amount billed, base units. */
+    pricePerKwh: decimal,
+    amount: decimal,
+    /** The bill's signed payment (absent when nothing is owed). */
+    payment: hex32.optional(),
+  })
+  .strict()
+  .refine((b) => b.billedWh === b.meterTotalWh - b.roamingWh && b.billedWh === b.householdWh + b.ownVehicleWh, "billed = meter total − roaming = household + own vehicle");
 
 export const reportSchema = z
   .object({
@@ -226,6 +256,7 @@ export const reportSchema = z
       })
       .strict(),
     payments: paymentsSchema,
+    homeBill: homeBillSchema,
     escrowOpening: z
       .object({
         dispute: z.string().min(1),
@@ -250,3 +281,4 @@ export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
 export type GasEntry = z.infer<typeof gasEntrySchema>;
 export type EvidenceItem = z.infer<typeof evidenceItemSchema>;
 export type PaymentsReport = z.infer<typeof paymentsSchema>;
+export type HomeBillReport = z.infer<typeof homeBillSchema>;

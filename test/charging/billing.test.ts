@@ -4,14 +4,21 @@
  * party than the one that receipts it or signed in another payer's name, a payment replayed to a
  * user, a store holding a payment twice or one of no customer: each refused with its exact code
  * and reason, and nothing stored. Bills from stored payments add up to the payments per flow
- * (property), and the rounding of an amount at a rate never creates value.
+ * (property), and the rounding of an amount at a rate never creates value. The host user's home
+ * bill (smart-meter total minus the roaming CDRs of its charger) refuses a roaming session
+ * excluded twice, a CDR of another host or outside the metered period, a roaming energy above the
+ * meter's total, and readings of several meters or going back.
  */
 import { expect } from "chai";
 import fc from "fast-check";
 import { hexlify, randomBytes, Wallet } from "ethers";
-import { amountAt, creditIncentive, PaymentBook, PaymentFlow, payRef, receivePayment, signPayment, supplierBills, userBill, type PaymentFlowCode } from "../../src/charging/billing.js";
+import { amountAt, creditIncentive, homeBill, hostBill, PaymentBook, PaymentFlow, payRef, receivePayment, signPayment, supplierBills, userBill, type PaymentFlowCode } from "../../src/charging/billing.js";
+import { ArtefactStore } from "../../src/charging/artefactStore.js";
 import { ChargingError } from "../../src/charging/errors.js";
-import { FlowSequences, keepWithReceipt, ownKey, registeredKey, type FlowParty, type KeyCheck } from "../../src/charging/flowEvidence.js";
+import { flowHeader, FlowSequences, keepWithReceipt, ownKey, registeredKey, signFlowMessage, type FlowParty, type KeyCheck } from "../../src/charging/flowEvidence.js";
+import { recordTransaction } from "../../src/charging/metering.js";
+import { OcmfMeter } from "../../src/charging/ocmf/meter.js";
+import { verifyOcmf } from "../../src/charging/ocmf/verify.js";
 import { MemoryKeyDirectory } from "../../src/charging/keyDirectory.js";
 import { PseudonymIssuer } from "../../src/charging/pseudonyms.js";
 import type { SignedMessage } from "../../src/evidence/messages.js";
@@ -218,5 +225,81 @@ describe("charging: payments and bills", function () {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("charging: the host user's home bill", function () {
+  const PRICE = 265_000n;
+  const host = party();
+  const guestSupplier = party();
+  const owner = Wallet.createRandom().address;
+  const sequences = new FlowSequences();
+  const HOUR = 3_600n;
+
+  /** The host supplier's readings of a home smart meter over `values` (Wh: begin, hourly, end), as `recordTransaction` signs them. */
+  async function homeReadings(values: number[], sessionId = hexlify(randomBytes(32))): Promise<SignedMessage<"MeterReading">[]> {
+    const meter = new OcmfMeter({ serial: "SM-TEST", gateway: "HOME-TEST", gatewaySerial: "TEST" }, randomBytes(32));
+    const at = (i: number) => Number((T0 + BigInt(i) * HOUR) * 1000n);
+    const records = values.map((wh, i) => (i === 0 ? meter.begin(sessionId, at(i), wh) : i === values.length - 1 ? meter.end(at(i), wh) : meter.progress(at(i), wh)));
+    const store = memoryStore();
+    const artefacts = ArtefactStore.open(":memory:");
+    try {
+      const metered = await recordTransaction(host, sequences, domain, store, artefacts, sessionId, owner, records.map((r) => verifyOcmf(r, meter.publicKey())), 2n * 86_400n);
+      return metered.readings;
+    } finally {
+      artefacts.close();
+      store.close();
+    }
+  }
+
+  /** A roaming CDR of `energyWh` signed by `by` (the host by default) for a session at the home charger. */
+  const roamingCdr = (energyWh: bigint, o: { by?: FlowParty; start?: bigint; end?: bigint; sessionId?: string } = {}): Promise<SignedMessage<"ChargeDetailRecord">> => {
+    const by = o.by ?? host;
+    const start = o.start ?? T0 + HOUR;
+    const end = o.end ?? T0 + 2n * HOUR;
+    return signFlowMessage(by, domain, "ChargeDetailRecord", flowHeader(o.sessionId ?? hexlify(randomBytes(32)), 1n, end, end + 86_400n, guestSupplier.address), {
+      cdrId: hexlify(randomBytes(32)), hostSupplier: by.address, homeSupplier: guestSupplier.address, start, end, energyWh, amount: energyWh * 300n, readingsRoot: hexlify(randomBytes(32)),
+    });
+  };
+  const bill = (readings: readonly SignedMessage<"MeterReading">[], roaming: readonly SignedMessage<"ChargeDetailRecord">[]) => homeBill({ readings, roaming, hostSupplier: host.address, priceMicroPerKwh: PRICE });
+
+  it("should bill the smart-meter total minus the roaming energy, to the Wh, from the signed readings and CDRs in any order", async () => {
+    const readings = await homeReadings([1_000_000, 1_004_000, 1_012_500, 1_020_000]);
+    const cdr = await roamingCdr(7_250n);
+    const b = bill([...readings].reverse(), [cdr]);
+    expect(b).to.deep.include({ meterStartWh: 1_000_000n, meterEndWh: 1_020_000n, roamingWh: 7_250n, energyWh: 12_750n, energyMilliWh: 12_750_000n, amount: (12_750n * PRICE) / 1_000n, from: T0, to: T0 + 3n * HOUR });
+    expect(b.cdrs).to.deep.equal([cdr.digest]);
+    expect(bill(readings, []).energyWh).to.equal(20_000n);
+  });
+
+  it("should refuse a roaming session excluded twice, a CDR of another host and one outside the metered period", async () => {
+    const readings = await homeReadings([1_000_000, 1_010_000, 1_020_000]);
+    const cdr = await roamingCdr(7_250n);
+    // Against the sum alone, each of these lowers the host's bill by energy it drew.
+    expect(hostBill({ meterStartMilliWh: 1_000_000_000n, meterEndMilliWh: 1_020_000_000n, roamingMilliWh: [7_250_000n, 7_250_000n], priceMicroPerKwh: PRICE }).energyWh).to.equal(5_500n);
+    await refused(async () => bill(readings, [cdr, cdr]), "REFUSED", "excluded twice", "roaming excluded twice");
+    const again = await roamingCdr(7_250n, { sessionId: cdr.header.sessionId });
+    await refused(async () => bill(readings, [cdr, again]), "REFUSED", "excluded twice", "roaming excluded twice");
+    await refused(async () => bill(readings, [await roamingCdr(1_000n, { by: party() })]), "REFUSED", "another host", "roaming at another host");
+    await refused(async () => bill(readings, [await roamingCdr(1_000n, { start: T0 - 60n })]), "REFUSED", "outside the smart meter's period", "roaming outside the metered period");
+    await refused(async () => bill(readings, [await roamingCdr(1_000n, { end: T0 + 2n * HOUR + 1n })]), "REFUSED", "outside the smart meter's period", "roaming outside the metered period");
+    expect(bill(readings, [cdr]).energyWh).to.equal(12_750n);
+  });
+
+  it("should refuse a roaming energy larger than the smart meter's total with a typed error", async () => {
+    const readings = await homeReadings([1_000_000, 1_010_000, 1_020_000]);
+    await refused(async () => bill(readings, [await roamingCdr(20_001n)]), "BAD_INPUT", "exceeds what the smart meter measured", "roaming exceeds meter");
+    await refused(async () => bill(readings, [await roamingCdr(12_000n), await roamingCdr(8_001n)]), "BAD_INPUT", "exceeds what the smart meter measured", "roaming exceeds meter");
+    expect(bill(readings, [await roamingCdr(20_000n)])).to.deep.include({ energyWh: 0n, amount: 0n });
+  });
+
+  it("should refuse readings of several meters, readings that go back, and a single reading", async () => {
+    const readings = await homeReadings([1_000_000, 1_010_000, 1_020_000]);
+    const others = await homeReadings([5_000_000, 5_000_100]);
+    await refused(async () => bill([...readings, others[1]!], []), "BAD_INPUT", "more than one meter", "several meters");
+    const last = readings[readings.length - 1]!;
+    const back = await signFlowMessage(host, domain, "MeterReading", flowHeader(last.header.sessionId, last.header.seq + 1n, last.body.readAt + 60n, last.body.readAt + 86_400n, owner), { ...last.body, importWh: last.body.importWh - 1n });
+    await refused(async () => bill([...readings, back], []), "BAD_INPUT", "repeat or go back", "meter went back");
+    await refused(async () => bill([readings[0]!], []), "BAD_INPUT", "first and last readings");
   });
 });

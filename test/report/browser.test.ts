@@ -12,7 +12,7 @@ import { renderReportHtml, reportTitle } from "../../src/report/html.js";
 import type { DayReport } from "../../src/report/schema.js";
 import { readReport, writeReport } from "../../src/report/write.js";
 import { launchChromium, type Chromium } from "./chromium.js";
-import { checkDispute, checkLoadChart, checkMoney, checkPayments, checkSections, RecordedPages, type BrowserGlobals } from "./pageChecks.js";
+import { checkDispute, checkHomeBill, checkLoadChart, checkMoney, checkPayments, checkSections, RecordedPages, type BrowserGlobals } from "./pageChecks.js";
 import { HOSTILE, hostileReport, sampleReport } from "./fixtures/sampleReport.js";
 
 describe("report: the HTML page in Chromium", function () {
@@ -62,6 +62,10 @@ describe("report: the HTML page in Chromium", function () {
   it("should show the payment flows, the bills per supplier and, unfolded, every user's bill of report.json", async function () {
     await checkPayments(await open(htmlUrl), report);
     expect(report.payments.bills.length).to.be.greaterThan(0);
+  });
+
+  it("should show the host's home bill of report.json: meter total, roaming energy excluded, billed energy and amount", async function () {
+    await checkHomeBill(await open(htmlUrl), report);
   });
 
   it("should show the dispute's outcome and each evidence item's verdict, in words and in distinct colours", async function () {

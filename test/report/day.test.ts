@@ -17,7 +17,7 @@ import { DEFAULT_DAY, MIN_SCALE } from "../../src/scenario/day/options.js";
 import { runDay } from "../../src/scenario/day/runDay.js";
 import { settleDay } from "../../src/scenario/day/settlementStep.js";
 import { launchChromium, type Chromium } from "./chromium.js";
-import { checkDispute, checkLoadChart, checkMoney, checkPayments, checkSections, RecordedPages } from "./pageChecks.js";
+import { checkDispute, checkHomeBill, checkLoadChart, checkMoney, checkPayments, checkSections, RecordedPages } from "./pageChecks.js";
 
 describe("report: a real day's page in Chromium", function () {
   this.timeout(900_000);
@@ -52,7 +52,7 @@ describe("report: a real day's page in Chromium", function () {
     }
   });
 
-  it("should show the day's figures, load, money, dispute and payments as report.json says", async function () {
+  it("should show the day's figures, load, money, dispute, payments and home bill as report.json says", async function () {
     expect(report.run.scale).to.deep.equal(MIN_SCALE);
     const page = await pages.open(url);
     await checkSections(page, report);
@@ -60,6 +60,7 @@ describe("report: a real day's page in Chromium", function () {
     await checkMoney(page, report);
     await checkDispute(page, report);
     await checkPayments(page, report);
+    await checkHomeBill(page, report);
     expect(report.dispute.evidence.length).to.be.greaterThan(0);
     await pages.closeAll();
   });

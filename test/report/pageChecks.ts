@@ -72,7 +72,7 @@ export async function checkSections(page: Page, report: DayReport): Promise<void
   expect(await page.locator("h1").innerText()).to.equal("A day of V2G roaming");
   expect(await page.getByTestId("run-seed").innerText()).to.equal(String(report.run.seed));
   expect(await page.getByTestId("run-network").innerText()).to.equal(`${report.run.network.name} (chain id ${report.run.network.chainId})`);
-  const sections = ["figures", "timeline", "activity", "load", "money", "payments", "dispute", "gas", "escrow", "privacy", "outputs"];
+  const sections = ["figures", "timeline", "activity", "load", "money", "payments", "home", "dispute", "gas", "escrow", "privacy", "outputs"];
   for (const id of sections) {
     const section = page.getByTestId(`section-${id}`);
     expect(await section.isVisible(), id).to.equal(true);
@@ -210,6 +210,23 @@ export async function checkPayments(page: Page, report: DayReport): Promise<void
     expect(money(cells, 1), b.user).to.deep.equal([b.energy, b.dischargeCredit, b.ancillaryCredit, b.net].map(BigInt));
     expect(Number(cells[5])).to.equal(b.payments);
   }
+}
+
+/** The host's home bill: meter total, roaming energy excluded and billed energy to the Wh, and the amount, against report.json. */
+export async function checkHomeBill(page: Page, report: DayReport): Promise<void> {
+  const h = report.homeBill;
+  const table = page.getByTestId("home-bill");
+  expect(await table.locator("caption").innerText()).to.contain(h.host);
+  const wh = async (testid: string) => {
+    const cell = page.locator(`[data-testid=${testid}] td`).first();
+    const shown = Math.round(Number(await cell.innerText()) * 1000);
+    expect(Number(await cell.getAttribute("data-wh")), testid).to.equal(shown);
+    return shown;
+  };
+  expect([await wh("home-meter-total"), await wh("home-roaming"), await wh("home-billed")]).to.deep.equal([h.meterTotalWh, h.roamingWh, h.billedWh]);
+  expect(await page.locator("[data-testid=home-roaming] th").innerText()).to.contain(h.guest);
+  const amount = page.getByTestId("home-amount");
+  expect(unitsOf(await amount.locator("strong").innerText().then((t) => t.split(" ")[0]!), report.settlement.token.decimals)).to.equal(BigInt(h.amount));
 }
 
 /** The dispute's outcome and each evidence item's verdict, in words and in one distinct colour per verdict. */

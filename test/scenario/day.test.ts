@@ -9,11 +9,14 @@
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { expect } from "chai";
 import { serveEmbeddedNetwork } from "../../src/chain/localNode.js";
 import { readDeployments } from "../../src/chain/deployAll.js";
-import { PaymentBook, PaymentFlow, payRef } from "../../src/charging/billing.js";
+import { amountAt, homeBill, PaymentBook, PaymentFlow, payRef } from "../../src/charging/billing.js";
+import { ArtefactStore } from "../../src/charging/artefactStore.js";
+import { checkContinuity } from "../../src/charging/ocmf/continuity.js";
+import { verifyOcmf } from "../../src/charging/ocmf/verify.js";
 import type { SignedMessage } from "../../src/evidence/messages.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { exitCodeOf, ExitCode } from "../../src/errors.js";
@@ -26,6 +29,7 @@ import { createParties } from "../../src/scenario/day/parties.js";
 import { SeededRandom } from "../../src/scenario/day/random.js";
 import { runDay } from "../../src/scenario/day/runDay.js";
 import { settleDay } from "../../src/scenario/day/settlementStep.js";
+import { summaryLines } from "../../src/scenario/day/summary.js";
 import { runSmallDay, SMALL } from "./smallDay.js";
 
 
@@ -231,6 +235,112 @@ describe("Scenario: a day of V2G roaming", function () {
       expect(exitCodeOf(error)).to.equal(ExitCode.Usage);
     }
     expect(parseDayArgs(["--vehicles", "60", "--seed", "3"])).to.include({ vehicles: 60, seed: 3, suppliers: 3 });
+  });
+
+  describe("the host user's home bill", function () {
+    /** `run` on the stored evidence of `party` (read-only), closed after. */
+    const withStore = <T>(party: string, run: (store: EvidenceStore) => T): T => {
+      const store = EvidenceStore.open(report.evidence.stores.find((x) => x.party === party)!.path, { create: false });
+      try {
+        return run(store);
+      } finally {
+        store.close();
+      }
+    };
+    const parties = () => createParties({ ...parseDayArgs([]), ...SMALL }, new SeededRandom(SMALL.seed));
+    const supplierAddress = (id: string) => report.parties.suppliers.find((s) => s.id === id)!.address;
+    /** The home bill's payment, its smart meter's readings and its CDRs, as the host's supplier stored them. */
+    const stored = () =>
+      withStore(report.homeBill.supplier, (store) => {
+        const payment = store.message(report.homeBill.payment!) as SignedMessage<"Payment"> | null;
+        expect(payment, "the home bill's payment is in its supplier's store").to.not.equal(null);
+        const home = store.session(payment!.header.sessionId);
+        const readings = home.messages.filter((m): m is SignedMessage<"MeterReading"> => m.type === "MeterReading").sort((a, b) => Number(a.header.seq - b.header.seq));
+        const cdrs = report.homeBill.cdrs.map((d) => store.message(d) as SignedMessage<"ChargeDetailRecord">);
+        const receipts = home.receipts;
+        return { payment: payment!, readings, cdrs, receipts };
+      });
+
+    it("should bill the host's home its smart-meter total minus the guest's roaming energy, to the Wh, from the stored evidence", function () {
+      const h = report.homeBill;
+      const { payment, readings, cdrs, receipts } = stored();
+      const totalWh = readings[readings.length - 1]!.body.importWh - readings[0]!.body.importWh;
+      const roamingWh = cdrs.reduce((a, c) => a + c.body.energyWh, 0n);
+      expect(cdrs).to.have.length(1);
+      expect(roamingWh).to.be.greaterThan(0n);
+      expect([totalWh, roamingWh, totalWh - roamingWh]).to.deep.equal([h.meterTotalWh, h.roamingWh, h.billedWh].map(BigInt));
+      expect(payment.body.amount).to.equal(amountAt((totalWh - roamingWh) * 1000n, BigInt(h.pricePerKwh))).and.to.equal(BigInt(h.amount));
+      expect(homeBill({ readings, roaming: cdrs, hostSupplier: supplierAddress(h.supplier), priceMicroPerKwh: BigInt(h.pricePerKwh) }).amount).to.equal(payment.body.amount);
+      // The host user pays its supplier, and receipted the bill and every reading it is computed from.
+      const owner = parties().vehicles.find((v) => v.id === h.host)!;
+      expect(payment.body).to.include({ flow: PaymentFlow.UserToSupplier, payer: payRef(owner.user.address), payee: payRef(supplierAddress(h.supplier)) });
+      for (const m of [payment, ...readings]) {
+        expect(receipts.filter((r) => r.receipt.nroDigest === m.digest).map((r) => r.receiver.toLowerCase()), m.type).to.deep.equal([owner.user.address.toLowerCase()]);
+      }
+      expect(h.householdWh).to.be.greaterThan(5_000);
+      expect(h.billedWh).to.equal(h.householdWh + h.ownVehicleWh);
+    });
+
+    it("should meter the home with OCMF records that verify under the meter's key and are continuous, and refuse them changed", function () {
+      const { readings } = stored();
+      const dir = dirname(report.evidence.stores.find((x) => x.party === report.homeBill.supplier)!.path);
+      const artefacts = ArtefactStore.open(join(dir, `supplier-${report.homeBill.supplier}-ocmf.sqlite`));
+      let raws: string[];
+      try {
+        raws = readings.map((r) => artefacts.get(r.body.ocmfHash)!.body);
+      } finally {
+        artefacts.close();
+      }
+      expect(raws).to.have.length(report.homeBill.meter.records).and.to.have.length(report.homeBill.meter.readings);
+      const key = report.homeBill.meter.publicKey;
+      const verdicts = raws.map((raw) => verifyOcmf(raw, key));
+      for (const v of verdicts) expect(v.valid).to.equal(true);
+      const valid = verdicts as Extract<(typeof verdicts)[number], { valid: true }>[];
+      valid.forEach((v, i) => expect(v.recordHash).to.equal(readings[i]!.body.ocmfHash));
+      const { issues, readings: summary } = checkContinuity(valid);
+      expect(issues).to.deep.equal([]);
+      expect(summary!.endWh - summary!.startWh).to.equal(report.homeBill.meterTotalWh);
+      // A record with its value changed no longer verifies; one left out is a pagination gap.
+      const middle = raws[5]!;
+      const value = /"RV":(\d+)/.exec(middle)![1]!;
+      const changed = verifyOcmf(middle.replace(`"RV":${value}`, `"RV":${Number(value) - 500}`), key);
+      expect(changed.valid).to.equal(false);
+      expect(checkContinuity([...valid.slice(0, 5), ...valid.slice(6)]).issues.map((i) => i.kind)).to.deep.equal(["pagination-gap"]);
+    });
+
+    it("should show the home bill in the summary: meter total, roaming energy excluded, billed energy", function () {
+      const h = report.homeBill;
+      const lines = summaryLines(report).filter((l) => l.includes("home bill of"));
+      expect(lines).to.have.length(1);
+      for (const wh of [h.meterTotalWh, h.roamingWh, h.billedWh]) expect(lines[0]).to.contain(`${(wh / 1000).toFixed(3)} kWh`);
+      expect(lines[0]).to.contain(h.host).and.to.contain(h.guest);
+    });
+
+    it("should put the guest's energy on one bill only, the guest's at its own supplier, and claim it between the suppliers", function () {
+      const h = report.homeBill;
+      const { cdrs } = stored();
+      const cdr = cdrs[0]!;
+      expect(h.guestSupplier).to.not.equal(h.supplier);
+      expect(cdr.body.hostSupplier).to.equal(supplierAddress(h.supplier));
+      expect(cdr.body.homeSupplier).to.equal(supplierAddress(h.guestSupplier));
+      const all = report.parties.suppliers.flatMap((s) => withStore(s.id, (store) => PaymentBook.paymentsIn(store).map((m) => ({ supplier: s.id, m }))));
+      const forCdr = all.filter((x) => x.m.body.ref === cdr.digest);
+      const guest = parties().vehicles.find((v) => v.id === h.guest)!;
+      const owner = parties().vehicles.find((v) => v.id === h.host)!;
+      expect(forCdr.map((x) => x.supplier)).to.deep.equal([h.guestSupplier]);
+      expect(forCdr[0]!.m.body).to.include({ flow: PaymentFlow.UserToSupplier, payer: payRef(guest.user.address), amount: cdr.body.amount });
+      // The host user pays its supplier once, for its home bill: not for the guest, not per session of its own vehicle at home.
+      const ownerPays = all.filter((x) => x.m.body.flow === PaymentFlow.UserToSupplier && x.m.body.payer === payRef(owner.user.address));
+      expect(ownerPays.map((x) => x.m.digest)).to.deep.equal([h.payment]);
+      const ownerBill = report.payments.bills.find((b) => b.user === h.host)!;
+      expect(ownerBill.supplier).to.equal(h.supplier);
+      expect(ownerBill.energy).to.equal(h.amount);
+      // The host's bot claims from the guest's supplier (the claims name suppliers by id or by name).
+      const known = (id: string) => [id, report.parties.suppliers.find((x) => x.id === id)!.name];
+      const claims = report.settlement.claims.filter((c) => known(h.supplier).includes(c.host) && known(h.guestSupplier).includes(c.home));
+      expect(claims, JSON.stringify(report.settlement.claims)).to.have.length(1);
+      expect(claims[0]!.cdrs).to.be.greaterThan(0);
+    });
   });
 
   it("should draw the same parties from the same seed, and others from another", function () {

@@ -155,7 +155,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
 
     progress.phase("payments and bills");
     // One commit per store: the day's payments and their receipts land whole or not at all.
-    const payments = await stores.batch(() => recordDayPayments(day, execution.sessions, execution.ancillary, issuers));
+    const payments = await stores.batch(() => recordDayPayments(day, execution.sessions, execution.ancillary, execution.home, issuers));
     progress.done(`${payments.flows.energy.count} energy payments, ${payments.flows.discharge.count} discharge credits, ${payments.flows.ancillary.count} incentives, ${payments.bills.length} bills`);
 
     progress.phase("evidence anchoring");

@@ -5,7 +5,8 @@
  * records are verified and turned into MeterReadings that the host supplier receipts; at
  * departure the host prices a roaming session from its signed tariff and signs its CDR, which the
  * home supplier receipts. The guest at another user's home charger is admitted only with the
- * owner's signed authorisation. At 11:00 the TSO's event re-optimises the work fleet.
+ * owner's signed authorisation; the owner's home smart meter measures the household, the owner's
+ * vehicle at home and the guest (homeBill.ts). At 11:00 the TSO's event re-optimises the work fleet.
  */
 import type { Highs } from "highs";
 import { hexlify, keccak256 } from "ethers";
@@ -25,6 +26,7 @@ import { SLOT_SECONDS, SLOTS } from "./clock.js";
 import { flowParty, type DayContext } from "./context.js";
 import { DayError } from "./errors.js";
 import { TARIFF_ID } from "./grid.js";
+import { HomeSmartMeter, type HomeMetering } from "./homeBill.js";
 import type { DaySession, Fleet } from "./negotiation.js";
 
 export interface ExecutedSession {
@@ -44,6 +46,8 @@ export interface ExecutionOutcome {
   readonly ancillary: AncillaryReport;
   /** The guest's admission at the home charger: refused without the owner's authorisation, then admitted. */
   readonly homeAccess: { refusedWithout: boolean; admitted: boolean };
+  /** The owner's home smart meter over the day (the household, the owner's vehicle at home, the guest). */
+  readonly home: HomeMetering;
 }
 
 interface Live {
@@ -69,6 +73,7 @@ export async function executeDay(day: DayContext, fleets: readonly Fleet[], arte
   let cdrs = 0;
   let ancillary: AncillaryReport | undefined;
   const homeAccess = { refusedWithout: false, admitted: false };
+  const home = new HomeSmartMeter(day);
   const work = fleets.find((f) => f.aggregator.kind === "work");
   if (work === undefined) throw new DayError("FAILED", "the day needs a work aggregator for the TSO's event");
 
@@ -107,6 +112,7 @@ export async function executeDay(day: DayContext, fleets: readonly Fleet[], arte
           const wh = 1_000_000 + random.int(9_000_000);
           const l: Live = { s, fleet, ...bind({ s, fleet }), meter, meterKey, records: [meter.begin(s.sessionId, Number(clock.now) * 1000, wh)], wh, discharged: 0 };
           live.push(l);
+          if (home.isAtHome(s.vehicle.index, fleet.aggregator.index)) home.plugIn({ sessionId: s.sessionId, vehicle: s.vehicle.index, startWh: wh, nowWh: () => Math.round(l.wh) });
         }
       }
       for (const l of [...live]) {
@@ -128,13 +134,14 @@ export async function executeDay(day: DayContext, fleets: readonly Fleet[], arte
         l.discharged += (Math.max(0, -powerW) / 1000) * (SLOT_SECONDS / 3600);
         if ((t - vehicle.arrivalSlot) % 4 === 3) l.records.push(l.meter.progress(Number(clock.now) * 1000 + SLOT_SECONDS * 1000 - 1000, Math.round(l.wh)));
       }
+      home.quarter(t);
     });
     // The quarter's evidence is committed: anchor now what would expire before the next quarter's round.
     await day.stores.anchorDue(clock.slotStart(t + 1), day);
   }
   if (live.length > 0) throw new DayError("FAILED", "sessions still open at the end of the day", { open: live.length });
   if (ancillary === undefined) throw new DayError("FAILED", "the TSO's event did not run");
-  return { sessions: executed, csevs, readings, cdrs, ancillary, homeAccess };
+  return { sessions: executed, csevs, readings, cdrs, ancillary, homeAccess, home: home.finish() };
 }
 
 /** The guest vehicle at another user's home charger: refused without, admitted with the owner's authorisation. */

@@ -115,12 +115,16 @@ export function createParties(o: DayOptions, random: SeededRandom): Parties {
       const at = aggregators.filter((a) => a.host === pair[1]);
       aggregator = v.pick(at).index;
     } else if (i === pairs.length) {
-      // The owner of a home charger, and (next) a guest of another supplier at it.
-      home = v.int(o.suppliers);
+      // The owner of a home charger, and (next) a guest of another supplier at it. The home is on
+      // the network of the home aggregator's host supplier, which is the owner's own supplier: it
+      // bills the home from its smart meter. (The draw is still taken, so the vehicles after this
+      // one stay what they were.)
+      v.int(o.suppliers);
+      home = aggregators[0]!.host;
       aggregator = 0;
     } else if (i === pairs.length + 1) {
-      // Of another supplier than the owner's and than the charger's host (S1): a roaming session.
-      home = Array.from({ length: o.suppliers }, (_, s) => s).find((s) => s !== 0 && s !== pairHome) ?? 1;
+      // Of another supplier than the owner's (the charger's host): a roaming session, claimed by the host from the guest's supplier.
+      home = (pairHome + 1) % o.suppliers;
       aggregator = 0;
     } else {
       home = v.int(o.suppliers);

@@ -3,13 +3,15 @@
  * signed `Payment` receipted by the session's pseudonym (the user holds its key) and kept with the
  * receipt by its origin: the user pays its home supplier for the session's energy (a roaming
  * session: the amount of the host's CDR; at home: the readings the supplier received, priced at
- * its tariff); the home supplier credits the user for the energy its schedule discharged, at the
- * export price of the tariff the session ran under; the aggregator pays each pseudonym that
- * delivered the ancillary service its incentive, knowing only the pseudonym and "a customer of
- * S", and hands the receipted payment to S, which alone links the pseudonym to its user. Two
- * attacks are tried and must be refused: an incentive presented again, and one presented to a
- * supplier that never certified its pseudonym. The bills come from the suppliers' stored payments
- * alone (`supplierBills`) and are checked against what was paid, flow by flow.
+ * its tariff; the owner's own vehicle at its home: on the home bill, homeBill.ts); the host user
+ * pays its home bill, its smart meter's total minus the guest's roaming energy; the home supplier
+ * credits the user for the energy its schedule discharged, at the export price of the tariff the
+ * session ran under; the aggregator pays each pseudonym that delivered the ancillary service its
+ * incentive, knowing only the pseudonym and "a customer of S", and hands the receipted payment
+ * to S, which alone links the pseudonym to its user. Two attacks are tried and must be refused: an
+ * incentive presented again, and one presented to a supplier that never certified its pseudonym.
+ * The bills come from the suppliers' stored payments alone (`supplierBills`) and are checked
+ * against what was paid, flow by flow.
  */
 import { keccak256, toUtf8Bytes } from "ethers";
 import { PaymentBook, PaymentFlow, creditIncentive, receivePayment, signPayment, supplierBills, type PaymentInput, type UserBill } from "../../charging/billing.js";
@@ -27,6 +29,7 @@ import { flowParty, type DayContext } from "./context.js";
 import { DayError } from "./errors.js";
 import type { ExecutedSession } from "./execution.js";
 import { TARIFF_ID } from "./grid.js";
+import { billHome, type HomeBillOutcome, type HomeMetering } from "./homeBill.js";
 
 export const FLOW_NAMES = ["energy", "discharge", "ancillary"] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
@@ -47,6 +50,8 @@ export interface PaymentsOutcome {
   /** The attacks tried, by the reason they were refused for. */
   readonly refused: Record<string, number>;
   readonly bills: DayBill[];
+  /** The host user's home bill from its smart meter (one of the energy payments). */
+  readonly home: HomeBillOutcome;
 }
 
 /** The event the incentives pay for (their `ref`). */
@@ -75,7 +80,7 @@ function energyOwed(store: EvidenceStore, s: ExecutedSession, prices: SlotPrices
   return { amount: priceEnergy(points, prices).amount, ref: buildBatch(readings.map((r) => r.digest)).root };
 }
 
-export async function recordDayPayments(day: DayContext, sessions: readonly ExecutedSession[], ancillary: AncillaryReport, issuers: readonly PseudonymIssuer[]): Promise<PaymentsOutcome> {
+export async function recordDayPayments(day: DayContext, sessions: readonly ExecutedSession[], ancillary: AncillaryReport, homeMeter: HomeMetering, issuers: readonly PseudonymIssuer[]): Promise<PaymentsOutcome> {
   const { clock, domains, directory, parties } = day;
   const domain = domains.evidence;
   const token = day.contracts.full.tokenAddress;
@@ -108,7 +113,8 @@ export async function recordDayPayments(day: DayContext, sessions: readonly Exec
     const supplier = flowParty(home);
     const store = day.supplierStores[home.index]!;
     const prices = s.fleet.book.prices(parties.suppliers[s.fleet.aggregator.host]!.account.address, TARIFF_ID);
-    const energy = energyOwed(store, s, prices);
+    // The owner's own vehicle at home is on the home bill (its smart meter), not paid per session.
+    const energy = s.session.sessionId === homeMeter.ownSessionId ? { amount: 0n, ref: "" } : energyOwed(store, s, prices);
     if (energy.amount > 0n) {
       await pay(supplier, store, supplierBooks[home.index]!, s, { flow: PaymentFlow.UserToSupplier, payer: v.user.address, payee: supplier.address, ...energy });
       bySupplier[home.index]!.energy += energy.amount;
@@ -118,6 +124,17 @@ export async function recordDayPayments(day: DayContext, sessions: readonly Exec
       await pay(supplier, store, supplierBooks[home.index]!, s, { flow: PaymentFlow.SupplierToUser, payer: supplier.address, payee: v.user.address, amount: credit, ref: s.session.schedule.digest });
       bySupplier[home.index]!.dischargeCredit += credit;
     }
+  }
+
+  // The host user's home bill: smart-meter total minus the guest's roaming energy, an energy payment of its own.
+  const ownVehicleWh = sessions.find((s) => s.session.sessionId === homeMeter.ownSessionId)?.energyWh ?? 0n;
+  const owner = parties.vehicles[parties.homeHost.owner]!;
+  const homeBill = await billHome(day, homeMeter, ownVehicleWh, supplierBooks[owner.home]!, bookOf(day.userStores[owner.index]!), now);
+  if (homeBill.payment !== undefined) {
+    receipted++;
+    flows.energy.count++;
+    flows.energy.total += homeBill.payment.body.amount;
+    bySupplier[owner.home]!.energy += homeBill.payment.body.amount;
   }
 
   // The incentives: to the pseudonyms that delivered, handed to the supplier each one's certificate names.
@@ -164,7 +181,7 @@ export async function recordDayPayments(day: DayContext, sessions: readonly Exec
     "payments",
     `${flows.energy.count} energy payments by users to their suppliers, ${flows.discharge.count} discharge credits, ${flows.ancillary.count} ancillary incentives paid to pseudonyms; ${bills.length} bills from the suppliers' stored payments; refused: ${Object.entries(refused).map(([k, n]) => `${n} ${k}`).join(", ") || "none"}`,
   );
-  return { at: now, flows, receipted, refused, bills };
+  return { at: now, flows, receipted, refused, bills, home: homeBill };
 }
 
 /**

@@ -44,7 +44,7 @@ function privacy(i: ReportInputs): DayReport["privacy"] {
     },
     {
       party: "Supplier (home)",
-      learned: ["which of its customers a pseudonym it certified belongs to", "its customers' roaming CDRs (energy, amount, host)", "its customers' payments and bills, with the incentives paid to their pseudonyms"],
+      learned: ["which of its customers a pseudonym it certified belongs to", "its customers' roaming CDRs (energy, amount, host)", "its customers' payments and bills, with the incentives paid to their pseudonyms", "the host user's hourly smart-meter readings of its whole home, which it bills it on"],
       couldNotLearn: ["the other suppliers' customers", "where its customers authenticated (the LAGs see only the group)"],
     },
     { party: "Supplier (host)", learned: ["the metered energy and the CDR of each session on its network", "the home supplier of each roaming session"], couldNotLearn: ["the user or vehicle behind a roaming session's pseudonym"] },
@@ -82,6 +82,31 @@ function paymentsSection(i: ReportInputs): DayReport["payments"] {
   };
 }
 
+/** The host user's home bill, as its supplier recorded it. */
+function homeBillSection(i: ReportInputs): DayReport["homeBill"] {
+  const { clock } = i.day;
+  const h = i.payments.home;
+  const { bill } = h;
+  return {
+    host: h.owner,
+    supplier: h.supplier,
+    guest: h.guest,
+    guestSupplier: h.guestSupplier,
+    meter: { serial: h.metering.serial, publicKey: h.metering.publicKey, records: h.metering.records.length, readings: h.readings },
+    from: clock.iso(bill.from),
+    to: clock.iso(bill.to),
+    meterTotalWh: Number(bill.meterEndWh - bill.meterStartWh),
+    householdWh: h.metering.householdWh,
+    ownVehicleWh: Number(h.ownVehicleWh),
+    roamingWh: Number(bill.roamingWh),
+    billedWh: Number(bill.energyWh),
+    cdrs: bill.cdrs.map((d) => d.toLowerCase()),
+    pricePerKwh: h.priceMicroPerKwh.toString(),
+    amount: bill.amount.toString(),
+    ...(h.payment === undefined ? {} : { payment: h.payment.digest.toLowerCase() }),
+  };
+}
+
 export function assembleReport(i: ReportInputs): DayReport {
   const { day, execution } = i;
   const { parties, options, clock } = day;
@@ -104,7 +129,7 @@ export function assembleReport(i: ReportInputs): DayReport {
       aggregators: parties.aggregators.map((a) => ({ id: a.id, name: a.name, kind: a.kind, address: a.account.address })),
       arbiters: parties.arbiters.map((r) => ({ id: r.id, address: r.account.address })),
       evses: execution.sessions.length,
-      meters: execution.sessions.length,
+      meters: execution.sessions.length + 1,
       vehicles: parties.vehicles.length,
     },
     timeline: [...day.timeline.all],
@@ -131,6 +156,7 @@ export function assembleReport(i: ReportInputs): DayReport {
     settlement: { ...i.settled.settlement, claims: [...i.settled.settlement.claims].sort(claimOrder) },
     dispute: i.settled.dispute,
     payments: paymentsSection(i),
+    homeBill: homeBillSection(i),
     escrowOpening: i.escrowOpening,
     privacy: privacy(i),
     outputs: {

@@ -1,5 +1,6 @@
 /** The readable end of a day: what happened, in a few dozen lines, from the report alone. */
 import { describeAncillary } from "../../report/format.js";
+import { kwhOfWh } from "../../report/homeBill.js";
 import type { DayReport } from "../../report/schema.js";
 import { loadChart } from "./grid.js";
 
@@ -47,6 +48,9 @@ export function summaryLines(r: DayReport): string[] {
   for (const f of pay.flows) lines.push(`  ${pad(`${f.flow} (${f.payer} → ${f.payee})`, 34)} ${String(f.count).padStart(5)} × ${amount(f.total, token.decimals).padStart(12)}`);
   lines.push(`  ${pay.receipted} payments receipted; refused: ${Object.entries(pay.refused).map(([why, n]) => `${n} ${why}`).join(", ") || "none"}`);
   for (const s of pay.suppliers) lines.push(`  ${pad(name(s.supplier), 14)} ${String(s.customers).padStart(4)} bills: owed ${amount(s.energy, token.decimals).padStart(10)}  discharge ${amount(s.dischargeCredit, token.decimals).padStart(9)}  ancillary ${amount(s.ancillaryCredit, token.decimals).padStart(9)}  net ${amount(s.net, token.decimals).padStart(10)}`);
+
+  const home = r.homeBill;
+  lines.push(`  home bill of ${home.host} at ${name(home.supplier)}: smart meter ${kwhOfWh(home.meterTotalWh)} kWh − ${home.guest}'s roaming ${kwhOfWh(home.roamingWh)} kWh (claimed from ${name(home.guestSupplier)}) = ${kwhOfWh(home.billedWh)} kWh billed, ${amount(home.amount, token.decimals)}`);
 
   h("The dispute");
   const d = r.dispute;
