@@ -5,7 +5,8 @@
  * and every party's evidence store in the output folder. With `--serve <port>` the chain is served
  * on that port and stays up after the day, for `npx v2g` commands (`dispute show` reads the
  * chain), until SIGINT or SIGTERM (exit 0). Exit codes: the table of src/errors.ts; a day stopped
- * before its end by SIGINT, SIGTERM or SIGHUP exits 128 + the signal's number (130, 143, 129).
+ * before its end by SIGINT or SIGTERM exits 128 + the signal's number (130, 143), by the end of
+ * the process that started it 129 (as a hang-up).
  *
  * Whatever stops it (the end of the day, a signal, or its parent process gone: a killed `npm` or
  * `tsx` wrapper), the demo stops what it started, the served chain and the day's services and
@@ -37,16 +38,18 @@ function servePort(argv: string[]): number | undefined {
   return port;
 }
 
-const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-type StopSignal = (typeof STOP_SIGNALS)[number];
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** Why the demo stops early: a signal, or its parent gone. */
+type StopReason = (typeof STOP_SIGNALS)[number] | "parent";
 /** How often the demo looks whether its parent is still there. */
 const PARENT_POLL_MS = 250;
 /** How long an interrupted day may take to close its services and workers once the chain is down. */
 const UNWIND_MS = 5_000;
 
 /**
- * Aborted (with the signal's name) at the first SIGINT, SIGTERM or SIGHUP, or with "SIGHUP" when
- * the parent process is gone (this process was handed to another parent).
+ * Aborted at the first SIGINT or SIGTERM (with the signal's name), or when the parent process is
+ * gone ("parent": this process was handed to another parent, e.g. its wrapper was killed).
+ * SIGHUP keeps its disposition, so that `nohup` still works.
  */
 function stopSignal(): AbortSignal {
   const stopper = new AbortController();
@@ -55,14 +58,15 @@ function stopSignal(): AbortSignal {
   for (const name of STOP_SIGNALS) process.on(name, () => stopper.abort(name));
   const parent = process.ppid;
   const watch = setInterval(() => {
-    if (process.ppid !== parent) stopper.abort("SIGHUP");
+    if (process.ppid !== parent) stopper.abort("parent" satisfies StopReason);
   }, PARENT_POLL_MS);
   watch.unref();
   stopper.signal.addEventListener("abort", () => clearInterval(watch), { once: true });
   return stopper.signal;
 }
 
-const interruptedCode = (signal: AbortSignal) => 128 + constants.signals[signal.reason as StopSignal];
+const reasonOf = (stop: AbortSignal) => stop.reason as StopReason;
+const interruptedCode = (stop: AbortSignal) => 128 + constants.signals[reasonOf(stop) === "parent" ? "SIGHUP" : (reasonOf(stop) as NodeJS.Signals)];
 
 async function main(stop: AbortSignal): Promise<number> {
   const argv = process.argv.slice(2);
@@ -80,7 +84,7 @@ async function main(stop: AbortSignal): Promise<number> {
       // The day goes on against a chain that is about to stop: it fails, and closes its services
       // and workers on the way out (bounded: the process exits after that either way).
       interrupted = day.catch(() => undefined);
-      console.error(`stopped by ${String(stop.reason)} before the day ended`);
+      console.error(`stopped by ${reasonOf(stop) === "parent" ? "the end of the process that started it" : reasonOf(stop)} before the day ended`);
       return interruptedCode(stop);
     }
     writeReport(options.outDir, report);
