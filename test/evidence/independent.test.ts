@@ -2,7 +2,9 @@
  * The documentation is enough to build a verifier: `independentVerifier.ts` (ethers and
  * @openzeppelin/merkle-tree only, type strings parsed from docs/evidence-bundle.md) must agree
  * with `verifyBundle` on every item of the demo session's bundle, of a hundred mutated copies
- * of it, and of the version 1 bundle kept as a fixture.
+ * of it, and of the version 1 bundle kept as a fixture; and, for pseudonym certificates, on a
+ * pseudonymous session's bundle, on each single-field tampering of its certificate (the same
+ * reason from both) and on mutated copies of it.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,9 +1,11 @@
 /**
  * A second verifier of evidence bundles, written from docs/evidence-bundle.md alone: it reads
  * the raw JSON file, takes the EIP-712 type strings and message-type codes from the documentation
- * file, and uses nothing of this project (only ethers and @openzeppelin/merkle-tree). The test
- * beside it checks that it agrees with `verifyBundle` item by item, so the documentation is
- * enough to build a verifier.
+ * file, and uses nothing of this project (only ethers and @openzeppelin/merkle-tree). Pseudonym
+ * certificates (version 3) are checked from the documentation too: their struct and domain, the
+ * supplier's key at the certificate's issue time, the supplier's role, the item's time inside the
+ * window and the certificate a REQ_EV names. The tests beside it check that it agrees with
+ * `verifyBundle` item by item, so the documentation is enough to build a verifier.
  */
 import { readFileSync } from "node:fs";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
