@@ -3,6 +3,7 @@
  * bundle file, and the single-field tamperings of pseudonym certificates both must judge alike.
  */
 import { join } from "node:path";
+import { expect } from "chai";
 import { bundleToJson, parseBundle, type EvidenceBundle } from "../../src/evidence/bundle.js";
 import { SnapshotChainView } from "../../src/evidence/chainView.js";
 import { EvidenceError } from "../../src/evidence/errors.js";
@@ -71,3 +72,24 @@ export const CERTIFICATE_TAMPERINGS: CertificateTampering[] = [
 
 /** The registered keys the snapshot knows. */
 const keysOf = (j: Json): string[] => (j.chainState.keys as Json[]).map((k) => k.key as string);
+
+/**
+ * Applies each of `CERTIFICATE_TAMPERINGS` to a copy of `base` (`other`: another session's bundle
+ * with a certificate): the file still loads, both verifiers give the same verdict on every item,
+ * the bundle is invalid and some item has the tampering's reason. Returns each tampered file with
+ * its verdicts, for the caller's own checks.
+ */
+export async function tamperCertificates(base: Json, other: Json): Promise<{ name: string; reason: string; json: Json; verdicts: BothVerdicts }[]> {
+  const results = [];
+  for (const { name, tamper, reason } of CERTIFICATE_TAMPERINGS) {
+    const json = structuredClone(base);
+    tamper(json, other);
+    const verdicts = await bothVerdicts(json);
+    expect(verdicts, name).to.not.equal(null);
+    expect(verdicts!.theirs, name).to.deep.equal(verdicts!.ours);
+    expect(verdicts!.ok, name).to.equal(false);
+    expect(verdicts!.ours.some((i) => i.reasons.includes(reason)), `${name}: ${JSON.stringify(verdicts!.ours)}`).to.equal(true);
+    results.push({ name, reason, json, verdicts: verdicts! });
+  }
+  return results;
+}

@@ -14,7 +14,7 @@ import { getAddress, isAddress } from "ethers";
 import { bundleToJson } from "../../src/evidence/bundle.js";
 import { runEvidenceSession } from "../../src/scenario/evidenceSession.js";
 import { createNetwork } from "../helpers/network.js";
-import { bothVerdicts as both, CERTIFICATE_TAMPERINGS, docSpec as spec, jsonOf } from "./compareVerifiers.js";
+import { bothVerdicts as both, CERTIFICATE_TAMPERINGS, docSpec as spec, jsonOf, tamperCertificates } from "./compareVerifiers.js";
 import { at, type Json } from "../helpers/json.js";
 import { pseudonymSession } from "./pseudonymSession.js";
 import { sessionTools } from "./session.js";
@@ -167,19 +167,15 @@ describe("An independent verifier built from the documentation: pseudonym certif
   });
 
   it("should agree, with the same reason, on every single-field tampering of the certificate", async () => {
-    for (const { name, tamper, reason } of CERTIFICATE_TAMPERINGS) {
-      const json = structuredClone(base);
-      tamper(json, other);
-      const r = (await both(json))!;
-      expect(r, name).to.not.equal(null);
-      expect(r.theirs, name).to.deep.equal(r.ours);
-      expect(r.ok, name).to.equal(false);
-      const mine = ofPseudonym(json, r.ours);
+    const tampered = await tamperCertificates(base, other);
+    expect(tampered).to.have.length(CERTIFICATE_TAMPERINGS.length);
+    for (const { name, reason, json, verdicts } of tampered) {
+      // Every item of the pseudonym relies on its certificate, and only those do.
+      const mine = ofPseudonym(json, verdicts.ours);
       expect(mine, name).to.have.length(3);
       expect(mine.some((i) => i.includes(reason)), `${name}: ${mine.join("; ")}`).to.equal(true);
-      // Only the pseudonym's items rely on the certificate: every other item stays valid.
-      const others = r.ours.filter((i) => i.reasons.length > 0 && !mine.some((m) => m.startsWith(`${i.kind}#${i.index}:`)));
-      if (!name.startsWith("signer's key")) expect(others, name).to.deep.equal([]);
+      const others = verdicts.ours.filter((i) => i.reasons.length > 0 && !mine.some((m) => m.startsWith(`${i.kind}#${i.index}:`)));
+      expect(others, name).to.deep.equal([]);
     }
   });
 

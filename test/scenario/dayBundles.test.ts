@@ -22,7 +22,7 @@ import { SnapshotChainView } from "../../src/evidence/chainView.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { verifyBundle, type Verdict } from "../../src/evidence/verify.js";
 import type { DayReport } from "../../src/report/schema.js";
-import { bothVerdicts, CERTIFICATE_TAMPERINGS, jsonOf } from "../evidence/compareVerifiers.js";
+import { bothVerdicts, CERTIFICATE_TAMPERINGS, jsonOf, tamperCertificates } from "../evidence/compareVerifiers.js";
 import { runSmallDay } from "./smallDay.js";
 
 interface Checked {
@@ -147,14 +147,6 @@ describe("Scenario: every session's bundle from all the day's stores verifies of
     const [certified, other] = [...sessions.values()].filter((c) => c.bundle.certificates.length > 0);
     const base = jsonOf(certified!.bundle);
     const otherJson = jsonOf(other!.bundle);
-    for (const { name, tamper, reason } of CERTIFICATE_TAMPERINGS) {
-      const json = structuredClone(base);
-      tamper(json, otherJson);
-      const r = (await bothVerdicts(json))!;
-      expect(r, name).to.not.equal(null);
-      expect(r.theirs, name).to.deep.equal(r.ours);
-      expect(r.ok, name).to.equal(false);
-      expect(r.ours.some((i) => i.reasons.includes(reason)), name).to.equal(true);
-    }
+    expect(await tamperCertificates(base, otherJson)).to.have.length(CERTIFICATE_TAMPERINGS.length);
   });
 });
