@@ -78,6 +78,7 @@ describe("Scenario: npm run demo at the default scale", function () {
     const run = spawnGroup("npm", ["run", "--silent", "demo", "--", "--out", out], { cwd: ROOT });
     runs.push(run);
     const code = await run.exited;
+    await run.closed;
     const stdout = run.stdout();
     expect(code, run.stderr().slice(-2000)).to.equal(0);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
