@@ -4,8 +4,16 @@
  * bots. Prints progress and the summary; leaves the report (JSON and HTML), the deployments file
  * and every party's evidence store in the output folder. With `--serve <port>` the chain is served
  * on that port and stays up after the day, for `npx v2g` commands (`dispute show` reads the
- * chain), until SIGINT or SIGTERM (exit 0). Exit codes: the table of src/errors.ts.
+ * chain), until SIGINT or SIGTERM (exit 0). Exit codes: the table of src/errors.ts; a day stopped
+ * before its end by SIGINT or SIGTERM exits 128 + the signal's number (130, 143), by the end of
+ * the process that started it 129 (as a hang-up).
+ *
+ * Whatever stops it (the end of the day, a signal, or its parent process gone: a killed `npm` or
+ * `tsx` wrapper), the demo stops what it started, the served chain and the day's services and
+ * workers, before it exits: it never keeps a port after its caller is gone.
  */
+import { constants } from "node:os";
+import { untilStopped } from "../src/cli/context.js";
 import { serveEmbeddedNetwork } from "../src/chain/localNode.js";
 import { exitCodeOf } from "../src/errors.js";
 import { DayError } from "../src/scenario/day/errors.js";
@@ -30,15 +38,55 @@ function servePort(argv: string[]): number | undefined {
   return port;
 }
 
-async function main(): Promise<number> {
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** Why the demo stops early: a signal, or its parent gone. */
+type StopReason = (typeof STOP_SIGNALS)[number] | "parent";
+/** How often the demo looks whether its parent is still there. */
+const PARENT_POLL_MS = 250;
+/** How long an interrupted day may take to close its services and workers once the chain is down. */
+const UNWIND_MS = 5_000;
+
+/**
+ * Aborted at the first SIGINT or SIGTERM (with the signal's name), or when the parent process is
+ * gone ("parent": this process was handed to another parent, e.g. its wrapper was killed).
+ * SIGHUP keeps its disposition, so that `nohup` still works.
+ */
+function stopSignal(): AbortSignal {
+  const stopper = new AbortController();
+  // Kept for every signal: a second Ctrl-C while stopping (the terminal signals the whole group,
+  // a wrapper may relay it again) waits for the same stop instead of cutting it short.
+  for (const name of STOP_SIGNALS) process.on(name, () => stopper.abort(name));
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) stopper.abort("parent" satisfies StopReason);
+  }, PARENT_POLL_MS);
+  watch.unref();
+  stopper.signal.addEventListener("abort", () => clearInterval(watch), { once: true });
+  return stopper.signal;
+}
+
+const reasonOf = (stop: AbortSignal) => stop.reason as StopReason;
+const interruptedCode = (stop: AbortSignal) => 128 + constants.signals[reasonOf(stop) === "parent" ? "SIGHUP" : (reasonOf(stop) as NodeJS.Signals)];
+
+async function main(stop: AbortSignal): Promise<number> {
   const argv = process.argv.slice(2);
   const port = servePort(argv);
   const options = parseDayArgs(argv);
   const node = await serveEmbeddedNetwork(port === undefined ? {} : { port });
   const chain = dayChainOf(node, "embedded");
+  let interrupted: Promise<unknown> | undefined;
   try {
+    if (stop.aborted) return interruptedCode(stop);
     const progress = consoleProgress((line) => console.log(line), process.stdout.isTTY === true);
-    const report = await runDay({ ...options, progress }, chain, settleDay);
+    const day = runDay({ ...options, progress }, chain, settleDay);
+    const report = await Promise.race([day, untilStopped(stop).then(() => undefined)]);
+    if (report === undefined) {
+      // The day goes on against a chain that is about to stop: it fails, and closes its services
+      // and workers on the way out (bounded: the process exits after that either way).
+      interrupted = day.catch(() => undefined);
+      console.error(`stopped by ${reasonOf(stop) === "parent" ? "the end of the process that started it" : reasonOf(stop)} before the day ended`);
+      return interruptedCode(stop);
+    }
     writeReport(options.outDir, report);
     for (const line of summaryLines(report)) console.log(line);
     if (port === undefined) {
@@ -46,18 +94,17 @@ async function main(): Promise<number> {
       return 0;
     }
     console.log(`the chain stays up on ${node.url} for npx v2g commands (--rpc ${node.url}); Ctrl-C stops it`);
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", () => resolve());
-      process.once("SIGTERM", () => resolve());
-    });
+    await untilStopped(stop);
     return 0;
   } finally {
     chain.close?.();
     await node.stop();
+    if (interrupted !== undefined) await Promise.race([interrupted, new Promise((r) => setTimeout(r, UNWIND_MS).unref())]);
   }
 }
 
-main().then(
+const stop = stopSignal();
+main(stop).then(
   (code) => {
     process.exitCode = code;
   },
@@ -65,4 +112,7 @@ main().then(
     console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = exitCodeOf(error);
   },
-);
+).finally(() => {
+  // Stopped from outside, nothing started may keep the process up: what is still running ends with it.
+  if (stop.aborted) setTimeout(() => process.exit(), UNWIND_MS).unref();
+});

@@ -1,13 +1,15 @@
 /**
  * A second verifier of evidence bundles, written from docs/evidence-bundle.md alone: it reads
  * the raw JSON file, takes the EIP-712 type strings and message-type codes from the documentation
- * file, and uses nothing of this project (only ethers and @openzeppelin/merkle-tree). The test
- * beside it checks that it agrees with `verifyBundle` item by item, so the documentation is
- * enough to build a verifier.
+ * file, and uses nothing of this project (only ethers and @openzeppelin/merkle-tree). Pseudonym
+ * certificates (version 3) are checked from the documentation too: their struct and domain, the
+ * supplier's key at the certificate's issue time, the supplier's role, the item's time inside the
+ * window and the certificate a REQ_EV names. The tests beside it check that it agrees with
+ * `verifyBundle` item by item, so the documentation is enough to build a verifier.
  */
 import { readFileSync } from "node:fs";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { getBytes, recoverAddress, Signature, TypedDataEncoder, type TypedDataField } from "ethers";
+import { AbiCoder, getBytes, keccak256, recoverAddress, Signature, TypedDataEncoder, type TypedDataDomain, type TypedDataField } from "ethers";
 import type { Json } from "../helpers/json.js";
 
 type Types = Record<string, TypedDataField[]>;
@@ -17,24 +19,33 @@ export interface DocSpec {
   types: Record<string, Types>;
   /** Message type name → on-chain code, from the `message-types` block. */
   codes: Record<string, number>;
+  /** The pseudonym certificate: its struct (the `eip712-types certificate` block) and its domain's name and version. */
+  certificate: { fields: TypedDataField[]; name: string; version: string };
+}
+
+/** The struct lines of one fenced type block. */
+function structsOf(block: string): Types {
+  const structs: Types = {};
+  for (const line of block.split("\n").map((l) => l.trim()).filter(Boolean)) {
+    const s = /^(\w+)\((.*)\)$/.exec(line);
+    if (!s) throw new Error(`not a struct: ${line}`);
+    structs[s[1]!] = s[2]!.split(",").map((f) => {
+      const [type, name] = f.trim().split(/\s+/);
+      return { name: name!, type: type! };
+    });
+  }
+  return structs;
 }
 
 /** Parses the fenced blocks of the documentation file. */
 export function readDocSpec(path: string): DocSpec {
   const md = readFileSync(path, "utf8");
   const types: Record<string, Types> = {};
-  for (const m of md.matchAll(/```eip712-types version=(\d+)\n([\s\S]*?)```/g)) {
-    const structs: Types = {};
-    for (const line of m[2]!.split("\n").map((l) => l.trim()).filter(Boolean)) {
-      const s = /^(\w+)\((.*)\)$/.exec(line);
-      if (!s) throw new Error(`not a struct: ${line}`);
-      structs[s[1]!] = s[2]!.split(",").map((f) => {
-        const [type, name] = f.trim().split(/\s+/);
-        return { name: name!, type: type! };
-      });
-    }
-    types[m[1]!] = structs;
-  }
+  for (const m of md.matchAll(/```eip712-types version=(\d+)\n([\s\S]*?)```/g)) types[m[1]!] = structsOf(m[2]!);
+  const cert = /```eip712-types certificate\n([\s\S]*?)```/.exec(md);
+  const fields = cert ? structsOf(cert[1]!).PseudonymCert : undefined;
+  const certDomain = /charging domain\s+`\{ name: "([^"]+)", version: "([^"]+)"/.exec(md);
+  if (!fields || !certDomain) throw new Error("no PseudonymCert struct or no charging domain in the documentation");
   const codes: Record<string, number> = {};
   const block = /```message-types\n([\s\S]*?)```/.exec(md);
   if (!block) throw new Error("no message-types block");
@@ -42,7 +53,7 @@ export function readDocSpec(path: string): DocSpec {
     const [name, code] = line.split(/\s+/);
     codes[name!] = Number(code);
   }
-  return { types, codes };
+  return { types, codes, certificate: { fields, name: certDomain[1]!, version: certDomain[2]! } };
 }
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -127,9 +138,41 @@ export function verifyIndependently(spec: DocSpec, b: Json): IndependentItem[] {
   const laterNonce = later(signed.map((s) => s.nonce));
   const replayed = (i: number) => laterDigest[i]! || laterNonce[i]!;
 
-  const keyReasons = (r: Set<string>, party: string, signer: string, at: bigint) => {
+  // Version 3: a party signing with its own unregistered key is a pseudonym, vouched for by the
+  // certificate of the bundle whose value names it.
+  const withCertificates = Number(/\/(\d+)$/.exec(String(b.schema))![1]) >= 3;
+  const certificates = (withCertificates ? b.certificates : []) as Json[];
+  const certDomain: TypedDataDomain = { name: spec.certificate.name, version: spec.certificate.version, chainId: b.domain.chainId, verifyingContract: state.registry };
+  const certificateValid = (c: Json): boolean => {
+    const v = c.value as Json;
+    let digest: string | null;
+    try {
+      digest = TypedDataEncoder.hash(certDomain, { PseudonymCert: spec.certificate.fields }, v);
+    } catch {
+      digest = null;
+    }
+    const group = keccak256(AbiCoder.defaultAbiCoder().encode(["string", "address"], ["customer of", v.supplier]));
+    const k = keyOf(c.signer);
+    const from = BigInt(v.validFrom);
+    return (
+      digest !== null && lc(digest) === lc(c.digest) && recoverStrict(digest, c.signature) === c.signer &&
+      lc(v.supplier) === lc(c.party) && lc(v.group) === lc(group) && from < BigInt(v.validUntil) &&
+      k !== undefined && lc(k.participant) === lc(c.party) && from >= BigInt(k.validFrom) && from < BigInt(k.validUntil) &&
+      (state.suppliers as string[]).some((p) => lc(p) === lc(c.party))
+    );
+  };
+  const pseudonymReasons = (r: Set<string>, party: string, at: bigint, request?: Json) => {
+    if (request && lc(request.pseudonym) !== lc(party)) r.add("wrong_party");
+    const c = certificates.find((x) => lc(x.value.pseudonym) === lc(party));
+    if (!c || (request && lc(request.pseudonymCert) !== lc(c.digest))) return void r.add("certificate_missing");
+    if (!certificateValid(c)) r.add("certificate_invalid");
+    if (at < BigInt(c.value.validFrom) || at >= BigInt(c.value.validUntil)) r.add("outside_certificate_window");
+  };
+
+  const keyReasons = (r: Set<string>, party: string, signer: string, at: bigint, request?: Json) => {
     const k = keyOf(signer);
     if (k && lc(k.participant) !== lc(party)) return void r.add("wrong_party");
+    if (!k && withCertificates && lc(signer) === lc(party)) return pseudonymReasons(r, party, at, request);
     const valid = k && lc(k.participant) === lc(party) && at >= BigInt(k.validFrom) && at < BigInt(k.validUntil);
     if (!valid) r.add("key_not_valid_at_signing_time");
   };
@@ -152,7 +195,7 @@ export function verifyIndependently(spec: DocSpec, b: Json): IndependentItem[] {
       digest = null;
     }
     if (digest === null || lc(digest) !== lc(m.digest) || recoverStrict(digest, m.signature) !== m.signer) r.add("bad_signature");
-    else keyReasons(r, m.party, m.signer, BigInt(m.header.issuedAt));
+    else keyReasons(r, m.party, m.signer, BigInt(m.header.issuedAt), m.type === "ReqEv" ? m.body : undefined);
     const o = originOf(m.digest);
     if (o && lc(o.origin) !== lc(m.party)) r.add("wrong_party");
     const expiresAt = BigInt(m.header.expiresAt);

@@ -5,7 +5,9 @@
  * the pseudonym-signed requests, confirmations and receipts through their certificates, and the
  * short-lived CSEVs because the day anchored them before they expired. Against that: the same
  * evidence anchored once at the end of the day (the old cadence) comes out `expired`, and a bundle
- * without its certificates leaves the pseudonym's items `certificate_missing`.
+ * without its certificates leaves the pseudonym's items `certificate_missing`. The independent
+ * verifier (built from docs/evidence-bundle.md alone) agrees item by item on every bundle, and on
+ * every single-field tampering of a session's certificate.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +22,7 @@ import { SnapshotChainView } from "../../src/evidence/chainView.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
 import { verifyBundle, type Verdict } from "../../src/evidence/verify.js";
 import type { DayReport } from "../../src/report/schema.js";
+import { bothVerdicts, CERTIFICATE_TAMPERINGS, jsonOf, tamperCertificates } from "../evidence/compareVerifiers.js";
 import { runSmallDay } from "./smallDay.js";
 
 interface Checked {
@@ -133,5 +136,17 @@ describe("Scenario: every session's bundle from all the day's stores verifies of
     expect(expected.length).to.be.greaterThan(2);
     expect(invalid(verdict)).to.deep.equal(expected);
     expect(invalid(source.verdict)).to.deep.equal([]);
+  });
+
+  it("should get the same verdicts from the independent verifier on every bundle, and on each tampering of a certificate", async function () {
+    for (const [id, { bundle }] of sessions) {
+      const r = (await bothVerdicts(jsonOf(bundle)))!;
+      expect(r.ok, id).to.equal(true);
+      expect(r.theirs, id).to.deep.equal(r.ours);
+    }
+    const [certified, other] = [...sessions.values()].filter((c) => c.bundle.certificates.length > 0);
+    const base = jsonOf(certified!.bundle);
+    const otherJson = jsonOf(other!.bundle);
+    expect(await tamperCertificates(base, otherJson)).to.have.length(CERTIFICATE_TAMPERINGS.length);
   });
 });

@@ -3,9 +3,10 @@
  * prints the summary with the command that shows the dispute again, and leaves a report.json that
  * matches its schema, the HTML report, the deployments file and the evidence stores. With --serve,
  * the printed `dispute show` command gives a bundle of the disputed CDR's session that `verify`
- * accepts, and single-field tamperings of that bundle are refused with their reason.
+ * accepts, and single-field tamperings of that bundle are refused with their reason. However it is
+ * stopped (SIGTERM once serving, its wrapper killed outright, Ctrl-C in the middle of the day), the
+ * demo leaves no process of its group and no open port behind.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -22,32 +23,64 @@ import { verifyBundle } from "../../src/evidence/verify.js";
 import { reportSchema } from "../../src/report/schema.js";
 import { freePort } from "../../src/chain/localNode.js";
 import { DEFAULT_DAY, MIN_SCALE } from "../../src/scenario/day/options.js";
+import { groupGone, groupMembers, spawnGroup, stopGroup, type GroupRun } from "../helpers/processGroup.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+const SMALL = ["--suppliers", String(MIN_SCALE.suppliers), "--aggregators", String(MIN_SCALE.aggregators), "--vehicles", String(MIN_SCALE.vehicles)];
+/** How long a stopped demo may take until nothing of its group is left. */
+const GONE_MS = 20_000;
+
+/**
+ * The demo with `--serve <port>` at the smallest scale, in a process group of its own: as
+ * `npm run demo` runs it (one process), or under the `tsx` command (a wrapper and its child).
+ */
+function serveDemo(out: string, port: number, wrapped = false): GroupRun {
+  const args = ["scripts/demo.ts", "--out", out, "--serve", String(port), ...SMALL];
+  return wrapped ? spawnGroup(TSX, args, { cwd: ROOT }) : spawnGroup(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT });
+}
+
+/** Resolves once the demo printed `text`; rejects if it exits first. */
+function printed(run: GroupRun, text: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const seen = () => run.stdout().includes(text);
+    run.child.stdout!.on("data", () => seen() && resolve());
+    if (seen()) resolve();
+    void run.exited.then((c) => reject(new Error(`the demo exited (${c}) before printing "${text}": ${run.stderr().slice(-2000)}`)));
+  });
+}
+
+/** Nothing of the demo's process group is left, and its port is free again. */
+async function leftNothing(run: GroupRun, port: number): Promise<void> {
+  const gone = await groupGone(run.pgid, GONE_MS);
+  expect(gone, JSON.stringify(groupMembers(run.pgid))).to.equal(true);
+  expect(await freePort(port)).to.equal(port);
+}
 
 describe("Scenario: npm run demo at the default scale", function () {
   this.timeout(1_500_000);
   let dir: string;
-  let child: ChildProcess | undefined;
+  /** Every demo a test started: stopped whole (its process group) whatever the test's outcome. */
+  const runs: GroupRun[] = [];
 
   before(function () {
     dir = mkdtempSync(join(tmpdir(), "v2g-demo-"));
   });
+  afterEach(async function () {
+    await Promise.all(runs.splice(0).map((run) => stopGroup(run)));
+  });
   after(function () {
-    if (child !== undefined && child.exitCode === null) child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("should exit 0 and leave the report, the deployments file and the stores", async function () {
     const out = join(dir, "out");
-    const run = spawn("npm", ["run", "--silent", "demo", "--", "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    child = run;
-    let stdout = "";
-    let stderr = "";
-    run.stdout!.on("data", (b: Buffer) => (stdout += b.toString()));
-    run.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-    const code = await new Promise<number | null>((resolve) => run.on("exit", (c) => resolve(c)));
-    expect(code, stderr.slice(-2000)).to.equal(0);
+    const run = spawnGroup("npm", ["run", "--silent", "demo", "--", "--out", out], { cwd: ROOT });
+    runs.push(run);
+    const code = await run.exited;
+    await run.closed;
+    const stdout = run.stdout();
+    expect(code, run.stderr().slice(-2000)).to.equal(0);
     const report = reportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
     expect(report.run.scale).to.deep.equal({ suppliers: DEFAULT_DAY.suppliers, aggregators: DEFAULT_DAY.aggregators, vehicles: DEFAULT_DAY.vehicles });
     expect(report.parties.vehicles).to.be.at.least(50);
@@ -61,21 +94,10 @@ describe("Scenario: npm run demo at the default scale", function () {
   it("should keep the chain up with --serve, so that dispute show finds the disputed CDR, and stop on SIGTERM with 0", async function () {
     const out = join(dir, "served");
     const port = await freePort();
-    const tsx = join(ROOT, "node_modules", ".bin", "tsx");
-    const scale = ["--suppliers", String(MIN_SCALE.suppliers), "--aggregators", String(MIN_SCALE.aggregators), "--vehicles", String(MIN_SCALE.vehicles)];
-    const run = spawn(tsx, ["scripts/demo.ts", "--out", out, "--serve", String(port), ...scale], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    child = run;
-    let stdout = "";
-    let stderr = "";
-    run.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((resolve) => run.on("exit", (c) => resolve(c)));
-    await new Promise<void>((resolve, reject) => {
-      run.stdout!.on("data", (b: Buffer) => {
-        stdout += b.toString();
-        if (stdout.includes("the chain stays up on")) resolve();
-      });
-      void exited.then((c) => reject(new Error(`the demo exited (${c}) before serving: ${stderr.slice(-2000)}`)));
-    });
+    const run = serveDemo(out, port);
+    runs.push(run);
+    await printed(run, "the chain stays up on");
+    const stdout = run.stdout();
     const report = reportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
     const url = `http://127.0.0.1:${port}`;
     expect(stdout).to.contain(url);
@@ -135,8 +157,10 @@ describe("Scenario: npm run demo at the default scale", function () {
       stores.forEach(({ store }) => store.close());
       provider.destroy();
     }
-    run.kill("SIGTERM");
-    expect(await exited, stderr.slice(-2000)).to.equal(0);
+    // SIGTERM to the demo: exit 0, and nothing of it is left.
+    run.child.kill("SIGTERM");
+    expect(await run.exited, run.stderr().slice(-2000)).to.equal(0);
+    await leftNothing(run, port);
 
     // Single-field tamperings of that bundle, each refused by `v2g verify` with its reason.
     const bundle = readBundle(bundleFile);
@@ -163,6 +187,32 @@ describe("Scenario: npm run demo at the default scale", function () {
       const item = verdict.items.find((i) => i.kind === expected.kind && i.index === expected.index(b));
       expect(item?.reasons, name).to.include(expected.reason);
     }
+  });
+
+  it("should stop serving and leave nothing behind when its wrapper is killed outright", async function () {
+    const port = await freePort();
+    const run = serveDemo(join(dir, "orphaned"), port, true);
+    runs.push(run);
+    await printed(run, "the chain stays up on");
+    // The tsx wrapper gets SIGKILL, as a test's clean-up or an OOM killer would do: it cannot
+    // relay anything, so the demo notices on its own that its parent is gone.
+    run.child.kill("SIGKILL");
+    await run.exited;
+    await leftNothing(run, port);
+  });
+
+  it("should stop the day on Ctrl-C before its end, exit 130 and leave nothing behind", async function () {
+    const port = await freePort();
+    const run = serveDemo(join(dir, "interrupted"), port);
+    runs.push(run);
+    await printed(run, "• chain");
+    // Ctrl-C signals the terminal's whole foreground group.
+    process.kill(-run.pgid, "SIGINT");
+    expect(await run.exited, run.stderr().slice(-2000)).to.equal(130);
+    await leftNothing(run, port);
+    await run.closed;
+    expect(run.stderr()).to.contain("stopped by SIGINT before the day ended");
+    expect(run.stdout()).to.not.contain("the chain stays up on");
   });
 });
 
