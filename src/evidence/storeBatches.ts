@@ -57,8 +57,7 @@ export class BatchBook {
   insert(kind: AnchorKindName, batch: Batch): StoredBatch {
     const code = AnchorKind[kind];
     if (code === undefined) throw new EvidenceError("BAD_INPUT", `unknown anchor kind ${kind}`);
-    const values = [...batch.tree.dump().values].sort((a, b) => b.treeIndex - a.treeIndex);
-    const leaves = values.map((v) => v.value[0]);
+    const leaves = batch.leaves;
     return this.sql.transaction(() => {
       if (this.sql.get("SELECT 1 FROM batches WHERE root = ?", batch.root)) {
         throw new EvidenceError("STORE", "a batch with this root already exists", { root: batch.root });
