@@ -235,7 +235,10 @@ async function signerWriter(store: EvidenceStore, signer: Signer, options: Ancho
     account: await signer.getAddress(),
     find: (batch: StoredBatch) => findAnchor(store, signer, ledger, batch, options),
     async write(batch: StoredBatch): Promise<AnchorWrite> {
-      const earlier = await findAnchor(store, signer, ledger, batch, options);
+      // A batch this store sent before: follow that transaction. One it never sent needs no
+      // look-up first: if the root is anchored already (by a run that crashed before recording
+      // its send), the ledger refuses the new anchoring and the anchor is looked up then.
+      const earlier = batch.sentTxHash === null ? null : await findAnchor(store, signer, ledger, batch, options);
       if (earlier) return { kind: "anchored", anchor: earlier };
       try {
         const call = (l: Contract) => l.anchorBatch!(batch.root, batch.count, batch.kind);

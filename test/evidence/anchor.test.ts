@@ -80,6 +80,19 @@ describe("Anchoring and on-chain records", function () {
     expect(await conn.ethers.provider.getTransactionCount(fx.participants.aggregator.address)).to.equal(nonce);
   });
 
+  it("should follow a batch's recorded send to its anchor after a crash before the store recorded the anchor", async () => {
+    const { store, fx, account } = await setup();
+    const agg = account("aggregator");
+    const pending = store.batches.insert("Receipts", buildBatch(store.batches.unbatched("Receipts")));
+    const tx = await fx.ledger.connect(agg).anchorBatch(pending.root, pending.count, AnchorKind.Receipts);
+    store.batches.markSent(pending.root, tx.hash);
+    const minedAt = (await tx.wait())!.blockNumber;
+    const nonce = await conn.ethers.provider.getTransactionCount(fx.participants.aggregator.address);
+    const batch = await anchorNextBatch(store, agg, { kind: "Receipts", fromBlock: fx.ledgerBlock });
+    expect(batch?.anchor).to.deep.include({ txHash: tx.hash, blockNumber: minedAt });
+    expect(await conn.ethers.provider.getTransactionCount(fx.participants.aggregator.address)).to.equal(nonce);
+  });
+
   it("should find this account's earlier anchor of a root made before the store's last anchor, and ignore another account's", async () => {
     const { store, fx, account, ms } = await setup();
     const agg = account("aggregator");
