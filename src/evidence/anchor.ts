@@ -33,7 +33,11 @@ export interface AnchorOptions {
   /** Most digests per batch (default 10 000; the ledger's gas does not depend on it). */
   limit?: number;
   confirmations?: number;
-  /** First block to search for an anchoring made before a crash (default 0). */
+  /**
+   * First block to search for the transaction of an anchor made earlier (by a run that crashed
+   * before recording it): the ledger's deployment block, which no anchor can precede (default 0).
+   * The search runs only when the ledger says this account has anchored the root.
+   */
   fromBlock?: number;
 }
 
@@ -231,7 +235,10 @@ async function signerWriter(store: EvidenceStore, signer: Signer, options: Ancho
     account: await signer.getAddress(),
     find: (batch: StoredBatch) => findAnchor(store, signer, ledger, batch, options),
     async write(batch: StoredBatch): Promise<AnchorWrite> {
-      const earlier = await findAnchor(store, signer, ledger, batch, options);
+      // A batch this store sent before: follow that transaction. One it never sent needs no
+      // look-up first: if the root is anchored already (by a run that crashed before recording
+      // its send), the ledger refuses the new anchoring and the anchor is looked up then.
+      const earlier = batch.sentTxHash === null ? null : await findAnchor(store, signer, ledger, batch, options);
       if (earlier) return { kind: "anchored", anchor: earlier };
       try {
         const call = (l: Contract) => l.anchorBatch!(batch.root, batch.count, batch.kind);
@@ -284,7 +291,16 @@ async function findAnchor(
     if (receipt && log) return anchorInfo(store, receipt.hash, receipt.blockNumber, log.args.toObject());
   }
   // Only this signer's own anchor of the root counts: anchors are keyed by (submitter, root).
-  const filter = ledger.filters.BatchAnchored!(batch.root, await signer.getAddress());
+  const submitter = await signer.getAddress();
+  // The ledger's state answers whether it exists (one call); only then is its transaction searched.
+  try {
+    await ledger.anchorOf!(submitter, batch.root);
+  } catch (error) {
+    const failed = chainError("anchorOf", error);
+    if (failed.details.error === "EvidenceAnchorNotFound") return null;
+    throw failed;
+  }
+  const filter = ledger.filters.BatchAnchored!(batch.root, submitter);
   let events;
   try {
     events = await ledger.queryFilter(filter, options.fromBlock ?? 0);

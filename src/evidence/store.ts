@@ -22,7 +22,7 @@ import {
 import { EvidenceError } from "./errors.js";
 import type { SignedMessage, SignedReceipt } from "./messages.js";
 import { verifyMessageSignature, verifyReceiptSignature } from "./sign.js";
-import { BatchBook } from "./storeBatches.js";
+import { ANCHORED_AS_MESSAGE, BatchBook } from "./storeBatches.js";
 import { CertificateBook } from "./storeCertificates.js";
 import { SqlDatabase, type Row, type StoreDomain } from "./storeDb.js";
 import { evidenceDomain, isMessageTypeName, type MessageTypeName } from "./types.js";
@@ -132,7 +132,8 @@ export class EvidenceStore {
       const used = this.nonceOwner(m.party, m.header.nonce);
       if (used) return dup(m.digest, "nonce", used);
       this.sql.run(
-        "INSERT INTO messages (digest, session_id, seq, type, party, nonce, json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        `INSERT INTO messages (digest, session_id, seq, type, party, nonce, json, expires_at, anchored)
+         VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ${ANCHORED_AS_MESSAGE})`,
         m.digest,
         m.header.sessionId,
         m.header.seq.toString().padStart(20, "0"),
@@ -140,6 +141,8 @@ export class EvidenceStore {
         m.party,
         m.header.nonce,
         JSON.stringify(encodeMessage(m)),
+        m.header.expiresAt.toString(),
+        m.digest,
       );
       return { status: "inserted", digest: m.digest };
     });

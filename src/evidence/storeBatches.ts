@@ -38,6 +38,13 @@ const SELECTORS: Partial<Record<AnchorKindName, string>> = {
     UNION ALL SELECT digest, 1, rowid FROM receipts) WHERE ${FRESH} ORDER BY t, r`,
 };
 
+/**
+ * SQL true when an anchored batch of kind Messages holds the digest bound to its `?`: a message's
+ * `anchored` column when it is stored (a batch may be recorded before its leaves are).
+ */
+export const ANCHORED_AS_MESSAGE = `EXISTS (SELECT 1 FROM batch_leaves l JOIN batches b USING (root)
+  WHERE l.digest = ? AND b.kind = ${AnchorKind.Messages} AND b.tx_hash IS NOT NULL)`;
+
 export class BatchBook {
   private readonly trees = new Map<string, Batch>();
 
@@ -57,8 +64,7 @@ export class BatchBook {
   insert(kind: AnchorKindName, batch: Batch): StoredBatch {
     const code = AnchorKind[kind];
     if (code === undefined) throw new EvidenceError("BAD_INPUT", `unknown anchor kind ${kind}`);
-    const values = [...batch.tree.dump().values].sort((a, b) => b.treeIndex - a.treeIndex);
-    const leaves = values.map((v) => v.value[0]);
+    const leaves = batch.leaves;
     return this.sql.transaction(() => {
       if (this.sql.get("SELECT 1 FROM batches WHERE root = ?", batch.root)) {
         throw new EvidenceError("STORE", "a batch with this root already exists", { root: batch.root });
@@ -119,6 +125,12 @@ export class BatchBook {
         submitter,
         r,
       );
+      if (b.kind === AnchorKind.Messages) {
+        this.sql.run(
+          "UPDATE messages SET anchored = 1 WHERE anchored = 0 AND digest IN (SELECT digest FROM batch_leaves WHERE root = ?)",
+          r,
+        );
+      }
     });
   }
 
@@ -128,13 +140,10 @@ export class BatchBook {
    * none of them to be first anchored after it expired.
    */
   unanchoredExpiring(before: bigint): { digest: string; expiresAt: bigint }[] {
+    // One range of the partial index `messages_unanchored_by_expiry`: only messages still to anchor.
     const rows = this.sql.all(
-      `SELECT digest, e FROM (SELECT digest, CAST(json_extract(json, '$.header.expiresAt') AS INTEGER) AS e FROM messages)
-        WHERE e < ? AND digest NOT IN
-        (SELECT l.digest FROM batch_leaves l JOIN batches b USING (root) WHERE b.kind = ? AND b.tx_hash IS NOT NULL)
-        ORDER BY e, digest`,
+      "SELECT digest, expires_at AS e FROM messages WHERE anchored = 0 AND expires_at < ? ORDER BY expires_at, digest",
       Number(before),
-      AnchorKind.Messages,
     );
     return rows.map((r) => ({ digest: String(r.digest), expiresAt: BigInt(r.e as number | bigint) }));
   }

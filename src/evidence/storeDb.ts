@@ -8,7 +8,7 @@ import { parseAddress } from "./codec.js";
 import { EvidenceError } from "./errors.js";
 
 /** Schema migrations: entry `i` brings the schema from version `i` to `i + 1`. Append only. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
    CREATE TABLE messages (digest TEXT PRIMARY KEY, session_id TEXT NOT NULL, seq TEXT NOT NULL,
      type TEXT NOT NULL, party TEXT NOT NULL, nonce TEXT NOT NULL, json TEXT NOT NULL,
@@ -31,6 +31,15 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX batch_leaves_by_digest ON batch_leaves (digest);`,
   `CREATE TABLE certificates (digest TEXT PRIMARY KEY, pseudonym TEXT NOT NULL, json TEXT NOT NULL) STRICT;
    CREATE INDEX certificates_by_pseudonym ON certificates (pseudonym);`,
+  // Each message's expiry as a column, and whether an anchored batch of kind Messages holds it:
+  // the messages still to anchor, by expiry, are then one partial index (filled from the stored
+  // JSON and batches for existing stores).
+  `ALTER TABLE messages ADD COLUMN expires_at INTEGER;
+   ALTER TABLE messages ADD COLUMN anchored INTEGER NOT NULL DEFAULT 0;
+   UPDATE messages SET expires_at = CAST(json_extract(json, '$.header.expiresAt') AS INTEGER);
+   UPDATE messages SET anchored = 1 WHERE digest IN
+     (SELECT l.digest FROM batch_leaves l JOIN batches b USING (root) WHERE b.kind = 0 AND b.tx_hash IS NOT NULL);
+   CREATE INDEX messages_unanchored_by_expiry ON messages (expires_at, digest) WHERE anchored = 0;`,
 ];
 
 /** The newest schema version this code writes. */

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { ContractFactory, getCreateAddress } from "ethers";
+import { EvidenceLedgerAbi, EvidenceLedgerBytecode } from "../../src/chain/abi/index.js";
 import {
   anchorNextBatch,
   recordOriginOnChain,
@@ -6,6 +8,7 @@ import {
   recordRefusalOnChain,
 } from "../../src/evidence/anchor.js";
 import { EvidenceError } from "../../src/evidence/errors.js";
+import { ledgerAt } from "../../src/evidence/contracts.js";
 import { buildBatch } from "../../src/evidence/merkle.js";
 import { signReceipt } from "../../src/evidence/sign.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
@@ -75,6 +78,73 @@ describe("Anchoring and on-chain records", function () {
     expect(batch?.root).to.equal(pending.root);
     expect(batch?.anchor?.txHash).to.equal(tx.hash);
     expect(await conn.ethers.provider.getTransactionCount(fx.participants.aggregator.address)).to.equal(nonce);
+  });
+
+  it("should follow a batch's recorded send to its anchor after a crash before the store recorded the anchor", async () => {
+    const { store, fx, account } = await setup();
+    const agg = account("aggregator");
+    const pending = store.batches.insert("Receipts", buildBatch(store.batches.unbatched("Receipts")));
+    const tx = await fx.ledger.connect(agg).anchorBatch(pending.root, pending.count, AnchorKind.Receipts);
+    store.batches.markSent(pending.root, tx.hash);
+    const minedAt = (await tx.wait())!.blockNumber;
+    const nonce = await conn.ethers.provider.getTransactionCount(fx.participants.aggregator.address);
+    const batch = await anchorNextBatch(store, agg, { kind: "Receipts", fromBlock: fx.ledgerBlock });
+    expect(batch?.anchor).to.deep.include({ txHash: tx.hash, blockNumber: minedAt });
+    expect(await conn.ethers.provider.getTransactionCount(fx.participants.aggregator.address)).to.equal(nonce);
+  });
+
+  it("should find this account's earlier anchor of a root made before the store's last anchor, and ignore another account's", async () => {
+    const { store, fx, account, ms } = await setup();
+    const agg = account("aggregator");
+    const provider = conn.ethers.provider;
+    const second = buildBatch([ms[1]!.digest]);
+    // Another account anchoring the same root first makes it no evidence of this store.
+    await (await fx.ledger.connect(account("supplierA")).anchorBatch(second.root, 1, AnchorKind.Messages)).wait();
+    // A run that crashed before recording it anchored the second message with this account...
+    const crashed = await fx.ledger.connect(agg).anchorBatch(second.root, 1, AnchorKind.Messages);
+    const crashedAt = (await crashed.wait())!.blockNumber;
+    // ...and this run anchors the first message, in a later block: the store's last known anchor.
+    const options = { kind: "Messages", limit: 1, fromBlock: fx.ledgerBlock } as const;
+    const first = await anchorNextBatch(store, agg, options);
+    expect(first?.leaves).to.deep.equal([ms[0]!.digest]);
+    expect(first!.anchor!.blockNumber).to.be.greaterThan(crashedAt);
+    const nonce = await provider.getTransactionCount(fx.participants.aggregator.address);
+    const resumed = await anchorNextBatch(store, agg, options);
+    expect(resumed?.root).to.equal(second.root);
+    expect(resumed?.anchor).to.deep.include({ txHash: crashed.hash, blockNumber: crashedAt, submitter: fx.participants.aggregator.address });
+    expect(await provider.getTransactionCount(fx.participants.aggregator.address)).to.equal(nonce);
+  });
+
+  it("should find an anchor mined in the ledger's deployment block, and fail rather than miss one before its search range", async () => {
+    const { fx, account } = await setup();
+    const agg = account("aggregator");
+    const provider = conn.ethers.provider;
+    const batch = buildBatch([randomId(), randomId()]);
+    // The ledger's deployment and an anchoring through it, mined in one block.
+    await provider.send("evm_setAutomine", [false]);
+    let deployHash: string, anchorHash: string;
+    try {
+      const deploy = await new ContractFactory(EvidenceLedgerAbi, EvidenceLedgerBytecode, fx.admin).getDeployTransaction(fx.registryAddress);
+      const sent = await fx.admin.sendTransaction({ ...deploy, gasLimit: 10_000_000 });
+      deployHash = sent.hash;
+      const address = getCreateAddress({ from: fx.admin.address, nonce: sent.nonce });
+      anchorHash = (await ledgerAt(address, agg).anchorBatch!(batch.root, 2, AnchorKind.Messages, { gasLimit: 300_000 })).hash;
+      await provider.send("evm_mine", []);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+    const deployed = (await provider.getTransactionReceipt(deployHash))!;
+    expect((await provider.getTransactionReceipt(anchorHash))?.blockNumber).to.equal(deployed.blockNumber);
+    const store = EvidenceStore.open(":memory:", { domain: { chainId: fx.chainId, verifyingContract: deployed.contractAddress! } });
+    store.batches.insert("Messages", batch);
+    // A search range that starts after the anchor cannot find it: a typed failure, nothing recorded.
+    await chainError(anchorNextBatch(store, agg, { kind: "Messages", fromBlock: deployed.blockNumber + 1 }), "EvidenceAlreadyAnchored");
+    expect(store.batches.pending().map((b) => b.root)).to.deep.equal([batch.root]);
+    const nonce = await provider.getTransactionCount(fx.participants.aggregator.address);
+    const found = await anchorNextBatch(store, agg, { kind: "Messages", fromBlock: deployed.blockNumber });
+    expect(found?.anchor).to.deep.include({ txHash: anchorHash, blockNumber: deployed.blockNumber });
+    expect(await provider.getTransactionCount(fx.participants.aggregator.address)).to.equal(nonce);
+    store.close();
   });
 
   it("should keep a batch pending when the send reverts, decode the error, and anchor it on retry", async () => {

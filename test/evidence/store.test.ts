@@ -12,7 +12,9 @@ import { EvidenceError } from "../../src/evidence/errors.js";
 import { buildBatch, verifyInclusion } from "../../src/evidence/merkle.js";
 import { signMessage, verifyMessageSignature, verifyReceiptSignature } from "../../src/evidence/sign.js";
 import { EvidenceStore } from "../../src/evidence/store.js";
-import { STORE_SCHEMA_VERSION } from "../../src/evidence/storeDb.js";
+import { MIGRATIONS, STORE_SCHEMA_VERSION } from "../../src/evidence/storeDb.js";
+import { encodeMessage } from "../../src/evidence/codec.js";
+import type { SignedMessage } from "../../src/evidence/messages.js";
 import { CHAIN_ID, domain, LEDGER, party, randomId, receiptOf, signed, storeDomain } from "./offline.js";
 
 function expectCode(fn: () => unknown, code: string): EvidenceError {
@@ -305,5 +307,123 @@ describe("Evidence store", () => {
     db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(STORE_SCHEMA_VERSION + 1);
     db.close();
     expectCode(() => EvidenceStore.open(path), "STORE");
+  });
+
+  describe("messages still to anchor, by expiry", () => {
+    /** The query of schema version 2 (the expiry read from each message's JSON): the reference. */
+    const JSON_QUERY = `SELECT digest, e FROM (SELECT digest, CAST(json_extract(json, '$.header.expiresAt') AS INTEGER) AS e FROM messages)
+      WHERE e < ? AND digest NOT IN
+      (SELECT l.digest FROM batch_leaves l JOIN batches b USING (root) WHERE b.kind = 0 AND b.tx_hash IS NOT NULL)
+      ORDER BY e, digest`;
+    const sqlOf = (s: EvidenceStore) => (s as unknown as { sql: { all(q: string, ...p: unknown[]): Record<string, unknown>[] } }).sql;
+    const byJson = (s: EvidenceStore, before: bigint) =>
+      sqlOf(s).all(JSON_QUERY, Number(before)).map((r) => ({ digest: String(r.digest), expiresAt: BigInt(r.e as number) }));
+    const anchorInfo = () => ({ txHash: randomId(), blockNumber: 7, blockTime: 1_700_000_100, chainId: CHAIN_ID, ledger: LEDGER, submitter: a.address });
+    /** Issued at `t - 3600`: the message expires at `t`. */
+    const expiringAt = (t: bigint, seq = 0n) => signed(a, randomId(), seq, "Csev", t - 3600n);
+
+    it("should list a message expiring at T from T + 1 on, not at T, until an anchored Messages batch holds it", async () => {
+      const t = 1_800_000_000n;
+      const m = await expiringAt(t);
+      store.putMessage(m);
+      const due = (before: bigint) => store.batches.unanchoredExpiring(before).map((x) => x.digest);
+      expect(due(t)).to.deep.equal([]);
+      expect(store.batches.unanchoredExpiring(t + 1n)).to.deep.equal([{ digest: m.digest, expiresAt: t }]);
+      // A batch recorded but not anchored, and anchored batches of other kinds, leave it to anchor.
+      const messages = store.batches.insert("Messages", buildBatch([m.digest]));
+      expect(due(t + 1n)).to.deep.equal([m.digest]);
+      const bundle = store.batches.insert("Bundle", buildBatch([m.digest, randomId()]));
+      store.batches.markAnchored(bundle.root, anchorInfo());
+      expect(due(t + 1n)).to.deep.equal([m.digest]);
+      store.batches.markAnchored(messages.root, anchorInfo());
+      expect(due(t + 1n)).to.deep.equal([]);
+      // A Messages batch anchored before its message was stored holds it as well.
+      const late = await expiringAt(t);
+      store.batches.markAnchored(store.batches.insert("Messages", buildBatch([late.digest])).root, anchorInfo());
+      store.putMessage(late);
+      expect(due(t + 1n)).to.deep.equal([]);
+      expect(byJson(store, t + 1n)).to.deep.equal([]);
+    });
+
+    it("should answer as the JSON query did, soonest first, on random stores and batches (property)", async () => {
+      let seed = 20_261_201;
+      const next = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+      const t0 = 1_800_000_000n;
+      const ms: SignedMessage[] = [];
+      for (let i = 0; i < 40; i++) ms.push(await expiringAt(t0 + BigInt(next(20) * 60), BigInt(i)));
+      for (const m of ms) {
+        store.putMessage(m);
+        if (next(3) === 0) {
+          const kind = (["Messages", "Messages", "Receipts", "Bundle"] as const)[next(4)]!;
+          const fresh = kind === "Receipts" ? [randomId()] : store.batches.unbatched(kind);
+          if (fresh.length > 0) {
+            const batch = store.batches.insert(kind, buildBatch(fresh));
+            if (next(3) !== 0) store.batches.markAnchored(batch.root, anchorInfo());
+          }
+        }
+        for (const before of [t0, t0 + 1n, t0 + BigInt(next(20) * 60), t0 + BigInt(next(20) * 60) + 1n, t0 + 3_600n]) {
+          expect(store.batches.unanchoredExpiring(before)).to.deep.equal(byJson(store, before));
+        }
+      }
+      expect(store.batches.unanchoredExpiring(t0 + 3_600n).length).to.be.within(1, 39);
+    });
+
+    it("should find them from the partial index by expiry, without reading every message", () => {
+      const plan = sqlOf(store)
+        .all("EXPLAIN QUERY PLAN SELECT digest, expires_at AS e FROM messages WHERE anchored = 0 AND expires_at < ? ORDER BY expires_at, digest", 1)
+        .map((r) => String(r.detail));
+      expect(plan.join("; ")).to.match(/USING COVERING INDEX messages_unanchored_by_expiry \(expires_at<\?\)/);
+      expect(plan.join("; ")).not.to.match(/SCAN messages|TEMP B-TREE/);
+    });
+
+    it("should migrate a store written by schema version 2: expiries from the JSON, anchored from its batches", async () => {
+      const old = join(dir, "v2.db");
+      const db = new DatabaseSync(old);
+      db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT");
+      MIGRATIONS.slice(0, 2).forEach((m, i) => {
+        db.exec(m);
+        db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(i + 1);
+      });
+      db.prepare("INSERT INTO meta (key, value) VALUES ('chain_id', ?), ('ledger', ?)").run(CHAIN_ID.toString(), LEDGER);
+      // What version 2's putMessage wrote.
+      const putV2 = (m: SignedMessage) =>
+        db.prepare("INSERT INTO messages (digest, session_id, seq, type, party, nonce, json) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+          m.digest, m.header.sessionId, m.header.seq.toString().padStart(20, "0"), m.type, m.party, m.header.nonce, JSON.stringify(encodeMessage(m)),
+        );
+      const t = 1_800_000_000n;
+      const [anchored, pendingOne, loose, later] = [await expiringAt(t), await expiringAt(t), await expiringAt(t + 60n), await expiringAt(t + 86_400n)];
+      for (const m of [anchored!, pendingOne!, loose!, later!]) putV2(m);
+      const batch = (root: string, kind: number, txHash: string | null, leaves: string[]) => {
+        db.prepare("INSERT INTO batches (root, kind, count, tx_hash) VALUES (?, ?, ?, ?)").run(root, kind, leaves.length, txHash);
+        leaves.forEach((d, i) => db.prepare("INSERT INTO batch_leaves (root, position, digest) VALUES (?, ?, ?)").run(root, i, d));
+      };
+      batch(randomId(), 0, randomId(), [anchored!.digest]);
+      batch(randomId(), 0, null, [pendingOne!.digest]);
+      batch(randomId(), 3, randomId(), [loose!.digest]);
+      db.close();
+
+      const migrated = EvidenceStore.open(old);
+      try {
+        const version = sqlOf(migrated).all("SELECT max(version) AS v FROM schema_version")[0]!.v;
+        expect(version).to.equal(STORE_SCHEMA_VERSION);
+        const rows = sqlOf(migrated).all("SELECT digest, expires_at, anchored FROM messages ORDER BY rowid");
+        expect(rows.map((r) => [r.digest, BigInt(r.expires_at as number), r.anchored])).to.deep.equal([
+          [anchored!.digest, t, 1], [pendingOne!.digest, t, 0], [loose!.digest, t + 60n, 0], [later!.digest, t + 86_400n, 0],
+        ]);
+        const expected = [pendingOne!, loose!].map((m) => ({ digest: m.digest, expiresAt: m.header.expiresAt }));
+        expect(migrated.batches.unanchoredExpiring(t + 61n)).to.deep.equal(expected);
+        expect(migrated.batches.unanchoredExpiring(t + 61n)).to.deep.equal(byJson(migrated, t + 61n));
+        expect(migrated.batches.unanchoredExpiring(t + 60n).map((m) => m.digest)).to.deep.equal([pendingOne!.digest]);
+        // New messages and anchors keep the columns up to date after the migration.
+        const fresh = await expiringAt(t);
+        migrated.putMessage(fresh);
+        const [pendingBatch] = migrated.batches.pending();
+        migrated.batches.markAnchored(pendingBatch!.root, anchorInfo());
+        expect(migrated.batches.unanchoredExpiring(t + 61n)).to.deep.equal(byJson(migrated, t + 61n));
+        expect(migrated.batches.unanchoredExpiring(t + 61n).map((m) => m.digest)).to.have.members([fresh.digest, loose!.digest]);
+      } finally {
+        migrated.close();
+      }
+    });
   });
 });

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import { buildBatch } from "../../src/evidence/merkle.js";
+import { AnchorKind } from "../../src/evidence/types.js";
 import { DayClock } from "../../src/scenario/day/clock.js";
 import { DayError } from "../../src/scenario/day/errors.js";
 import { GasBook } from "../../src/scenario/day/gas.js";
@@ -23,7 +24,7 @@ describe("Scenario: the anchoring cadence of the day's stores", function () {
 
   async function cadence() {
     const t = await sessionTools(conn);
-    const stores = new DayStores(join(t.dir, "day-stores"), { chainId: t.fx.chainId, verifyingContract: t.fx.ledgerAddress });
+    const stores = new DayStores(join(t.dir, "day-stores"), { chainId: t.fx.chainId, verifyingContract: t.fx.ledgerAddress }, t.fx.ledgerBlock);
     const aggregator = stores.open("A1", "aggregator.sqlite", t.account("aggregator"));
     const supplier = stores.open("S1", "supplier.sqlite", t.account("supplierA"));
     const user = stores.open("user", "user.sqlite");
@@ -88,6 +89,21 @@ describe("Scenario: the anchoring cadence of the day's stores", function () {
     await conn.networkHelpers.time.increaseTo(csev.header.expiresAt + 60n);
     const error = await dayFailure(c.stores.anchorDue(c.now + 900n, c));
     expect(error.details).to.include({ party: "A1", expiresAt: csev.header.expiresAt.toString() });
+    c.stores.close();
+  });
+
+  it("should record a due batch that a crashed run anchored with the store's account, without sending it again", async () => {
+    const c = await cadence();
+    const csev = await c.t.sign("aggregator", "Csev", randomId(), 0n, c.now, 300n);
+    c.aggregator.putMessage(csev);
+    const pendingBatch = c.aggregator.batches.insert("Messages", buildBatch([csev.digest]));
+    const crashed = await c.t.fx.ledger.connect(c.t.account("aggregator")).anchorBatch(pendingBatch.root, 1, AnchorKind.Messages);
+    const crashedAt = (await crashed.wait())!.blockNumber;
+    const account = c.t.fx.participants.aggregator.address;
+    const nonce = await conn.ethers.provider.getTransactionCount(account);
+    expect(await c.stores.anchorDue(c.now + 900n, c)).to.equal(1);
+    expect(c.aggregator.batches.get(pendingBatch.root)?.anchor).to.deep.include({ txHash: crashed.hash, blockNumber: crashedAt });
+    expect(await conn.ethers.provider.getTransactionCount(account)).to.equal(nonce);
     c.stores.close();
   });
 

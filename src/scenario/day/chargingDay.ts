@@ -91,7 +91,7 @@ export async function runChargingDay(options: ChargingDayOptions, chain: DayChai
     progress.done(`contracts deployed, ${enrolled} participants registered`);
 
     const domain = { chainId: contracts.full.chainId, verifyingContract: contracts.full.ledgerAddress };
-    const stores = new DayStores(join(o.outDir, "stores"), domain);
+    const stores = new DayStores(join(o.outDir, "stores"), domain, contracts.full.deployment.contracts.EvidenceLedger.block);
     cleanups.push(() => stores.close());
     const connect = (w: { connect(p: DayChain["provider"]): unknown }) => w.connect(chain.provider) as Signer;
     const supplierStores = parties.suppliers.map((s) => stores.open(s.id, `supplier-${s.id}.sqlite`, connect(s.account)));

@@ -35,9 +35,14 @@ export interface PartyStore {
 export class DayStores {
   private readonly all: PartyStore[] = [];
 
+  /**
+   * `ledgerBlock` is the ledger's deployment block: where a search for an anchor made earlier (by a
+   * run that crashed before recording it) starts, since no anchor can precede it.
+   */
   constructor(
     readonly dir: string,
     private readonly domain: { chainId: bigint; verifyingContract: string },
+    private readonly ledgerBlock: number,
   ) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, "users"), { recursive: true });
@@ -113,7 +118,7 @@ export class DayStores {
   /** Anchors `s`'s pending digests of `kind` in one batch; null if there were none or it has no anchorer. */
   private async anchorPending(s: PartyStore, kind: AnchorKindName, gas: GasBook): Promise<AnchorInfo | null> {
     if (s.anchorer === undefined) return null;
-    const batch = await anchorNextBatch(s.store, s.anchorer, { kind });
+    const batch = await anchorNextBatch(s.store, s.anchorer, { kind, fromBlock: this.ledgerBlock });
     if (batch?.anchor === undefined || batch.anchor === null) return null;
     if (kind === "Messages") batch.leaves.forEach((d) => this.anchored.add(d));
     const receipt = await s.anchorer.provider!.getTransactionReceipt(batch.anchor.txHash);
