@@ -308,6 +308,17 @@ describe("Scenario: a day of V2G roaming", function () {
       expect(checkContinuity([...valid.slice(0, 5), ...valid.slice(6)]).issues.map((i) => i.kind)).to.deep.equal(["pagination-gap"]);
     });
 
+    it("should serve one vehicle at a time at the home charger: the guest leaves before the owner's vehicle comes home (seeds 1–40)", function () {
+      for (let seed = 1; seed <= 40; seed++) {
+        const p = createParties({ ...parseDayArgs([]), ...SMALL, seed }, new SeededRandom(seed));
+        const owner = p.vehicles[p.homeHost.owner]!;
+        const guest = p.vehicles[p.homeHost.guest]!;
+        expect(guest.aggregator, `seed ${seed}`).to.equal(owner.aggregator);
+        expect(guest.arrivalSlot, `seed ${seed}`).to.be.at.least(0).and.lessThan(guest.departureSlot);
+        expect(guest.departureSlot, `seed ${seed}`).to.be.at.most(owner.arrivalSlot);
+      }
+    });
+
     it("should show the home bill in the summary: meter total, roaming energy excluded, billed energy", function () {
       const h = report.homeBill;
       const lines = summaryLines(report).filter((l) => l.includes("home bill of"));

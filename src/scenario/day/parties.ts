@@ -154,9 +154,11 @@ export function createParties(o: DayOptions, random: SeededRandom): Parties {
     };
   });
   // A roaming session at another user's home: the guest (a customer of another supplier) at the owner's charger.
+  // One charger serves one vehicle at a time: the guest visits in the afternoon, from five hours to
+  // one hour before the owner's vehicle comes home (it arrives from 16:00 on).
   const owner = vehicles[pairs.length]!;
   const found = vehicles[pairs.length + 1]!;
-  const guest = found.answer === "reject" ? { ...found, answer: "accept" as const } : found;
+  const guest: VehicleParty = { ...found, answer: found.answer === "reject" ? "accept" : found.answer, arrivalSlot: owner.arrivalSlot - 20, departureSlot: owner.arrivalSlot - 4 };
   vehicles[guest.index] = guest;
   const evseId = encodeBytes32String(`HOME-${owner.id}`);
   return { suppliers, aggregators, arbiters, vehicles, homeHost: { owner: owner.index, guest: guest.index, evseId } };
