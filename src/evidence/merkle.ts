@@ -14,8 +14,6 @@ import { getProof, makeMerkleTree, processProof } from "@openzeppelin/merkle-tre
 import { keccak256 } from "ethers";
 import { EvidenceError } from "./errors.js";
 
-export const DIGEST_LEAF_ENCODING = ["bytes32"] as const;
-
 export interface Batch {
   root: string;
   /** Leaf digests (lower-case hex) in tree order: sorted by their leaf hash. */
